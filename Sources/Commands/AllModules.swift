@@ -1,0 +1,10 @@
+import Kernel
+
+/// The built-in command families, in registration order.
+public enum BuiltinModules {
+    public static var all: [CommandModule] {
+        [
+            ConnectionCommands(),
+        ]
+    }
+}

@@ -1,0 +1,186 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Redis's number parsing and formatting rules (`string2ll`, `string2ld`, `ld2string`, `%.17g`), in one place so
+/// every command accepts and prints numbers exactly as Redis does.
+public enum Numbers {
+    /// Strict 64-bit integer parse: optional `-`, no `+`, no spaces, no leading zeros, no overflow.
+    @inlinable
+    public static func parseInt64(_ p: UnsafeRawBufferPointer) -> Int64? {
+        let n = p.count
+        if n == 0 || n > 20 { return nil }
+        if n == 1 {
+            let d = p[0] &- 48
+            return d < 10 ? Int64(d) : nil
+        }
+        var i = 0
+        var negative = false
+        if p[0] == UInt8(ascii: "-") {
+            negative = true
+            i = 1
+        }
+        // First digit must be 1-9.
+        let first = p[i] &- 48
+        if first == 0 || first > 9 { return nil }
+        var v = UInt64(first)
+        i += 1
+        while i < n {
+            let d = p[i] &- 48
+            if d > 9 { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(UInt64(d))
+            if o1 || o2 { return nil }
+            v = a
+            i += 1
+        }
+        if negative {
+            if v > UInt64(Int64.max) + 1 { return nil }
+            return v == UInt64(Int64.max) + 1 ? Int64.min : -Int64(v)
+        }
+        return v > UInt64(Int64.max) ? nil : Int64(v)
+    }
+
+    @inlinable
+    public static func parseInt64(_ b: RBytes) -> Int64? {
+        b.withUnsafeBytes { parseInt64($0) }
+    }
+
+    /// Whether `b` is the canonical decimal form of a 64-bit integer (what `OBJECT ENCODING` calls `int`).
+    public static func isCanonicalInt(_ b: RBytes) -> Bool { parseInt64(b) != nil }
+
+    /// Parses a double as Redis's `string2d` does (`strtod`, no leading space, no trailing bytes, no NaN).
+    public static func parseDouble(_ b: RBytes) -> Double? {
+        let n = b.count
+        if n == 0 || n > 5000 { return nil }
+        return b.withUnsafeBytes { p -> Double? in
+            if isSpace(p[0]) { return nil }
+            var buf = [CChar](repeating: 0, count: n + 1)
+            for i in 0..<n {
+                if p[i] == 0 { return nil }
+                buf[i] = CChar(bitPattern: p[i])
+            }
+            return buf.withUnsafeBufferPointer { bp -> Double? in
+                var end: UnsafeMutablePointer<CChar>? = nil
+                errno = 0
+                let v = strtod(bp.baseAddress!, &end)
+                guard let e = end, e == UnsafeMutablePointer(mutating: bp.baseAddress! + n) else { return nil }
+                if v.isNaN { return nil }
+                if errno == ERANGE && (v.isInfinite || v == 0) { return nil }
+                return v
+            }
+        }
+    }
+
+    #if arch(x86_64) || arch(i386)
+    /// The `long double` Redis uses for INCRBYFLOAT and HINCRBYFLOAT.
+    public typealias LongDouble = Float80
+    #else
+    public typealias LongDouble = Double
+    #endif
+
+    /// Parses a long double as Redis's `string2ld` does.
+    public static func parseLongDouble(_ b: RBytes) -> LongDouble? {
+        let n = b.count
+        if n == 0 || n >= 5 * 1024 { return nil }
+        return b.withUnsafeBytes { p -> LongDouble? in
+            if isSpace(p[0]) { return nil }
+            var buf = [CChar](repeating: 0, count: n + 1)
+            for i in 0..<n {
+                if p[i] == 0 { return nil }
+                buf[i] = CChar(bitPattern: p[i])
+            }
+            return buf.withUnsafeBufferPointer { bp -> LongDouble? in
+                var end: UnsafeMutablePointer<CChar>? = nil
+                errno = 0
+                #if arch(x86_64) || arch(i386)
+                let v = strtold(bp.baseAddress!, &end)
+                #else
+                let v = strtod(bp.baseAddress!, &end)
+                #endif
+                guard let e = end, e == UnsafeMutablePointer(mutating: bp.baseAddress! + n) else { return nil }
+                if v.isNaN { return nil }
+                if errno == ERANGE && (v.isInfinite || v == 0) { return nil }
+                return v
+            }
+        }
+    }
+
+    @inline(__always) @usableFromInline
+    static func isSpace(_ c: UInt8) -> Bool { c == 32 || (c >= 9 && c <= 13) }
+
+    /// Decimal form of an integer.
+    @inlinable
+    public static func format(_ v: Int64) -> RBytes {
+        var buf: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &buf) { p in
+            let n = writeDecimal(v, into: p)
+            return RBytes(UnsafeRawBufferPointer(rebasing: p[0..<n]))
+        }
+    }
+
+    /// Writes the decimal form of `v` at the start of `p` (which must hold 20 bytes) and returns its length.
+    @inlinable
+    public static func writeDecimal(_ v: Int64, into p: UnsafeMutableRawBufferPointer) -> Int {
+        var u = v < 0 ? UInt64(bitPattern: 0 &- v) : UInt64(v)
+        if v == Int64.min { u = UInt64(Int64.max) + 1 }
+        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &tmp) { t in
+            var i = 24
+            repeat {
+                i -= 1
+                t[i] = UInt8(48 + u % 10)
+                u /= 10
+            } while u > 0
+            var n = 0
+            if v < 0 { p[0] = UInt8(ascii: "-"); n = 1 }
+            for j in i..<24 { p[n] = t[j]; n += 1 }
+            return n
+        }
+    }
+
+    /// `printf`-style formatting into bytes.
+    public static func cFormat(_ format: String, _ args: CVarArg...) -> [UInt8] {
+        var buf = [CChar](repeating: 0, count: 5 * 1024 + 64)
+        let n = withVaList(args) { va in
+            buf.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress!, $0.count, format, va) }
+        }
+        return buf[0..<Int(max(0, min(Int(n), buf.count - 1)))].map { UInt8(bitPattern: $0) }
+    }
+
+    /// Redis's human long-double form (`ld2string` with `LD_STR_HUMAN`): `%.17Lf` without trailing zeros.
+    public static func formatHuman(_ v: LongDouble) -> RBytes {
+        if v.isInfinite { return v > 0 ? "inf" : "-inf" }
+        #if arch(x86_64) || arch(i386)
+        var out = cFormat("%.17Lf", v)
+        #else
+        var out = cFormat("%.17f", v)
+        #endif
+        if out.contains(UInt8(ascii: ".")) {
+            while out.last == UInt8(ascii: "0") { out.removeLast() }
+            if out.last == UInt8(ascii: ".") { out.removeLast() }
+        }
+        if out == [UInt8(ascii: "-"), UInt8(ascii: "0")] { out = [UInt8(ascii: "0")] }
+        return RBytes(out)
+    }
+
+    /// `%.17g`, the form Redis 7.0 replies doubles with (`inf`/`-inf` for infinities).
+    public static func formatDouble(_ v: Double) -> RBytes {
+        if v.isInfinite { return v > 0 ? "inf" : "-inf" }
+        if v.isNaN { return "nan" }
+        return RBytes(cFormat("%.17g", v))
+    }
+
+    /// Redis's `d2string`: integers print without a fraction, the rest as `%.17g`.
+    public static func formatDoubleCompact(_ v: Double) -> RBytes {
+        if v.isNaN { return "nan" }
+        if v.isInfinite { return v > 0 ? "inf" : "-inf" }
+        if v == 0 { return v.sign == .minus ? "-0" : "0" }
+        if v > -4503599627370495 && v < 4503599627370496 && v == v.rounded(.towardZero) {
+            return format(Int64(v))
+        }
+        return RBytes(cFormat("%.17g", v))
+    }
+}

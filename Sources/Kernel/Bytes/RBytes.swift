@@ -1,0 +1,193 @@
+/// A binary-safe byte string: Redis's `sds`. Keys, values and command arguments are all `RBytes`.
+///
+/// Strings of up to 16 bytes live inline (no heap allocation), longer ones in a shared, copy-on-write array.
+/// The representation is canonical (a given byte sequence has exactly one form), so equality and hashing
+/// can work on the representation directly.
+public struct RBytes: Hashable, Sendable {
+    @usableFromInline
+    enum Storage: Sendable {
+        case inline(UInt64, UInt64, UInt8)
+        case heap([UInt8])
+    }
+
+    @usableFromInline var storage: Storage
+
+    /// The largest byte count kept inline.
+    public static let inlineCapacity = 16
+
+    @inlinable
+    public init() { storage = .inline(0, 0, 0) }
+
+    /// Copies the given bytes.
+    @inlinable
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        let n = bytes.count
+        if n <= 16 {
+            var pair: (UInt64, UInt64) = (0, 0)
+            if n > 0 {
+                Swift.withUnsafeMutableBytes(of: &pair) { $0.copyMemory(from: bytes) }
+            }
+            storage = .inline(pair.0, pair.1, UInt8(n))
+        } else {
+            storage = .heap(Array(bytes.bindMemory(to: UInt8.self)))
+        }
+    }
+
+    /// Takes the given array (no copy for long strings).
+    @inlinable
+    public init(_ array: [UInt8]) {
+        if array.count <= 16 {
+            self = array.withUnsafeBytes { RBytes($0) }
+        } else {
+            storage = .heap(array)
+        }
+    }
+
+    @inlinable
+    public init<S: Sequence>(bytes: S) where S.Element == UInt8 {
+        self.init(Array(bytes))
+    }
+
+    /// UTF-8 bytes of `string`.
+    @inlinable
+    public init(_ string: String) {
+        var s = string
+        self = s.withUTF8 { RBytes(UnsafeRawBufferPointer($0)) }
+    }
+
+    @inlinable
+    public var count: Int {
+        switch storage {
+        case .inline(_, _, let n): return Int(n)
+        case .heap(let a): return a.count
+        }
+    }
+
+    @inlinable
+    public var isEmpty: Bool { count == 0 }
+
+    /// Calls `body` with the bytes; the pointer is valid only inside `body`.
+    @inlinable
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch storage {
+        case let .inline(w0, w1, n):
+            var pair = (w0, w1)
+            return try Swift.withUnsafeBytes(of: &pair) {
+                try body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)]))
+            }
+        case .heap(let a):
+            return try a.withUnsafeBytes(body)
+        }
+    }
+
+    /// The bytes as an array.
+    @inlinable
+    public var array: [UInt8] {
+        switch storage {
+        case .heap(let a): return a
+        case .inline: return withUnsafeBytes { Array($0) }
+        }
+    }
+
+    @inlinable
+    public subscript(i: Int) -> UInt8 {
+        withUnsafeBytes { $0[i] }
+    }
+
+    /// A copy of `range` of the bytes.
+    @inlinable
+    public func slice(_ range: Range<Int>) -> RBytes {
+        withUnsafeBytes { RBytes(UnsafeRawBufferPointer(rebasing: $0[range])) }
+    }
+
+    /// The bytes decoded as UTF-8 (invalid sequences repaired); for names, options and logs.
+    public var string: String {
+        withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+    }
+
+    @inlinable
+    public static func == (lhs: RBytes, rhs: RBytes) -> Bool {
+        switch (lhs.storage, rhs.storage) {
+        case let (.inline(a0, a1, an), .inline(b0, b1, bn)):
+            return a0 == b0 && a1 == b1 && an == bn
+        case let (.heap(a), .heap(b)):
+            return a == b
+        default:
+            return false
+        }
+    }
+
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        switch storage {
+        case let .inline(w0, w1, n):
+            hasher.combine(w0)
+            hasher.combine(w1)
+            hasher.combine(n)
+        case .heap(let a):
+            a.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
+
+    /// Case-insensitive comparison with an ASCII literal (command and option names).
+    @inlinable
+    public func equalsIgnoringCase(_ ascii: StaticString) -> Bool {
+        let n = ascii.utf8CodeUnitCount
+        guard n == count else { return false }
+        let lit = ascii.utf8Start
+        return withUnsafeBytes { p in
+            for i in 0..<n {
+                var c = p[i]
+                if c >= 65 && c <= 90 { c |= 0x20 }
+                var l = lit[i]
+                if l >= 65 && l <= 90 { l |= 0x20 }
+                if c != l { return false }
+            }
+            return true
+        }
+    }
+
+    /// Lowercased copy (ASCII only), used for command lookup.
+    public func lowercased() -> RBytes {
+        withUnsafeBytes { p in
+            var a = Array(p)
+            for i in a.indices where a[i] >= 65 && a[i] <= 90 { a[i] |= 0x20 }
+            return RBytes(a)
+        }
+    }
+}
+
+extension RBytes: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self.init(value) }
+}
+
+extension RBytes: Comparable {
+    /// Binary (memcmp) order, as Redis compares strings.
+    public static func < (lhs: RBytes, rhs: RBytes) -> Bool {
+        compare(lhs, rhs) < 0
+    }
+
+    /// memcmp-style three-way comparison.
+    public static func compare(_ lhs: RBytes, _ rhs: RBytes) -> Int {
+        lhs.withUnsafeBytes { a in
+            rhs.withUnsafeBytes { b in
+                let n = min(a.count, b.count)
+                if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+                    let r = memcmp(pa, pb, n)
+                    if r != 0 { return Int(r) }
+                }
+                return a.count - b.count
+            }
+        }
+    }
+}
+
+extension RBytes: CustomStringConvertible {
+    public var description: String { string }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

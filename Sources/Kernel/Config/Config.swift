@@ -1,0 +1,185 @@
+/// The server's configuration: every `redis.conf` directive this server understands, with Redis's names,
+/// defaults and value syntax. CONFIG GET/SET, the config file and `--directive value` all go through here.
+public final class Config {
+    /// One directive: how to read and write it.
+    public struct Directive {
+        public let name: String
+        public let aliases: [String]
+        /// False for directives that can only be set at start (CONFIG SET refuses them).
+        public let mutable: Bool
+        public let get: (Config) -> String
+        /// Throws a message (without the `ERR` prefix) on bad values.
+        public let set: (Config, [String]) throws(ConfigError) -> Void
+    }
+
+    public struct ConfigError: Error {
+        public let message: String
+        public init(_ message: String) { self.message = message }
+    }
+
+    // Network
+    public var bind: [String] = ["*", "-::*"]
+    public var port = 6379
+    public var protectedMode = true
+    public var maxclients = 10000
+    public var timeout = 0
+    public var tcpKeepalive = 300
+    public var tcpBacklog = 511
+    // General
+    public var databases = 16
+    public var loglevel = "notice"
+    public var logfile = ""
+    public var pidfile = ""
+    public var daemonize = false
+    public var hz = 10
+    public var ioThreads = 1
+    public var enableDebugCommand = "no"
+    // Security and limits
+    public var requirepass = ""
+    public var protoMaxBulkLen: Int64 = 512 * 1024 * 1024
+    public var clientQueryBufferLimit: Int64 = 1024 * 1024 * 1024
+    public var maxmemory: Int64 = 0
+    public var maxmemoryPolicy = "noeviction"
+    // Persistence settings (stored; snapshots and AOF are not implemented yet)
+    public var save = ""
+    public var appendonly = false
+    public var dir = ""
+    public var dbfilename = "dump.rdb"
+    public var appendfilename = "appendonly.aof"
+    // Lazy freeing (accepted for compatibility: all frees are immediate)
+    public var lazyfreeLazyUserDel = false
+    public var lazyfreeLazyUserFlush = false
+    // Observability
+    public var slowlogLogSlowerThan: Int64 = 10000
+    public var slowlogMaxLen: Int64 = 128
+    public var activeExpireEnabled = true
+    /// Command families that are not registered (hardened deployments).
+    public var disabledFamilies: [String] = []
+    /// Path of the config file the server started with, if any.
+    public var configFile = ""
+
+    public init() {}
+
+    /// Called after a successful CONFIG SET, so the server can apply live changes (hz, timeouts, ...).
+    public var onChange: ((String) -> Void)?
+
+    // MARK: - Directive table
+
+    public static let directives: [Directive] = {
+        var d: [Directive] = []
+        func str(_ name: String, _ kp: ReferenceWritableKeyPath<Config, String>,
+                 valid: [String]? = nil, mutable: Bool = true) {
+            d.append(Directive(name: name, aliases: [], mutable: mutable, get: { $0[keyPath: kp] }, set: { c, v throws(ConfigError) in
+                let s = v.joined(separator: " ")
+                if let valid, !valid.contains(s.lowercased()) { throw ConfigError("argument(s) must be one of the following: \(valid.joined(separator: ", "))") }
+                c[keyPath: kp] = valid == nil ? s : s.lowercased()
+            }))
+        }
+        func bool(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Bool>, mutable: Bool = true) {
+            d.append(Directive(name: name, aliases: [], mutable: mutable, get: { $0[keyPath: kp] ? "yes" : "no" }, set: { c, v throws(ConfigError) in
+                switch v.joined(separator: " ").lowercased() {
+                case "yes": c[keyPath: kp] = true
+                case "no": c[keyPath: kp] = false
+                default: throw ConfigError("argument must be 'yes' or 'no'")
+                }
+            }))
+        }
+        func int(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Int>, _ range: ClosedRange<Int>, mutable: Bool = true) {
+            d.append(Directive(name: name, aliases: [], mutable: mutable, get: { String($0[keyPath: kp]) }, set: { c, v throws(ConfigError) in
+                guard v.count == 1, let n = Int(v[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }
+                guard range.contains(n) else { throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive") }
+                c[keyPath: kp] = n
+            }))
+        }
+        func mem(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Int64>, _ range: ClosedRange<Int64>, mutable: Bool = true) {
+            d.append(Directive(name: name, aliases: [], mutable: mutable, get: { String($0[keyPath: kp]) }, set: { c, v throws(ConfigError) in
+                guard v.count == 1, let n = parseMemory(v[0]) else { throw ConfigError("argument must be a memory value") }
+                guard range.contains(n) else { throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive") }
+                c[keyPath: kp] = n
+            }))
+        }
+        func int64(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Int64>, _ range: ClosedRange<Int64>) {
+            d.append(Directive(name: name, aliases: [], mutable: true, get: { String($0[keyPath: kp]) }, set: { c, v throws(ConfigError) in
+                guard v.count == 1, let n = Int64(v[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }
+                guard range.contains(n) else { throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive") }
+                c[keyPath: kp] = n
+            }))
+        }
+        d.append(Directive(name: "bind", aliases: [], mutable: false, get: { $0.bind.joined(separator: " ") }, set: { c, v throws(ConfigError) in
+            let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
+            guard !parts.isEmpty else { throw ConfigError("Too many bind addresses specified.") }
+            c.bind = parts
+        }))
+        int("port", \.port, 0...65535, mutable: false)
+        bool("protected-mode", \.protectedMode)
+        int("maxclients", \.maxclients, 1...Int(Int32.max))
+        int("timeout", \.timeout, 0...Int(Int32.max))
+        int("tcp-keepalive", \.tcpKeepalive, 0...Int(Int32.max))
+        int("tcp-backlog", \.tcpBacklog, 0...Int(Int32.max), mutable: false)
+        int("databases", \.databases, 1...Int(Int32.max), mutable: false)
+        str("loglevel", \.loglevel, valid: ["debug", "verbose", "notice", "warning", "nothing"])
+        str("logfile", \.logfile, mutable: false)
+        str("pidfile", \.pidfile, mutable: false)
+        bool("daemonize", \.daemonize, mutable: false)
+        int("hz", \.hz, 0...Int(Int32.max))
+        int("io-threads", \.ioThreads, 1...128, mutable: false)
+        str("enable-debug-command", \.enableDebugCommand, valid: ["no", "yes", "local"], mutable: false)
+        str("requirepass", \.requirepass)
+        mem("proto-max-bulk-len", \.protoMaxBulkLen, 1024 * 1024...Int64.max)
+        mem("client-query-buffer-limit", \.clientQueryBufferLimit, 1024 * 1024...Int64.max)
+        mem("maxmemory", \.maxmemory, 0...Int64.max)
+        str("maxmemory-policy", \.maxmemoryPolicy, valid: ["noeviction"])
+        d.append(Directive(name: "save", aliases: [], mutable: true, get: { $0.save }, set: { c, v throws(ConfigError) in
+            let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
+            if parts.count % 2 != 0 || parts.contains(where: { Int($0) == nil }) {
+                if !(parts.isEmpty) { throw ConfigError("Invalid save parameters") }
+            }
+            c.save = parts.joined(separator: " ")
+        }))
+        d.append(Directive(name: "appendonly", aliases: [], mutable: true, get: { $0.appendonly ? "yes" : "no" }, set: { c, v throws(ConfigError) in
+            switch v.joined(separator: " ").lowercased() {
+            case "no": c.appendonly = false
+            case "yes": throw ConfigError("appendonly yes is not supported yet (no AOF persistence in this build)")
+            default: throw ConfigError("argument must be 'yes' or 'no'")
+            }
+        }))
+        str("dir", \.dir)
+        str("dbfilename", \.dbfilename)
+        str("appendfilename", \.appendfilename, mutable: false)
+        bool("lazyfree-lazy-user-del", \.lazyfreeLazyUserDel)
+        bool("lazyfree-lazy-user-flush", \.lazyfreeLazyUserFlush)
+        int64("slowlog-log-slower-than", \.slowlogLogSlowerThan, -1...Int64.max)
+        int64("slowlog-max-len", \.slowlogMaxLen, 0...Int64(Int32.max))
+        d.append(Directive(name: "disable-module-families", aliases: [], mutable: false, get: { $0.disabledFamilies.joined(separator: " ") }, set: { c, v throws(ConfigError) in
+            c.disabledFamilies = v.flatMap { $0.split(separator: " ").map { String($0).lowercased() } }
+        }))
+        return d
+    }()
+
+    /// Finds a directive by exact (case-insensitive) name.
+    public static func directive(named name: String) -> Directive? {
+        let n = name.lowercased()
+        return directives.first { $0.name == n || $0.aliases.contains(n) }
+    }
+
+    /// Parses Redis memory units: `1gb`, `100mb`, `10k`, `512`.
+    public static func parseMemory(_ s: String) -> Int64? {
+        let lower = s.lowercased()
+        let units: [(String, Int64)] = [("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("g", 1_000_000_000),
+                                        ("m", 1_000_000), ("k", 1000), ("b", 1)]
+        for (suffix, mul) in units where lower.hasSuffix(suffix) {
+            guard let n = Int64(lower.dropLast(suffix.count)) else { return nil }
+            let (r, o) = n.multipliedReportingOverflow(by: mul)
+            return o ? nil : r
+        }
+        return Int64(lower)
+    }
+
+    /// Applies one directive (from a file line, the command line or CONFIG SET).
+    public func set(_ name: String, _ values: [String], atStartup: Bool) throws(ConfigError) {
+        guard let d = Config.directive(named: name) else { throw ConfigError("Bad directive or wrong number of arguments") }
+        if !atStartup && !d.mutable { throw ConfigError("can't set immutable config") }
+        try d.set(self, values)
+        if !atStartup { onChange?(d.name) }
+    }
+}

@@ -1,0 +1,153 @@
+/// One of the numbered databases (SELECT n): the key table, the expiry table, and the keyspace rules every
+/// command shares (lazy expiry on access, LRU clock touch, TTL bookkeeping).
+///
+/// Storage never writes RESP: it returns values and flags; commands format replies.
+public final class Database {
+    public let id: Int
+    /// The owner, told about expired keys so the effect (`DEL`) is propagated.
+    unowned let server: Server
+    public internal(set) var table = KeyTable<Entry>()
+    /// Absolute expiry in Unix milliseconds, only for keys that have one.
+    public internal(set) var expires = KeyTable<Int64>()
+
+    init(id: Int, server: Server) {
+        self.id = id
+        self.server = server
+    }
+
+    /// Number of keys (expired-but-not-yet-reclaimed ones included, as DBSIZE counts them in Redis).
+    public var count: Int { table.count }
+
+    // MARK: - Lookup
+
+    /// The slot of a live key, expiring it first if its time has passed. Touches the LRU clock.
+    public func slot(_ key: RBytes, touch: Bool = true) -> Int? {
+        guard let s = table.find(key) else { return nil }
+        if expires.count > 0 && expireIfNeeded(key) { return nil }
+        if touch && !server.noTouch { table.values[s]!.lru = server.lruClock }
+        return s
+    }
+
+    /// The value of a live key.
+    public func get(_ key: RBytes) -> Value? {
+        guard let s = slot(key) else { return nil }
+        return table.values[s]!.value
+    }
+
+    /// Whether a live key exists (no LRU touch, like EXISTS).
+    public func exists(_ key: RBytes) -> Bool { slot(key, touch: false) != nil }
+
+    /// The value at a slot returned by `slot(_:)`.
+    public func value(at slot: Int) -> Value { table.values[slot]!.value }
+
+    /// Replaces the value at a slot (TTL unchanged).
+    public func replaceValue(at slot: Int, with value: Value) {
+        table.values[slot]!.value = value
+    }
+
+    /// Moves the value out of a slot so it can be mutated in place without a copy; put it back with
+    /// `replaceValue(at:with:)` before any other keyspace call.
+    public func takeValue(at slot: Int) -> Value {
+        let v = table.values[slot]!.value
+        table.values[slot]!.value = .string(RBytes())
+        return v
+    }
+
+    // MARK: - Writes
+
+    /// Sets `key` to `value` (Redis's `setKey`): replaces any old value and, unless `keepTTL`, clears its TTL.
+    public func set(_ key: RBytes, _ value: Value, keepTTL: Bool = false) {
+        if let s = table.find(key) {
+            table.values[s] = Entry(value, lru: server.lruClock)
+            if !keepTTL && expires.count > 0 { expires.remove(key) }
+        } else {
+            table.insertNew(key, Entry(value, lru: server.lruClock))
+        }
+    }
+
+    /// Adds a key known to be absent.
+    public func add(_ key: RBytes, _ value: Value) {
+        table.insertNew(key, Entry(value, lru: server.lruClock))
+    }
+
+    /// Deletes a key; true if it existed.
+    @discardableResult
+    public func delete(_ key: RBytes) -> Bool {
+        guard table.remove(key) != nil else { return false }
+        if expires.count > 0 { expires.remove(key) }
+        return true
+    }
+
+    /// Removes every key; returns how many there were.
+    @discardableResult
+    public func flush() -> Int {
+        let n = table.count
+        table.removeAll()
+        expires.removeAll()
+        return n
+    }
+
+    /// Swaps contents with another database (SWAPDB).
+    public func swapContents(with other: Database) {
+        swap(&table, &other.table)
+        swap(&expires, &other.expires)
+    }
+
+    // MARK: - Expiry
+
+    /// The absolute expiry (Unix ms) of a key, or nil if it has none.
+    public func expireTime(_ key: RBytes) -> Int64? { expires[key] }
+
+    /// Sets an absolute expiry on an existing key.
+    public func setExpire(_ key: RBytes, at ms: Int64) { expires.upsert(key, ms) }
+
+    /// Clears a key's expiry; true if it had one.
+    @discardableResult
+    public func persist(_ key: RBytes) -> Bool { expires.remove(key) != nil }
+
+    /// Deletes `key` if its expiry has passed; true if it was deleted (or is logically gone).
+    func expireIfNeeded(_ key: RBytes) -> Bool {
+        guard let when = expires[key] else { return false }
+        if when > server.commandTime { return false }
+        server.keyExpired(self, key)
+        return true
+    }
+
+    /// Removes an expired key and returns it to the server for propagation.
+    func reclaimExpired(_ key: RBytes) {
+        table.remove(key)
+        expires.remove(key)
+    }
+
+    /// A random live key, or nil when the database is empty.
+    public func randomKey() -> RBytes? {
+        // Bounded retries: if every sampled key is expired, reclaim them as we go.
+        var tries = 0
+        while let s = table.randomSlot() {
+            let key = table.key(at: s)
+            if let when = expires[key], when <= server.commandTime {
+                tries += 1
+                server.keyExpired(self, key)
+                if tries > 100 && table.count > 0 { return table.key(at: table.randomSlot()!) }
+                continue
+            }
+            return key
+        }
+        return nil
+    }
+
+    /// One step of the active expiry cycle (Redis's adaptive sampling): samples up to `samples` keys with a TTL
+    /// and reclaims the expired ones. Returns (sampled, expired).
+    func sampleExpired(samples: Int, now: Int64) -> (Int, Int) {
+        var sampled = 0, expired: [RBytes] = []
+        for _ in 0..<samples {
+            guard let s = expires.randomSlot() else { break }
+            sampled += 1
+            if expires.value(at: s) <= now { expired.append(expires.key(at: s)) }
+        }
+        for key in expired where expires[key].map({ $0 <= now }) == true {
+            server.keyExpired(self, key)
+        }
+        return (sampled, expired.count)
+    }
+}

@@ -1,0 +1,194 @@
+import NIOCore
+
+/// Writes replies in Redis's vocabulary (`addReply*` of networking.c) straight into an outbound buffer, hiding the
+/// differences between RESP2 and RESP3: maps become flat arrays, sets arrays, doubles bulk strings, and so on.
+public struct ReplyWriter {
+    /// The bytes written so far.
+    public var buffer: ByteBuffer
+    /// 2 or 3, as chosen by HELLO.
+    public var resp: Int = 2
+
+    public init(buffer: ByteBuffer) { self.buffer = buffer }
+
+    @inline(__always)
+    mutating func header(_ prefix: UInt8, _ n: Int) {
+        buffer.writeInteger(prefix)
+        writeDecimal(Int64(n))
+        buffer.writeStaticString("\r\n")
+    }
+
+    @inline(__always)
+    mutating func writeDecimal(_ v: Int64) {
+        if v >= 0 && v < 10 {
+            buffer.writeInteger(UInt8(48 + v))
+            return
+        }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { p in
+            Numbers.writeDecimal(v, into: p)
+        }
+    }
+
+    /// `+OK` style status.
+    public mutating func status(_ s: StaticString) {
+        buffer.writeInteger(UInt8(ascii: "+"))
+        buffer.writeStaticString(s)
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// A status from a runtime string (no CR/LF allowed).
+    public mutating func status(_ s: String) {
+        buffer.writeInteger(UInt8(ascii: "+"))
+        buffer.writeString(s)
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// A status from bytes (no CR/LF allowed).
+    public mutating func status(bytes s: RBytes) {
+        buffer.writeInteger(UInt8(ascii: "+"))
+        s.withUnsafeBytes { _ = buffer.writeBytes($0) }
+        buffer.writeStaticString("\r\n")
+    }
+
+    @inlinable
+    public mutating func ok() { buffer.writeStaticString("+OK\r\n") }
+
+    /// An error; `message` starts with its code (`ERR ...`, `WRONGTYPE ...`). Newlines become spaces.
+    public mutating func error(_ message: String) {
+        buffer.writeInteger(UInt8(ascii: "-"))
+        var m = message
+        if m.contains("\r") || m.contains("\n") {
+            m = String(m.map { $0 == "\r" || $0 == "\n" || $0 == "\r\n" ? " " : $0 })
+        }
+        buffer.writeString(m)
+        buffer.writeStaticString("\r\n")
+    }
+
+    public mutating func integer(_ v: Int64) {
+        buffer.writeInteger(UInt8(ascii: ":"))
+        writeDecimal(v)
+        buffer.writeStaticString("\r\n")
+    }
+
+    @inlinable
+    public mutating func integer(_ v: Int) { integer(Int64(v)) }
+
+    public mutating func bulk(_ b: RBytes) {
+        b.withUnsafeBytes { bulk(bytes: $0) }
+    }
+
+    public mutating func bulk(bytes p: UnsafeRawBufferPointer) {
+        header(UInt8(ascii: "$"), p.count)
+        buffer.writeBytes(p)
+        buffer.writeStaticString("\r\n")
+    }
+
+    public mutating func bulk(_ s: String) {
+        header(UInt8(ascii: "$"), s.utf8.count)
+        buffer.writeString(s)
+        buffer.writeStaticString("\r\n")
+    }
+
+    public mutating func bulk(_ v: Int64) {
+        bulk(Numbers.format(v))
+    }
+
+    /// The null bulk string (`$-1` / `_`).
+    public mutating func null() {
+        if resp == 2 { buffer.writeStaticString("$-1\r\n") } else { buffer.writeStaticString("_\r\n") }
+    }
+
+    /// The null array (`*-1` / `_`).
+    public mutating func nullArray() {
+        if resp == 2 { buffer.writeStaticString("*-1\r\n") } else { buffer.writeStaticString("_\r\n") }
+    }
+
+    public mutating func arrayHeader(_ n: Int) { header(UInt8(ascii: "*"), n) }
+
+    /// A map of `n` pairs (a flat array of 2n in RESP2).
+    public mutating func mapHeader(_ n: Int) {
+        if resp == 2 { header(UInt8(ascii: "*"), n * 2) } else { header(UInt8(ascii: "%"), n) }
+    }
+
+    /// A set of `n` elements (an array in RESP2).
+    public mutating func setHeader(_ n: Int) {
+        if resp == 2 { header(UInt8(ascii: "*"), n) } else { header(UInt8(ascii: "~"), n) }
+    }
+
+    /// An out-of-band push of `n` elements (an array in RESP2).
+    public mutating func pushHeader(_ n: Int) {
+        if resp == 2 { header(UInt8(ascii: "*"), n) } else { header(UInt8(ascii: ">"), n) }
+    }
+
+    /// A double as Redis 7.0 replies it (`%.17g`; a bulk string in RESP2).
+    public mutating func double(_ d: Double) {
+        let text = Numbers.formatDouble(d)
+        if resp == 2 {
+            bulk(text)
+        } else {
+            buffer.writeInteger(UInt8(ascii: ","))
+            text.withUnsafeBytes { _ = buffer.writeBytes($0) }
+            buffer.writeStaticString("\r\n")
+        }
+    }
+
+    /// A boolean (`#t`/`#f`; `:1`/`:0` in RESP2).
+    public mutating func bool(_ b: Bool) {
+        if resp == 2 { integer(b ? 1 : 0) } else { buffer.writeStaticString(b ? "#t\r\n" : "#f\r\n") }
+    }
+
+    /// A verbatim string (`=len\r\ntxt:...`; a bulk string in RESP2).
+    public mutating func verbatim(_ s: String, format: StaticString = "txt") {
+        if resp == 2 {
+            bulk(s)
+        } else {
+            header(UInt8(ascii: "="), s.utf8.count + 4)
+            buffer.writeStaticString(format)
+            buffer.writeInteger(UInt8(ascii: ":"))
+            buffer.writeString(s)
+            buffer.writeStaticString("\r\n")
+        }
+    }
+
+    /// A big number (`(digits`; a bulk string in RESP2).
+    public mutating func bigNumber(_ digits: String) {
+        if resp == 2 {
+            bulk(digits)
+        } else {
+            buffer.writeInteger(UInt8(ascii: "("))
+            buffer.writeString(digits)
+            buffer.writeStaticString("\r\n")
+        }
+    }
+
+    /// Already-encoded protocol bytes.
+    public mutating func raw(_ bytes: [UInt8]) { buffer.writeBytes(bytes) }
+
+    // MARK: - Deferred lengths
+
+    /// A place for an aggregate header whose length is known only after its elements are written.
+    public struct Deferred {
+        let offset: Int
+    }
+
+    public mutating func deferLength() -> Deferred { Deferred(offset: buffer.writerIndex) }
+
+    /// Inserts the array header at the deferred place.
+    public mutating func setArrayLength(_ d: Deferred, _ n: Int) { insertHeader(d, UInt8(ascii: "*"), n) }
+
+    /// Inserts a map header of `n` pairs at the deferred place.
+    public mutating func setMapLength(_ d: Deferred, _ n: Int) {
+        if resp == 2 { insertHeader(d, UInt8(ascii: "*"), 2 * n) } else { insertHeader(d, UInt8(ascii: "%"), n) }
+    }
+
+    /// Inserts a set header at the deferred place.
+    public mutating func setSetLength(_ d: Deferred, _ n: Int) {
+        if resp == 2 { insertHeader(d, UInt8(ascii: "*"), n) } else { insertHeader(d, UInt8(ascii: "~"), n) }
+    }
+
+    private mutating func insertHeader(_ d: Deferred, _ prefix: UInt8, _ n: Int) {
+        let tail = buffer.getBytes(at: d.offset, length: buffer.writerIndex - d.offset) ?? []
+        buffer.moveWriterIndex(to: d.offset)
+        header(prefix, n)
+        buffer.writeBytes(tail)
+    }
+}

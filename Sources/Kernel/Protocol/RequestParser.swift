@@ -1,0 +1,218 @@
+import NIOCore
+
+/// Incremental decoder of client requests: RESP multibulk (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) and inline
+/// commands (`GET k\n`, as telnet sends them), with Redis's limits and protocol error texts.
+///
+/// It keeps its position between reads, so a large command arriving in many packets is scanned once.
+public struct RequestParser {
+    /// Why a request could not be decoded; the connection is closed after the reply.
+    public enum Failure: Error, Equatable {
+        case protocolError(String)
+        /// The query buffer passed `client-query-buffer-limit`: closed without a reply, as Redis does.
+        case queryBufferLimit
+    }
+
+    public enum Result: Equatable {
+        case command
+        case needMoreData
+    }
+
+    /// Largest inline request, and largest `*`/`$` header line (Redis's PROTO_INLINE_MAX_SIZE).
+    public static let inlineMaxSize = 64 * 1024
+
+    public var maxBulkLength: Int = 512 * 1024 * 1024
+    public var maxQueryBuffer: Int = 1024 * 1024 * 1024
+    /// Unauthenticated clients get tighter limits, as in Redis.
+    public var authenticated = true
+
+    private var remainingArgs = 0
+    private var inMultibulk = false
+
+    public init() {}
+
+    /// Decodes the next complete command from `buffer` into `argv` (cleared first), consuming its bytes.
+    public mutating func parse(_ buffer: inout ByteBuffer, into argv: inout [RBytes]) throws(Failure) -> Result {
+        while true {
+            guard buffer.readableBytes > 0 else { return .needMoreData }
+            if !inMultibulk {
+                argv.removeAll(keepingCapacity: true)
+                let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self)!
+                if first == UInt8(ascii: "*") {
+                    guard let line = try headerLine(&buffer, tooBig: "too big mbulk count string") else {
+                        return .needMoreData
+                    }
+                    guard let n = line, n <= Int(Int32.max) else {
+                        throw .protocolError("invalid multibulk length")
+                    }
+                    if !authenticated && n > 10 {
+                        throw .protocolError("unauthenticated multibulk length")
+                    }
+                    if n <= 0 { continue }
+                    remainingArgs = n
+                    inMultibulk = true
+                    argv.reserveCapacity(min(n, 1024))
+                } else {
+                    let r = try parseInline(&buffer, into: &argv)
+                    if r == .command && argv.isEmpty { continue }
+                    return r
+                }
+            }
+            while remainingArgs > 0 {
+                guard buffer.readableBytes > 0 else { return .needMoreData }
+                let start = buffer.readerIndex
+                let first = buffer.getInteger(at: start, as: UInt8.self)!
+                if first != UInt8(ascii: "$") {
+                    // Only complain once the header line is there, as Redis does.
+                    guard buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\r")) != nil else {
+                        if buffer.readableBytes > Self.inlineMaxSize { throw .protocolError("too big bulk count string") }
+                        return .needMoreData
+                    }
+                    throw .protocolError("expected '$', got '\(Character(Unicode.Scalar(first)))'")
+                }
+                guard let line = try headerLine(&buffer, tooBig: "too big bulk count string") else {
+                    return .needMoreData
+                }
+                guard let len = line, len >= 0, len <= maxBulkLength else {
+                    throw .protocolError("invalid bulk length")
+                }
+                if !authenticated && len > 16384 {
+                    throw .protocolError("unauthenticated bulk length")
+                }
+                guard buffer.readableBytes >= len + 2 else {
+                    // Rewind to the header: it is re-read cheaply when the rest arrives.
+                    buffer.moveReaderIndex(to: start)
+                    if buffer.readableBytes > maxQueryBuffer { throw .queryBufferLimit }
+                    return .needMoreData
+                }
+                let arg = buffer.withUnsafeReadableBytes { RBytes(UnsafeRawBufferPointer(rebasing: $0[0..<len])) }
+                buffer.moveReaderIndex(forwardBy: len + 2)
+                argv.append(arg)
+                remainingArgs -= 1
+            }
+            inMultibulk = false
+            return .command
+        }
+    }
+
+    /// Reads a `*N\r\n` or `$N\r\n` line. Returns nil if incomplete, `.some(nil)` if the number is invalid.
+    private func headerLine(_ buffer: inout ByteBuffer, tooBig: String) throws(Failure) -> Int?? {
+        let found: (Int, Int64?)? = buffer.withUnsafeReadableBytes { p in
+            let limit = p.count
+            var i = 1
+            while i < limit {
+                if p[i] == UInt8(ascii: "\r") {
+                    return (i, Numbers.parseInt64(UnsafeRawBufferPointer(rebasing: p[1..<i])))
+                }
+                i += 1
+            }
+            return nil
+        }
+        guard let (cr, value) = found else {
+            if buffer.readableBytes > Self.inlineMaxSize { throw .protocolError(tooBig) }
+            return nil
+        }
+        // Need the "\n" after "\r" too.
+        guard buffer.readableBytes >= cr + 2 else { return nil }
+        buffer.moveReaderIndex(forwardBy: cr + 2)
+        guard let v = value else { return .some(nil) }
+        return .some(Int(v))
+    }
+
+    private func parseInline(_ buffer: inout ByteBuffer, into argv: inout [RBytes]) throws(Failure) -> Result {
+        guard let nl = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
+            if buffer.readableBytes > Self.inlineMaxSize { throw .protocolError("too big inline request") }
+            return .needMoreData
+        }
+        let lineLen = nl - buffer.readerIndex
+        if lineLen > Self.inlineMaxSize { throw .protocolError("too big inline request") }
+        let parsed: [RBytes]? = buffer.withUnsafeReadableBytes { p in
+            var end = lineLen
+            if end > 0 && p[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            return InlineSplitter.split(UnsafeRawBufferPointer(rebasing: p[0..<end]))
+        }
+        buffer.moveReaderIndex(forwardBy: lineLen + 1)
+        guard let args = parsed else { throw .protocolError("unbalanced quotes in request") }
+        argv.append(contentsOf: args)
+        return .command
+    }
+}
+
+/// Splits an inline command line into arguments like Redis's `sdssplitargs`: spaces separate, `"..."` with
+/// `\n \r \t \b \a \\ \" \xHH` escapes, `'...'` with `\'`. Returns nil on unbalanced quotes.
+public enum InlineSplitter {
+    public static func split(_ p: UnsafeRawBufferPointer) -> [RBytes]? {
+        var out: [RBytes] = []
+        var i = 0
+        let n = p.count
+        func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 10 || c == 13 || c == 9 || c == 11 || c == 12 }
+        func hexValue(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: return c - 48
+            case 97...102: return c - 87
+            case 65...70: return c - 55
+            default: return nil
+            }
+        }
+        while true {
+            while i < n && isSpace(p[i]) { i += 1 }
+            if i >= n { return out }
+            var current: [UInt8] = []
+            var inDouble = false, inSingle = false
+            var done = false
+            while !done {
+                if inDouble {
+                    if i >= n { return nil }
+                    let c = p[i]
+                    if c == UInt8(ascii: "\\") && i + 3 < n && p[i + 1] == UInt8(ascii: "x"),
+                       let h = hexValue(p[i + 2]), let l = hexValue(p[i + 3]) {
+                        current.append(h * 16 + l)
+                        i += 3
+                    } else if c == UInt8(ascii: "\\") && i + 1 < n {
+                        i += 1
+                        switch p[i] {
+                        case UInt8(ascii: "n"): current.append(10)
+                        case UInt8(ascii: "r"): current.append(13)
+                        case UInt8(ascii: "t"): current.append(9)
+                        case UInt8(ascii: "b"): current.append(8)
+                        case UInt8(ascii: "a"): current.append(7)
+                        default: current.append(p[i])
+                        }
+                    } else if c == UInt8(ascii: "\"") {
+                        // A closing quote must be followed by a space or the end.
+                        if i + 1 < n && !isSpace(p[i + 1]) { return nil }
+                        done = true
+                    } else {
+                        current.append(c)
+                    }
+                } else if inSingle {
+                    if i >= n { return nil }
+                    let c = p[i]
+                    if c == UInt8(ascii: "\\") && i + 1 < n && p[i + 1] == UInt8(ascii: "'") {
+                        i += 1
+                        current.append(UInt8(ascii: "'"))
+                    } else if c == UInt8(ascii: "'") {
+                        if i + 1 < n && !isSpace(p[i + 1]) { return nil }
+                        done = true
+                    } else {
+                        current.append(c)
+                    }
+                } else {
+                    if i >= n { done = true; break }
+                    let c = p[i]
+                    switch c {
+                    case 32, 10, 13, 9, 0:
+                        done = true
+                    case UInt8(ascii: "\""):
+                        inDouble = true
+                    case UInt8(ascii: "'"):
+                        inSingle = true
+                    default:
+                        current.append(c)
+                    }
+                }
+                if i < n { i += 1 }
+            }
+            out.append(RBytes(current))
+        }
+    }
+}

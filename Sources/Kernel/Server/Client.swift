@@ -1,0 +1,97 @@
+import NIOCore
+
+/// One connection's state: what it selected, negotiated and is executing, and the reply being written.
+///
+/// All fields are read and written only while holding the server's data lock, except the `channel`, which
+/// belongs to the connection's event loop.
+public final class Client {
+    /// CLIENT REPLY modes.
+    public enum ReplyMode { case on, off, skip, skipNext }
+
+    public let id: UInt64
+    public unowned let server: Server
+    /// The connection, or nil for internal clients (scripts, AOF loading, tests).
+    public let channel: Channel?
+    /// The command being executed: name first, then its arguments.
+    public var argv: [RBytes] = []
+    /// The command table row of the command being executed.
+    public internal(set) var command: Command?
+    /// The reply being written; flushed once per read batch.
+    public var reply: ReplyWriter
+    /// The selected database.
+    public var db: Database
+    public var name: RBytes?
+    /// The user it is authenticated as (`default` until AUTH/HELLO).
+    public var user = "default"
+    public var authenticated: Bool
+    public var replyMode: ReplyMode = .on
+    public var noEvict = false
+    /// Set by commands that end the connection (QUIT, protocol errors, CLIENT KILL of itself).
+    public var closeAfterReply = false
+    public let createdAt: Int64
+    public var lastInteraction: Int64
+    /// Full name of the last command run (`client|list`), for CLIENT LIST's `cmd=`.
+    public var lastCommandName = "NULL"
+    public let address: String
+    public let localAddress: String
+    /// Whether the last command replied with an error (for failed_calls).
+    var commandFailed = false
+    /// Bytes in the query buffer not yet parsed (for CLIENT LIST's `qbuf=`).
+    public var queryBufferLength = 0
+
+    init(id: UInt64, server: Server, channel: Channel?, allocator: ByteBufferAllocator) {
+        self.id = id
+        self.server = server
+        self.channel = channel
+        self.reply = ReplyWriter(buffer: allocator.buffer(capacity: 256))
+        self.db = server.databases[0]
+        self.authenticated = server.config.requirepass.isEmpty
+        self.createdAt = server.commandTime
+        self.lastInteraction = server.commandTime
+        self.address = channel?.remoteAddress.map(Client.format) ?? ""
+        self.localAddress = channel?.localAddress.map(Client.format) ?? ""
+    }
+
+    static func format(_ a: SocketAddress) -> String {
+        switch a {
+        case .v6: return "[\(a.ipAddress ?? "")]:\(a.port ?? 0)"
+        default: return "\(a.ipAddress ?? ""):\(a.port ?? 0)"
+        }
+    }
+
+    /// The RESP version negotiated with HELLO.
+    public var resp: Int {
+        get { reply.resp }
+        set { reply.resp = newValue }
+    }
+
+    /// Replies with an error (`message` starts with its code: `ERR ...`) and counts it in the error stats.
+    public func error(_ message: String) {
+        commandFailed = true
+        server.stats.countError(message)
+        reply.error(message)
+    }
+
+    /// Selects database `index`; false if out of range.
+    public func select(_ index: Int) -> Bool {
+        guard index >= 0 && index < server.databases.count else { return false }
+        db = server.databases[index]
+        return true
+    }
+
+    /// Asks the connection to close after pending replies are written.
+    public func close() { closeAfterReply = true }
+}
+
+extension Client {
+    /// Returns the connection to its initial state (RESET): RESP2, db 0, no name, default user, replies on.
+    public func resetState() {
+        resp = 2
+        db = server.databases[0]
+        name = nil
+        replyMode = .on
+        noEvict = false
+        user = "default"
+        authenticated = server.config.requirepass.isEmpty
+    }
+}

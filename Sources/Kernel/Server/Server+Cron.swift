@@ -1,0 +1,40 @@
+/// The periodic work Redis's `serverCron` does: clocks, the active expiry cycle, idle-client timeouts, and
+/// the instantaneous ops samples. Runs `hz` times per second, holding the data lock.
+extension Server {
+    func cron() {
+        updateClocks()
+        stats.sampleOps(now: commandTime)
+        if activeExpireEnabled { activeExpireCycle() }
+        if config.timeout > 0 { closeIdleClients() }
+    }
+
+    /// Redis's adaptive sampling: per database, sample 20 keys with a TTL and reclaim the expired ones; repeat
+    /// while more than 10% of a sample was expired, within a time budget of 25% of a cron period.
+    func activeExpireCycle() {
+        let budgetNs = Int64(250_000_000 / max(1, config.hz))
+        let start = Clock.monotonicNanoseconds()
+        let n = databases.count
+        for i in 0..<min(n, 16) {
+            let db = databases[(expireCursorDb + i) % n]
+            var iterations = 0
+            while db.expires.count > 0 {
+                let (sampled, expired) = db.sampleExpired(samples: 20, now: commandTime)
+                iterations += 1
+                if sampled == 0 || expired * 10 <= sampled { break }
+                if iterations % 16 == 0 && Clock.monotonicNanoseconds() - start > budgetNs {
+                    expireCursorDb = (expireCursorDb + i) % n
+                    return
+                }
+            }
+        }
+        expireCursorDb = (expireCursorDb + min(n, 16)) % n
+    }
+
+    func closeIdleClients() {
+        let limit = Int64(config.timeout) * 1000
+        for c in clients.values where commandTime - c.lastInteraction > limit {
+            log.verbose("Closing idle client")
+            c.channel?.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,222 @@
+import Atomics
+import NIOConcurrencyHelpers
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The data owner: databases, clients, the command table and the dispatcher.
+///
+/// Exactly one thread at a time works on it, the one holding `lock` (DESIGN §3, design (a)): each I/O loop
+/// takes the lock once per read batch, parses and executes every complete command of that batch, and releases
+/// it before flushing the replies. With one I/O loop the lock is never contended.
+public final class Server {
+    public let config: Config
+    public let commands: CommandTable
+    public private(set) var databases: [Database] = []
+    /// Connected clients by id.
+    public internal(set) var clients: [UInt64: Client] = [:]
+    public var stats = ServerStats()
+    public let log: Logger
+    /// The one data lock.
+    public let lock = NIOLock()
+    public let runId: String
+    public let startTime: Int64
+    /// Unix ms, fixed for the duration of one command (Redis's command time snapshot).
+    public internal(set) var commandTime: Int64
+    /// Seconds clock for LRU stamps.
+    public internal(set) var lruClock: UInt32 = 0
+    /// Set while the current command must not touch the LRU clock.
+    public internal(set) var noTouch = false
+    /// Incremented by every change to the dataset (Redis's `server.dirty`).
+    public var dirty: Int64 = 0
+    var nextClientId: UInt64 = 1
+    /// Receivers of effects (replication, AOF, ...).
+    var propagationSinks: [(Int, [RBytes]) -> Void] = []
+    /// Called after a key is modified (WATCH, tracking, blocked clients hook here).
+    var keyModifiedHooks: [(Database, RBytes) -> Void] = []
+    /// Set to stop; the listener closes and the process exits.
+    public let shuttingDown = ManagedAtomic<Bool>(false)
+    /// Called by SHUTDOWN to stop the process (set by the listener).
+    public var onShutdown: (() -> Void)?
+    /// Whether DEBUG SET-ACTIVE-EXPIRE left the active cycle on.
+    public var activeExpireEnabled: Bool { config.activeExpireEnabled }
+    /// Current database the active expiry cycle continues from.
+    var expireCursorDb = 0
+
+    public init(config: Config, modules: [CommandModule], log: Logger) {
+        self.config = config
+        self.log = log
+        self.commands = CommandTable()
+        let now = Clock.unixMilliseconds()
+        self.commandTime = now
+        self.startTime = now
+        var rid = ""
+        for _ in 0..<40 { rid.append("0123456789abcdef".randomElement()!) }
+        self.runId = rid
+        self.lruClock = UInt32(truncatingIfNeeded: now / 1000)
+        for m in modules where !config.disabledFamilies.contains(m.family) {
+            commands.register(m)
+        }
+        databases = (0..<config.databases).map { Database(id: $0, server: self) }
+    }
+
+    // MARK: - Clients
+
+    /// Creates and registers a client. Call with the lock held.
+    public func addClient(channel: Channel?, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> Client {
+        let c = Client(id: nextClientId, server: self, channel: channel, allocator: allocator)
+        nextClientId += 1
+        if channel != nil {
+            clients[c.id] = c
+            stats.totalConnections += 1
+        }
+        return c
+    }
+
+    /// Forgets a client. Call with the lock held.
+    public func removeClient(_ c: Client) {
+        clients[c.id] = nil
+    }
+
+    // MARK: - Dispatch
+
+    /// Runs `client.argv` as a command: lookup, arity, auth, then the handler. Call with the lock held.
+    public func execute(_ c: Client) {
+        commandTime = Clock.unixMilliseconds()
+        c.lastInteraction = commandTime
+        let argv = c.argv
+        guard let found = commands.lookup(argv[0]) else {
+            var args = ""
+            var i = 1
+            while i < argv.count && args.count < 128 {
+                args += "'\(Errors.truncated(argv[i], 128 - args.count))' "
+                i += 1
+            }
+            c.error("ERR unknown command '\(Errors.truncated(argv[0], 128))', with args beginning with: \(args)")
+            return
+        }
+        var cmd = found
+        if !found.subcommands.isEmpty {
+            if argv.count >= 2, let sub = found.subcommands[argv[1].lowercased()] {
+                cmd = sub
+            } else if found.spec.handler == nil {
+                if argv.count < 2 {
+                    found.rejectedCalls += 1
+                    c.error(Errors.arity(found.fullName))
+                } else {
+                    c.error(Errors.unknownSubcommand(argv[1], argv[0].string))
+                }
+                return
+            }
+        }
+        guard cmd.acceptsArgumentCount(argv.count) else {
+            cmd.rejectedCalls += 1
+            c.error(Errors.arity(cmd.fullName))
+            return
+        }
+        if !c.authenticated && !cmd.flags.contains(.noAuth) {
+            cmd.rejectedCalls += 1
+            c.error(Errors.noAuth)
+            return
+        }
+        call(c, cmd)
+    }
+
+    /// Calls a resolved command's handler and accounts for it.
+    public func call(_ c: Client, _ cmd: Command) {
+        c.command = cmd
+        c.commandFailed = false
+        let start = Clock.monotonicNanoseconds()
+        let replyMark = c.reply.buffer.writerIndex
+        cmd.spec.handler!(c)
+        let elapsed = (Clock.monotonicNanoseconds() - start) / 1000
+        cmd.calls += 1
+        cmd.microseconds += elapsed
+        if c.commandFailed { cmd.failedCalls += 1 }
+        stats.totalCommands += 1
+        c.lastCommandName = cmd.fullName
+        switch c.replyMode {
+        case .on: break
+        case .off: c.reply.buffer.moveWriterIndex(to: replyMark)
+        case .skip:
+            c.reply.buffer.moveWriterIndex(to: replyMark)
+            c.replyMode = .on
+        case .skipNext:
+            c.replyMode = .skip
+        }
+    }
+
+    // MARK: - Effects
+
+    /// Sends an effect to every consumer (replicas, AOF). The one propagation seam (DESIGN §5).
+    public func propagate(db: Int, _ argv: [RBytes]) {
+        for sink in propagationSinks { sink(db, argv) }
+    }
+
+    /// Registers a consumer of effects.
+    public func addPropagationSink(_ sink: @escaping (Int, [RBytes]) -> Void) {
+        propagationSinks.append(sink)
+    }
+
+    /// Registers a hook run after every key modification.
+    public func addKeyModifiedHook(_ hook: @escaping (Database, RBytes) -> Void) {
+        keyModifiedHooks.append(hook)
+    }
+
+    /// Every mutation ends here (Redis's `signalModifiedKey` + `dirty++`).
+    public func keyModified(_ db: Database, _ key: RBytes, changes: Int64 = 1) {
+        dirty += changes
+        for hook in keyModifiedHooks { hook(db, key) }
+    }
+
+    /// A key's TTL passed: delete it and propagate `DEL` as its effect.
+    func keyExpired(_ db: Database, _ key: RBytes) {
+        db.reclaimExpired(key)
+        stats.expiredKeys += 1
+        keyModified(db, key, changes: 0)
+        propagate(db: db.id, ["DEL", key])
+    }
+
+    // MARK: - Time
+
+    /// Refreshes the time snapshots (the cron does this; commands refresh `commandTime`).
+    func updateClocks() {
+        commandTime = Clock.unixMilliseconds()
+        lruClock = UInt32(truncatingIfNeeded: commandTime / 1000)
+    }
+
+    /// Seconds since the server started.
+    public var uptimeSeconds: Int64 { (Clock.unixMilliseconds() - startTime) / 1000 }
+
+    /// Asks the process to stop (after SHUTDOWN or a signal).
+    public func requestShutdown() {
+        shuttingDown.store(true, ordering: .relaxed)
+        onShutdown?()
+    }
+}
+
+/// Wall and monotonic clocks.
+public enum Clock {
+    @inlinable
+    public static func unixMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    @inlinable
+    public static func unixMicroseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+
+    @inlinable
+    public static func monotonicNanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+}

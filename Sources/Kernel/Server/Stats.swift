@@ -1,0 +1,38 @@
+/// Counters INFO stats/errorstats report.
+public struct ServerStats {
+    public var totalConnections: Int64 = 0
+    public var rejectedConnections: Int64 = 0
+    public var totalCommands: Int64 = 0
+    public var expiredKeys: Int64 = 0
+    public var evictedKeys: Int64 = 0
+    public var keyspaceHits: Int64 = 0
+    public var keyspaceMisses: Int64 = 0
+    public var netInputBytes: Int64 = 0
+    public var netOutputBytes: Int64 = 0
+    public var totalErrorReplies: Int64 = 0
+    public var errorCodes: [String: Int64] = [:]
+    /// Ring of (time ms, commands) samples for instantaneous_ops_per_sec.
+    var opsSamples: [(Int64, Int64)] = []
+
+    /// Counts an error reply under its code (`ERR`, `WRONGTYPE`, ...).
+    mutating func countError(_ message: String) {
+        totalErrorReplies += 1
+        let code = message.prefix { $0 != " " }
+        errorCodes[String(code), default: 0] += 1
+    }
+
+    mutating func sampleOps(now: Int64) {
+        opsSamples.append((now, totalCommands))
+        if opsSamples.count > 16 { opsSamples.removeFirst() }
+    }
+
+    /// Commands per second over the last samples.
+    public var instantaneousOps: Int64 {
+        guard let first = opsSamples.first, let last = opsSamples.last, last.0 > first.0 else { return 0 }
+        return (last.1 - first.1) * 1000 / (last.0 - first.0)
+    }
+
+    public mutating func reset() {
+        self = ServerStats()
+    }
+}

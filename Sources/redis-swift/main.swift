@@ -1,0 +1,112 @@
+import Commands
+import Dispatch
+import Kernel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `redis-swift [path/to/redis.conf] [--directive value ...]`, like `redis-server`.
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+if arguments.first == "--version" || arguments.first == "-v" {
+    print("Redis server v=\(ServerInfo.redisVersion) redis-swift=\(ServerInfo.version) bits=64")
+    exit(0)
+}
+if arguments.first == "--help" || arguments.first == "-h" {
+    print("""
+    Usage: redis-swift [/path/to/redis.conf] [options] [-]
+           redis-swift - (read config from stdin)
+           redis-swift -v or --version
+           redis-swift -h or --help
+
+    Examples:
+           redis-swift (run the server with default config)
+           redis-swift /etc/redis/6379.conf
+           redis-swift --port 7777
+           redis-swift /etc/myredis.conf --loglevel verbose
+           redis-swift --disable-module-families "pubsub admin"
+    """)
+    exit(0)
+}
+
+let config = Config()
+do {
+    var rest = arguments[...]
+    if let first = rest.first, !first.hasPrefix("--") {
+        rest = rest.dropFirst()
+        let text: String
+        if first == "-" {
+            var lines: [String] = []
+            while let l = readLine() { lines.append(l) }
+            text = lines.joined(separator: "\n")
+        } else {
+            guard let f = fopen(first, "r") else {
+                fputs("Fatal error, can't open config file '\(first)': \(String(cString: strerror(errno)))\n", stderr)
+                exit(1)
+            }
+            var data: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = fread(&chunk, 1, chunk.count, f)
+                if n <= 0 { break }
+                data.append(contentsOf: chunk[0..<n])
+            }
+            fclose(f)
+            text = String(decoding: data, as: UTF8.self)
+            config.configFile = first
+        }
+        try ConfigFile.apply(text, source: first, to: config)
+    }
+    try ConfigFile.apply(ConfigFile.commandLineText(Array(rest)), source: "command line", to: config)
+} catch {
+    fputs("\(error)\n", stderr)
+    exit(1)
+}
+
+let log = Logger(path: config.logfile, minimum: Logger.Level(name: config.loglevel))
+log.notice("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo")
+log.notice("Redis version=\(ServerInfo.redisVersion), redis-swift=\(ServerInfo.version), bits=64, pid=\(getpid()), just started")
+if config.configFile.isEmpty {
+    log.warning("Warning: no config file specified, using the default config. In order to specify a config file use redis-swift /path/to/redis.conf")
+} else {
+    log.notice("Configuration loaded")
+}
+if !config.save.isEmpty {
+    log.warning("Snapshotting is not implemented yet: the 'save \(config.save)' setting has no effect.")
+}
+
+let server = Server(config: config, modules: BuiltinModules.all, log: log)
+let listener = Listener(server: server)
+do {
+    try listener.start()
+} catch {
+    log.warning("\(error)")
+    exit(1)
+}
+log.notice("Running mode=standalone, port=\(listener.boundPort ?? config.port).")
+log.notice("Server initialized")
+log.notice("Ready to accept connections tcp")
+
+server.onShutdown = {
+    log.warning("User requested shutdown...")
+    log.notice("Redis is now ready to exit, bye bye...")
+    listener.stop()
+}
+
+signal(SIGPIPE, SIG_IGN)
+var signalSources: [DispatchSourceSignal] = []
+for sig in [SIGTERM, SIGINT] {
+    signal(sig, SIG_IGN)
+    let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+    src.setEventHandler {
+        log.warning("Received \(sig == SIGTERM ? "SIGTERM" : "SIGINT") scheduling shutdown...")
+        log.notice("Redis is now ready to exit, bye bye...")
+        listener.stop()
+    }
+    src.resume()
+    signalSources.append(src)
+}
+
+listener.wait()
+exit(0)

@@ -1,0 +1,355 @@
+"""Fixtures for the redis-swift integration and differential test suite.
+
+Servers
+  * `ours`  - the binary named by $REDIS_SWIFT_BIN, default
+              <repo>/.build/release/redis-swift
+  * `real`  - the reference server, $REDIS_REAL_BIN or `redis-server` (7.0.x)
+
+Both are started once per session (on free ports, each in its own temp dir)
+and every test gets a FLUSHALL-ed server and fresh connections (which start
+in DB 0).  If a server dies during a test the test errors out with the tail
+of the server log and the server is restarted for the next test.
+
+Time bounds: every socket has a timeout (resp.DEFAULT_TIMEOUT), every
+subprocess wait has a timeout, and each test phase (setup/call/teardown) is
+additionally bounded by the `test_timeout` ini option (SIGALRM based, no
+plugin needed).
+
+Run:  python3 -m pytest -q Tests/integration
+      REDIS_SWIFT_BIN=$(which redis-server) python3 -m pytest -q Tests/integration
+"""
+
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from resp import (  # noqa: E402  (re-exported for convenience)
+    ConnectionClosed,
+    ProtocolError,
+    RespClient,
+    RespError,
+    decode,
+    encode_command,
+    split_top_level,
+)
+from difftools import Pair  # noqa: E402
+
+REPO_ROOT = HERE.parents[1]
+DEFAULT_OURS_BIN = REPO_ROOT / ".build" / "release" / "redis-swift"
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 5.0
+
+__all__ = [
+    "ServerProcess", "RespClient", "RespError", "ConnectionClosed", "ProtocolError",
+    "decode", "encode_command", "split_top_level", "ours_binary", "real_binary",
+]
+
+
+def ours_binary():
+    env = os.environ.get("REDIS_SWIFT_BIN")
+    if env:
+        found = shutil.which(env) if os.sep not in env else env
+        return found or env
+    return str(DEFAULT_OURS_BIN)
+
+
+def real_binary():
+    env = os.environ.get("REDIS_REAL_BIN", "redis-server")
+    return shutil.which(env) or env
+
+
+def free_port():
+    """A TCP port that was free a moment ago (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _die_with_parent():
+    """preexec_fn: SIGKILL the server if the pytest process dies abruptly."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except Exception:
+        pass
+
+
+_LIVE = set()
+
+
+def _kill_all_at_exit():
+    for proc in list(_LIVE):
+        proc.stop()
+
+
+atexit.register(_kill_all_at_exit)
+
+
+class ServerProcess(object):
+    """A redis-server compatible process on a free port in a temp dir."""
+
+    BASE_ARGS = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                 "--enable-debug-command", "yes"]
+
+    def __init__(self, binary, name="server", extra_args=()):
+        self.binary = str(binary)
+        self.name = name
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.port = None
+        self.dir = None
+        self.log_path = None
+        self._log = None
+        self.restarts = 0
+
+    # -- lifecycle ---------------------------------------------------------
+    def start(self):
+        if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
+            raise RuntimeError(
+                "%s binary not found or not executable: %s (build it with "
+                "`swift build -c release`, or point REDIS_SWIFT_BIN at a "
+                "redis-server compatible binary)" % (self.name, self.binary))
+        last_error = None
+        for _attempt in range(3):  # retry in case the free port got taken
+            try:
+                self._start_once()
+                return self
+            except RuntimeError as e:
+                last_error = e
+                self.stop()
+        raise last_error
+
+    def _start_once(self):
+        self.dir = tempfile.mkdtemp(prefix="redis-it-%s-" % self.name)
+        self.port = free_port()
+        self.log_path = os.path.join(self.dir, "server.log")
+        self._log = open(self.log_path, "wb")
+        cmd = [self.binary, "--port", str(self.port)] + self.BASE_ARGS + self.extra_args
+        self.proc = subprocess.Popen(
+            cmd, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=self._log,
+            stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        _LIVE.add(self)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with code %s during startup:\n%s"
+                                   % (self.name, self.proc.returncode, self.log_tail()))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("%s did not accept connections on port %d within %.0fs:\n%s"
+                           % (self.name, self.port, START_TIMEOUT, self.log_tail()))
+
+    def stop(self):
+        proc = self.proc
+        if proc is not None:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    try:
+                        proc.wait(timeout=STOP_TIMEOUT)
+                    except subprocess.TimeoutExpired:
+                        pass
+            self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        if self.dir and os.path.isdir(self.dir):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None
+        _LIVE.discard(self)
+
+    def restart(self):
+        self.stop()
+        self.restarts += 1
+        self.start()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, lines=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                data = f.read()[-20000:]
+        except (OSError, TypeError):
+            return "<no log>"
+        return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
+
+    # -- clients -------------------------------------------------------------
+    def client(self, timeout=None):
+        """A fresh raw RESP connection."""
+        if timeout is None:
+            return RespClient(self.port)
+        return RespClient(self.port, timeout=timeout)
+
+    def redis(self, protocol=2, **kwargs):
+        """A redis-py client (socket timeouts set)."""
+        import redis
+        kwargs.setdefault("socket_timeout", 10)
+        kwargs.setdefault("socket_connect_timeout", 5)
+        return redis.Redis(host="127.0.0.1", port=self.port, protocol=protocol, **kwargs)
+
+    def flushall(self):
+        with self.client() as c:
+            reply = c.call("FLUSHALL")
+            if reply != b"+OK\r\n":
+                raise RuntimeError("FLUSHALL on %s failed: %r" % (self.name, reply))
+
+    def __repr__(self):
+        return "<ServerProcess %s %s port=%s>" % (self.name, self.binary, self.port)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# ---------------------------------------------------------------------------
+# Per-test time limit without a plugin
+# ---------------------------------------------------------------------------
+
+class PhaseTimeout(BaseException):
+    """Derives from BaseException so `except Exception` in test code cannot swallow it."""
+    pass
+
+
+def pytest_addoption(parser):
+    parser.addini("test_timeout", "seconds allowed for each of a test's setup, call and "
+                  "teardown phases (0 disables)", default="120")
+
+
+def _timeout_seconds(item):
+    env = os.environ.get("IT_TEST_TIMEOUT")
+    if env:
+        return int(env)
+    return int(item.config.getini("test_timeout") or 0)
+
+
+def _with_alarm(item, phase):
+    seconds = _timeout_seconds(item)
+    if seconds <= 0 or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise PhaseTimeout("%s of %s exceeded %ds" % (phase, item.nodeid, seconds))
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    for _ in _with_alarm(item, "setup"):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    for _ in _with_alarm(item, "call"):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item):
+    for _ in _with_alarm(item, "teardown"):
+        yield
+
+
+# ---------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------
+
+def _session_server(binary, name):
+    server = ServerProcess(binary, name)
+    try:
+        server.start()
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
+    return server
+
+
+@pytest.fixture(scope="session")
+def ours_server():
+    server = _session_server(ours_binary(), "ours")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def real_server():
+    server = _session_server(real_binary(), "real")
+    yield server
+    server.stop()
+
+
+def _clean(server):
+    """Restart a dead server, then FLUSHALL it."""
+    if not server.alive():
+        server.restart()
+    server.flushall()
+    return server
+
+
+def _check_survived(server):
+    if not server.alive():
+        code = server.proc.returncode if server.proc else None
+        tail = server.log_tail()
+        server.restart()  # so the following tests still have a server
+        pytest.fail("%s server died during the test (exit code %s); log tail:\n%s"
+                    % (server.name, code, tail), pytrace=False)
+
+
+@pytest.fixture
+def ours(ours_server):
+    """Our server, FLUSHALL-ed; fails the test if it dies during it."""
+    yield _clean(ours_server)
+    _check_survived(ours_server)
+
+
+@pytest.fixture
+def real(real_server):
+    """The reference redis-server, FLUSHALL-ed."""
+    yield _clean(real_server)
+    _check_survived(real_server)
+
+
+@pytest.fixture
+def pair(ours, real):
+    """Raw connections to ours and real (both in DB 0, both servers empty)."""
+    p = Pair(ours.client(), real.client())
+    p.check("SELECT", 0)
+    yield p
+    p.close()
+
+
+@pytest.fixture(params=["ours", "real"])
+def server(request):
+    """Parametrize a test over both servers (same assertions for each)."""
+    return request.getfixturevalue(request.param)
