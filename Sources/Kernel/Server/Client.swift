@@ -38,6 +38,8 @@ public final class Client {
     var commandFailed = false
     /// Bytes in the query buffer not yet parsed (for CLIENT LIST's `qbuf=`).
     public var queryBufferLength = 0
+    /// Effects to propagate instead of the command itself (set by commands with a deterministic rewrite).
+    var effectsOverride: [[RBytes]]?
 
     init(id: UInt64, server: Server, channel: Channel?, allocator: ByteBufferAllocator) {
         self.id = id
@@ -77,6 +79,13 @@ public final class Client {
         guard index >= 0 && index < server.databases.count else { return false }
         db = server.databases[index]
         return true
+    }
+
+    /// Propagates `effects` instead of the command's own argv (Redis's `rewriteClientCommandVector` /
+    /// `alsoPropagate`): `EXPIRE` → `PEXPIREAT`, `INCRBYFLOAT` → `SET ... KEEPTTL`, ... An empty list
+    /// propagates nothing.
+    public func propagateInstead(_ effects: [[RBytes]]) {
+        effectsOverride = effects
     }
 
     /// Asks the connection to close after pending replies are written.

@@ -36,6 +36,7 @@ public final class Server {
     var propagationSinks: [(Int, [RBytes]) -> Void] = []
     /// Called after a key is modified (WATCH, tracking, blocked clients hook here).
     var keyModifiedHooks: [(Database, RBytes) -> Void] = []
+    var keyspaceEventListeners: [(KeyspaceEventClass, StaticString, RBytes, Int) -> Void] = []
     /// Set to stop; the listener closes and the process exits.
     public let shuttingDown = ManagedAtomic<Bool>(false)
     /// Called by SHUTDOWN to stop the process (set by the listener).
@@ -128,9 +129,16 @@ public final class Server {
     public func call(_ c: Client, _ cmd: Command) {
         c.command = cmd
         c.commandFailed = false
+        c.effectsOverride = nil
+        let dirtyBefore = dirty
         let start = Clock.monotonicNanoseconds()
         let replyMark = c.reply.buffer.writerIndex
         cmd.spec.handler!(c)
+        if let effects = c.effectsOverride {
+            for e in effects { propagate(db: c.db.id, e) }
+        } else if dirty != dirtyBefore && !propagationSinks.isEmpty {
+            propagate(db: c.db.id, c.argv)
+        }
         let elapsed = (Clock.monotonicNanoseconds() - start) / 1000
         cmd.calls += 1
         cmd.microseconds += elapsed
@@ -171,11 +179,23 @@ public final class Server {
         for hook in keyModifiedHooks { hook(db, key) }
     }
 
+    /// A keyspace event (`set`, `del`, `expired`, ...) of the given class for `key`: the seam keyspace
+    /// notifications (`notify-keyspace-events`) publish from. Every write command calls it with Redis's event name.
+    public func notify(_ type: KeyspaceEventClass, _ event: StaticString, _ key: RBytes, db: Int) {
+        for listener in keyspaceEventListeners { listener(type, event, key, db) }
+    }
+
+    /// Registers a receiver of keyspace events.
+    public func addKeyspaceEventListener(_ l: @escaping (KeyspaceEventClass, StaticString, RBytes, Int) -> Void) {
+        keyspaceEventListeners.append(l)
+    }
+
     /// A key's TTL passed: delete it and propagate `DEL` as its effect.
     func keyExpired(_ db: Database, _ key: RBytes) {
         db.reclaimExpired(key)
         stats.expiredKeys += 1
         keyModified(db, key, changes: 0)
+        notify(.expired, "expired", key, db: db.id)
         propagate(db: db.id, ["DEL", key])
     }
 
