@@ -5,6 +5,7 @@ public enum BuiltinModules {
     public static var all: [CommandModule] {
         [
             ConnectionCommands(),
+            StringCommands(),
         ]
     }
 }

@@ -147,13 +147,31 @@ public struct RBytes: Hashable, Sendable {
         }
     }
 
-    /// Lowercased copy (ASCII only), used for command lookup.
+    /// Lowercased copy (ASCII only), used for command lookup. Inline strings are folded without allocating.
     public func lowercased() -> RBytes {
-        withUnsafeBytes { p in
-            var a = Array(p)
+        switch storage {
+        case let .inline(w0, w1, n):
+            return RBytes(storage: .inline(Self.lowerWord(w0), Self.lowerWord(w1), n))
+        case .heap(var a):
             for i in a.indices where a[i] >= 65 && a[i] <= 90 { a[i] |= 0x20 }
-            return RBytes(a)
+            return RBytes(storage: .heap(a))
         }
+    }
+
+    @usableFromInline
+    init(storage: Storage) { self.storage = storage }
+
+    /// Sets bit 5 of every byte in 'A'...'Z' (SWAR: eight bytes at once). Padding bytes are zero and stay zero.
+    @inline(__always) @usableFromInline
+    static func lowerWord(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let lowBits = w & ~high
+        // Per byte: >= 'A' (65) and <= 'Z' (90), computed on the low 7 bits, then excluding bytes >= 0x80.
+        let geA = (lowBits &+ ones &* (128 - 65)) & high
+        let gtZ = (lowBits &+ ones &* (127 - 90)) & high
+        let upper = geA & ~gtZ & ~w & high
+        return w | (upper >> 2)
     }
 }
 

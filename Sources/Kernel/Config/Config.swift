@@ -49,6 +49,9 @@ public final class Config {
     // Lazy freeing (accepted for compatibility: all frees are immediate)
     public var lazyfreeLazyUserDel = false
     public var lazyfreeLazyUserFlush = false
+    public var lazyfreeLazyExpire = false
+    public var lazyfreeLazyEviction = false
+    public var lazyfreeLazyServerDel = false
     // Observability
     public var slowlogLogSlowerThan: Int64 = 10000
     public var slowlogMaxLen: Int64 = 128
@@ -148,6 +151,9 @@ public final class Config {
         str("appendfilename", \.appendfilename, mutable: false)
         bool("lazyfree-lazy-user-del", \.lazyfreeLazyUserDel)
         bool("lazyfree-lazy-user-flush", \.lazyfreeLazyUserFlush)
+        bool("lazyfree-lazy-expire", \.lazyfreeLazyExpire)
+        bool("lazyfree-lazy-eviction", \.lazyfreeLazyEviction)
+        bool("lazyfree-lazy-server-del", \.lazyfreeLazyServerDel)
         int64("slowlog-log-slower-than", \.slowlogLogSlowerThan, -1...Int64.max)
         int64("slowlog-max-len", \.slowlogMaxLen, 0...Int64(Int32.max))
         d.append(Directive(name: "disable-module-families", aliases: [], mutable: false, get: { $0.disabledFamilies.joined(separator: " ") }, set: { c, v throws(ConfigError) in

@@ -151,3 +151,13 @@ public final class Database {
         return (sampled, expired.count)
     }
 }
+
+extension Database {
+    /// Marks the string at `slot` as grown in place (OBJECT ENCODING then says `raw`, as Redis does).
+    public func markRawString(at slot: Int) {
+        table.values[slot]!.isRawString = true
+    }
+
+    /// The full entry (value, LRU clock, flags) at a slot.
+    public func entry(at slot: Int) -> Entry { table.values[slot]! }
+}

@@ -36,14 +36,41 @@ open class RedisObject {
 }
 
 /// A keyspace slot's content: the value plus the access clock OBJECT IDLETIME and eviction read.
+///
+/// The clock and the flags share one word (Redis keeps a 24-bit LRU clock too), so an entry stays 24 bytes.
 public struct Entry {
     public var value: Value
-    /// Seconds (mod 2^32) of the last access, Redis's LRU clock.
-    public var lru: UInt32
+    @usableFromInline var bits: UInt32
+
+    static let clockMask: UInt32 = 0x00FF_FFFF
+    static let rawFlag: UInt32 = 1 << 31
 
     @inlinable
     public init(_ value: Value, lru: UInt32) {
         self.value = value
-        self.lru = lru
+        self.bits = lru & 0x00FF_FFFF
+    }
+
+    /// Seconds clock (mod 2^24) of the last access.
+    public var lru: UInt32 {
+        get { bits & Entry.clockMask }
+        set { bits = (bits & ~Entry.clockMask) | (newValue & Entry.clockMask) }
+    }
+
+    /// Whether a string was grown in place (APPEND, SETRANGE), which Redis reports as the `raw` encoding.
+    public var isRawString: Bool {
+        get { bits & Entry.rawFlag != 0 }
+        set { bits = newValue ? bits | Entry.rawFlag : bits & ~Entry.rawFlag }
+    }
+
+    /// The name OBJECT ENCODING replies with.
+    public var encodingName: String {
+        if case .string = value, isRawString { return "raw" }
+        return value.encodingName
+    }
+
+    /// Seconds since the last access, given the current clock.
+    public func idleSeconds(now: UInt32) -> Int64 {
+        Int64((now &- lru) & Entry.clockMask)
     }
 }

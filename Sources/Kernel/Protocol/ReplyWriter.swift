@@ -55,11 +55,10 @@ public struct ReplyWriter {
     /// An error; `message` starts with its code (`ERR ...`, `WRONGTYPE ...`). Newlines become spaces.
     public mutating func error(_ message: String) {
         buffer.writeInteger(UInt8(ascii: "-"))
-        var m = message
-        if m.contains("\r") || m.contains("\n") {
-            m = String(m.map { $0 == "\r" || $0 == "\n" || $0 == "\r\n" ? " " : $0 })
+        // Like Redis, each CR or LF byte becomes a space so the error stays one protocol line.
+        for byte in message.utf8 {
+            buffer.writeInteger(byte == 13 || byte == 10 ? UInt8(ascii: " ") : byte)
         }
-        buffer.writeString(m)
         buffer.writeStaticString("\r\n")
     }
 

@@ -66,10 +66,8 @@ public final class CommandTable {
     }
 
     /// Looks a command up by its (any-case) name.
-    @inlinable
     public func lookup(_ name: RBytes) -> Command? {
-        if let c = commands[name] { return c }
-        return commands[name.lowercased()]
+        commands[name.lowercased()]
     }
 
     /// Every command, sorted by name.

@@ -56,7 +56,7 @@ public final class Server {
         var rid = ""
         for _ in 0..<40 { rid.append("0123456789abcdef".randomElement()!) }
         self.runId = rid
-        self.lruClock = UInt32(truncatingIfNeeded: now / 1000)
+        self.lruClock = UInt32(truncatingIfNeeded: now / 1000) & 0x00FF_FFFF
         for m in modules where !config.disabledFamilies.contains(m.family) {
             commands.register(m)
         }
@@ -204,7 +204,7 @@ public final class Server {
     /// Refreshes the time snapshots (the cron does this; commands refresh `commandTime`).
     func updateClocks() {
         commandTime = Clock.unixMilliseconds()
-        lruClock = UInt32(truncatingIfNeeded: commandTime / 1000)
+        lruClock = UInt32(truncatingIfNeeded: commandTime / 1000) & 0x00FF_FFFF
     }
 
     /// Seconds since the server started.

@@ -1,0 +1,75 @@
+import NIOCore
+import Testing
+@testable import Kernel
+
+@Suite("RequestParser")
+struct RequestParserTests {
+    func parseAll(_ text: String, chunk: Int = Int.max) throws(RequestParser.Failure) -> [[String]] {
+        var parser = RequestParser()
+        var buffer = ByteBuffer()
+        var argv: [RBytes] = []
+        var out: [[String]] = []
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            let end = min(bytes.count, i + chunk)
+            buffer.writeBytes(bytes[i..<end])
+            i = end
+            while try parser.parse(&buffer, into: &argv) == .command { out.append(argv.map(\.string)) }
+            buffer.discardReadBytes()
+        }
+        return out
+    }
+
+    @Test("multibulk commands decode, whole or byte by byte", arguments: [Int.max, 1, 3])
+    func multibulk(chunk: Int) throws {
+        let cmds = try parseAll("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n*1\r\n$4\r\nPING\r\n", chunk: chunk)
+        #expect(cmds == [["SET", "k", "hello"], ["PING"]])
+    }
+
+    @Test("inline commands split on spaces and honour quotes")
+    func inline() throws {
+        let cmds = try parseAll("SET a \"hello world\"\r\nGET 'a'\n\r\n")
+        #expect(cmds == [["SET", "a", "hello world"], ["GET", "a"]])
+    }
+
+    @Test("escapes in double quotes are decoded")
+    func inlineEscapes() throws {
+        let cmds = try parseAll("ECHO \"a\\x41\\n\"\r\n")
+        #expect(cmds == [["ECHO", "aA\n"]])
+    }
+
+    @Test("bad frames give Redis's protocol errors", arguments: [
+        ("*99999999999\r\n", "invalid multibulk length"),
+        ("*abc\r\n", "invalid multibulk length"),
+        ("*1\r\n$-5\r\n", "invalid bulk length"),
+        ("*1\r\n+OK\r\n", "expected '$', got '+'"),
+        ("SET \"a b\r\n", "unbalanced quotes in request"),
+    ])
+    func protocolErrors(input: String, message: String) {
+        #expect(throws: RequestParser.Failure.protocolError(message)) { try parseAll(input) }
+    }
+
+    @Test("an inline line longer than 64 KiB is refused")
+    func tooBigInline() {
+        #expect(throws: RequestParser.Failure.protocolError("too big inline request")) {
+            try parseAll(String(repeating: "a", count: 70_000))
+        }
+    }
+
+    @Test("a bulk longer than proto-max-bulk-len is refused")
+    func bulkLimit() {
+        var parser = RequestParser()
+        parser.maxBulkLength = 10
+        var buffer = ByteBuffer(string: "*1\r\n$11\r\n")
+        var argv: [RBytes] = []
+        #expect(throws: RequestParser.Failure.protocolError("invalid bulk length")) {
+            _ = try parser.parse(&buffer, into: &argv)
+        }
+    }
+
+    @Test("empty multibulk and blank lines are skipped")
+    func emptyCommands() throws {
+        #expect(try parseAll("*0\r\n\r\n*-1\r\nPING\r\n") == [["PING"]])
+    }
+}
