@@ -6,6 +6,7 @@ public enum BuiltinModules {
         [
             ConnectionCommands(),
             StringCommands(),
+            KeysCommands(),
         ]
     }
 }

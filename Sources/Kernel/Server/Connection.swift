@@ -23,6 +23,11 @@ final class ConnectionHandler: ChannelInboundHandler {
                 server.stats.rejectedConnections += 1
                 return "-ERR max number of clients reached\r\n"
             }
+            if server.config.protectedMode && server.config.requirepass.isEmpty,
+               let remote = context.channel.remoteAddress, !Self.isLoopback(remote) {
+                server.stats.rejectedConnections += 1
+                return Self.protectedModeError
+            }
             client = server.addClient(channel: context.channel, allocator: context.channel.allocator)
             parser.maxBulkLength = Int(clamping: server.config.protoMaxBulkLen)
             parser.maxQueryBuffer = Int(clamping: server.config.clientQueryBufferLimit)
@@ -76,8 +81,14 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
         }
         if input.readableBytes > 0 && failure == nil {
-            input.discardReadBytes()
-            pending = input
+            if input.readableBytes > parser.maxQueryBuffer {
+                // Redis closes such clients without a reply.
+                failure = .queryBufferLimit
+                server.log.warning("Closing client that reached max query buffer length (qbuf initial bytes: \(input.readableBytes))")
+            } else {
+                input.discardReadBytes()
+                pending = input
+            }
         }
         flushReply(context: context, flush: false)
         if failure != nil || c.closeAfterReply {
@@ -104,6 +115,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         wroteSinceFlush = true
         if flush { context.flush() }
     }
+
+    static func isLoopback(_ a: SocketAddress) -> Bool {
+        guard let ip = a.ipAddress else { return true }
+        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+    }
+
+    static let protectedModeError = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)

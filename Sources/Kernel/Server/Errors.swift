@@ -24,6 +24,8 @@ public enum Errors {
 
     /// An argument's bytes as Redis's `%.Ns` would print them.
     public static func truncated(_ b: RBytes, _ n: Int) -> String {
-        b.count <= n ? b.string : b.slice(0..<n).string
+        // C's %.Ns also stops at the first NUL byte.
+        let end = b.withUnsafeBytes { p in p.firstIndex(of: 0) ?? p.count }
+        return b.slice(0..<min(n, end)).string
     }
 }
