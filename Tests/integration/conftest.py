@@ -212,8 +212,9 @@ class ServerProcess(object):
     def flushall(self):
         with self.client() as c:
             reply = c.call("FLUSHALL")
-            if reply != b"+OK\r\n":
-                raise RuntimeError("FLUSHALL on %s failed: %r" % (self.name, reply))
+        if reply != b"+OK\r\n":
+            pytest.fail("FLUSHALL (run before every test) failed on %s: %r"
+                        % (self.name, reply), pytrace=False)
 
     def __repr__(self):
         return "<ServerProcess %s %s port=%s>" % (self.name, self.binary, self.port)
@@ -288,10 +289,13 @@ def pytest_runtest_teardown(item):
 
 def _session_server(binary, name):
     server = ServerProcess(binary, name)
+    error = None
     try:
         server.start()
     except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
+        error = str(e)
+    if error:
+        pytest.fail(error, pytrace=False)
     return server
 
 
@@ -347,6 +351,33 @@ def pair(ours, real):
     p.check("SELECT", 0)
     yield p
     p.close()
+
+
+@pytest.fixture(scope="session")
+def server_factory():
+    """Start extra servers with custom args: factory("ours"|"real", *extra_args).
+
+    Everything started is stopped at the end of the session at the latest;
+    callers may stop earlier with server.stop().
+    """
+    started = []
+
+    def factory(kind, *extra_args):
+        binary = ours_binary() if kind == "ours" else real_binary()
+        srv = ServerProcess(binary, "%s%s" % (kind, "-custom"), extra_args)
+        started.append(srv)
+        error = None
+        try:
+            srv.start()
+        except RuntimeError as e:
+            error = str(e)
+        if error:
+            pytest.fail(error, pytrace=False)
+        return srv
+
+    yield factory
+    for srv in started:
+        srv.stop()
 
 
 @pytest.fixture(params=["ours", "real"])

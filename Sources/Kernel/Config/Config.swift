@@ -52,6 +52,14 @@ public final class Config {
     public var lazyfreeLazyExpire = false
     public var lazyfreeLazyEviction = false
     public var lazyfreeLazyServerDel = false
+    // Compact encodings of small collections (Redis's thresholds)
+    public var hashMaxListpackEntries = 128
+    public var hashMaxListpackValue = 64
+    public var setMaxIntsetEntries = 512
+    public var zsetMaxListpackEntries = 128
+    public var zsetMaxListpackValue = 64
+    public var listMaxListpackSize = -2
+    public var listCompressDepth = 0
     // Observability
     public var slowlogLogSlowerThan: Int64 = 10000
     public var slowlogMaxLen: Int64 = 128
@@ -87,8 +95,9 @@ public final class Config {
                 }
             }))
         }
-        func int(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Int>, _ range: ClosedRange<Int>, mutable: Bool = true) {
-            d.append(Directive(name: name, aliases: [], mutable: mutable, get: { String($0[keyPath: kp]) }, set: { c, v throws(ConfigError) in
+        func int(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Int>, _ range: ClosedRange<Int>, mutable: Bool = true,
+                 aliases: [String] = []) {
+            d.append(Directive(name: name, aliases: aliases, mutable: mutable, get: { String($0[keyPath: kp]) }, set: { c, v throws(ConfigError) in
                 guard v.count == 1, let n = Int(v[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }
                 guard range.contains(n) else { throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive") }
                 c[keyPath: kp] = n
@@ -154,6 +163,13 @@ public final class Config {
         bool("lazyfree-lazy-expire", \.lazyfreeLazyExpire)
         bool("lazyfree-lazy-eviction", \.lazyfreeLazyEviction)
         bool("lazyfree-lazy-server-del", \.lazyfreeLazyServerDel)
+        int("hash-max-listpack-entries", \.hashMaxListpackEntries, 0...Int(Int32.max), aliases: ["hash-max-ziplist-entries"])
+        int("hash-max-listpack-value", \.hashMaxListpackValue, 0...Int(Int32.max), aliases: ["hash-max-ziplist-value"])
+        int("set-max-intset-entries", \.setMaxIntsetEntries, 0...Int(Int32.max))
+        int("zset-max-listpack-entries", \.zsetMaxListpackEntries, 0...Int(Int32.max), aliases: ["zset-max-ziplist-entries"])
+        int("zset-max-listpack-value", \.zsetMaxListpackValue, 0...Int(Int32.max), aliases: ["zset-max-ziplist-value"])
+        int("list-max-listpack-size", \.listMaxListpackSize, Int(Int32.min)...Int(Int32.max), aliases: ["list-max-ziplist-size"])
+        int("list-compress-depth", \.listCompressDepth, 0...Int(Int32.max))
         int64("slowlog-log-slower-than", \.slowlogLogSlowerThan, -1...Int64.max)
         int64("slowlog-max-len", \.slowlogMaxLen, 0...Int64(Int32.max))
         d.append(Directive(name: "disable-module-families", aliases: [], mutable: false, get: { $0.disabledFamilies.joined(separator: " ") }, set: { c, v throws(ConfigError) in
