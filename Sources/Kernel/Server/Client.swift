@@ -38,6 +38,13 @@ public final class Client {
     var commandFailed = false
     /// Bytes in the query buffer not yet parsed (for CLIENT LIST's `qbuf=`).
     public var queryBufferLength = 0
+    /// Set while EXEC or a script runs this client's commands (blocking commands then do not block).
+    public var inExec = false
+    /// Set while the client waits in a blocking command.
+    var blockState: BlockState?
+    /// Set by the connection: resumes processing (writes pending replies, parses buffered commands) on the
+    /// connection's event loop. Called without the data lock held, or from inside it: it only schedules work.
+    var resumeHook: (() -> Void)?
     /// Effects to propagate instead of the command itself (set by commands with a deterministic rewrite).
     var effectsOverride: [[RBytes]]?
 

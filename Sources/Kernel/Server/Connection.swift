@@ -29,6 +29,10 @@ final class ConnectionHandler: ChannelInboundHandler {
                 return Self.protectedModeError
             }
             client = server.addClient(channel: context.channel, allocator: context.channel.allocator)
+            let loop = context.eventLoop
+            client.resumeHook = { [weak self] in
+                loop.execute { self?.resume(context: context) }
+            }
             parser.maxBulkLength = Int(clamping: server.config.protoMaxBulkLen)
             parser.maxQueryBuffer = Int(clamping: server.config.clientQueryBufferLimit)
             parser.authenticated = client.authenticated
@@ -46,12 +50,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if let c = client {
             server.lock.withLock { server.removeClient(c) }
+            c.resumeHook = nil
         }
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing, let c = client else { return }
+        guard !closing, client != nil else { return }
         var input = unwrapInboundIn(data)
         let inBytes = input.readableBytes
         if var p = pending {
@@ -59,11 +64,30 @@ final class ConnectionHandler: ChannelInboundHandler {
             input = p
             pending = nil
         }
+        process(context: context, input: &input, newBytes: inBytes)
+    }
+
+    /// Continues after the client was unblocked from another context: writes its reply and runs the commands
+    /// that arrived while it was blocked.
+    private func resume(context: ChannelHandlerContext) {
+        guard !closing, client != nil else { return }
+        var input = pending ?? context.channel.allocator.buffer(capacity: 0)
+        pending = nil
+        process(context: context, input: &input, newBytes: 0)
+        if wroteSinceFlush {
+            wroteSinceFlush = false
+            context.flush()
+        }
+    }
+
+    /// Parses and executes every complete command in `input` under the data lock, then queues the replies.
+    private func process(context: ChannelHandlerContext, input: inout ByteBuffer, newBytes: Int) {
+        let c = client!
         var failure: RequestParser.Failure?
         server.lock.withLock {
-            server.stats.netInputBytes += Int64(inBytes)
+            server.stats.netInputBytes += Int64(newBytes)
             c.queryBufferLength = input.readableBytes
-            while !c.closeAfterReply {
+            while !c.closeAfterReply && !c.isBlocked {
                 do throws(RequestParser.Failure) {
                     guard try parser.parse(&input, into: &c.argv) == .command else { break }
                 } catch {

@@ -32,6 +32,11 @@ public final class Server {
     /// Incremented by every change to the dataset (Redis's `server.dirty`).
     public var dirty: Int64 = 0
     var nextClientId: UInt64 = 1
+    var blockedOnKey: [BlockKey: [Client]] = [:]
+    var readyKeys: [BlockKey] = []
+    var readyKeySet: Set<BlockKey> = []
+    var blockSequence: UInt64 = 0
+    var blockedCount = 0
     /// Receivers of effects (replication, AOF, ...).
     var propagationSinks: [(Int, [RBytes]) -> Void] = []
     /// Called after a key is modified (WATCH, tracking, blocked clients hook here).
@@ -78,6 +83,7 @@ public final class Server {
 
     /// Forgets a client. Call with the lock held.
     public func removeClient(_ c: Client) {
+        unblock(c)
         clients[c.id] = nil
     }
 
@@ -123,6 +129,7 @@ public final class Server {
             return
         }
         call(c, cmd)
+        if !readyKeys.isEmpty { serveClientsBlockedOnReadyKeys() }
     }
 
     /// Calls a resolved command's handler and accounts for it.
