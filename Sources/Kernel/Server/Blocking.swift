@@ -142,6 +142,7 @@ extension Server {
                     c.argv = s.argv
                     commandTime = Clock.unixMilliseconds()
                     call(c, s.command)
+                    if !pendingEffects.isEmpty { flushEffects() }
                     if !c.isBlocked && c.db === s.db { c.db = savedDb }
                     c.resumeHook?()
                 }

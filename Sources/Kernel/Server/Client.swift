@@ -38,6 +38,11 @@ public final class Client {
     var commandFailed = false
     /// Bytes in the query buffer not yet parsed (for CLIENT LIST's `qbuf=`).
     public var queryBufferLength = 0
+    /// The open transaction, between MULTI and EXEC/DISCARD.
+    public internal(set) var multi: MultiState?
+    var watched: [WatchedKey] = []
+    /// Set when a watched key was modified (Redis's CLIENT_DIRTY_CAS).
+    var dirtyCAS = false
     /// Set while EXEC or a script runs this client's commands (blocking commands then do not block).
     public var inExec = false
     /// Set while the client waits in a blocking command.
@@ -102,6 +107,7 @@ public final class Client {
 extension Client {
     /// Returns the connection to its initial state (RESET): RESP2, db 0, no name, default user, replies on.
     public func resetState() {
+        discardMulti()
         resp = 2
         db = server.databases[0]
         name = nil

@@ -5,6 +5,7 @@ extension Server {
         updateClocks()
         stats.sampleOps(now: commandTime)
         if activeExpireEnabled { activeExpireCycle() }
+        if !pendingEffects.isEmpty { flushEffects() }
         if config.timeout > 0 { closeIdleClients() }
     }
 

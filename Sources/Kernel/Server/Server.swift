@@ -37,8 +37,11 @@ public final class Server {
     var readyKeySet: Set<BlockKey> = []
     var blockSequence: UInt64 = 0
     var blockedCount = 0
+    var watchers: [BlockKey: [Client]] = [:]
     /// Receivers of effects (replication, AOF, ...).
     var propagationSinks: [(Int, [RBytes]) -> Void] = []
+    var pendingEffects: [(Int, [RBytes])] = []
+    var callDepth = 0
     /// Called after a key is modified (WATCH, tracking, blocked clients hook here).
     var keyModifiedHooks: [(Database, RBytes) -> Void] = []
     var keyspaceEventListeners: [(KeyspaceEventClass, StaticString, RBytes, Int) -> Void] = []
@@ -84,6 +87,7 @@ public final class Server {
     /// Forgets a client. Call with the lock held.
     public func removeClient(_ c: Client) {
         unblock(c)
+        c.unwatchAll()
         clients[c.id] = nil
     }
 
@@ -102,6 +106,7 @@ public final class Server {
                 i += 1
             }
             c.error("ERR unknown command '\(Errors.truncated(argv[0], 128))', with args beginning with: \(args)")
+            c.multi?.aborted = true
             return
         }
         var cmd = found
@@ -115,28 +120,47 @@ public final class Server {
                 } else {
                     c.error(Errors.unknownSubcommand(argv[1], argv[0].string))
                 }
+                c.multi?.aborted = true
                 return
             }
         }
         guard cmd.acceptsArgumentCount(argv.count) else {
             cmd.rejectedCalls += 1
             c.error(Errors.arity(cmd.fullName))
+            c.multi?.aborted = true
             return
         }
         if !c.authenticated && !cmd.flags.contains(.noAuth) {
             cmd.rejectedCalls += 1
             c.error(Errors.noAuth)
+            c.multi?.aborted = true
+            return
+        }
+        if c.multi != nil && !Server.transactionControl.contains(cmd.fullName) {
+            if cmd.flags.contains(.noMulti) {
+                c.error("ERR Command not allowed inside a transaction")
+                c.multi?.aborted = true
+                return
+            }
+            c.multi?.queued.append((cmd, argv))
+            c.reply.status("QUEUED")
             return
         }
         call(c, cmd)
         if !readyKeys.isEmpty { serveClientsBlockedOnReadyKeys() }
+        if !pendingEffects.isEmpty { flushEffects() }
     }
+
+    /// Commands that run immediately even inside MULTI.
+    static let transactionControl: Set<String> = ["exec", "discard", "multi", "watch", "quit", "reset"]
 
     /// Calls a resolved command's handler and accounts for it.
     public func call(_ c: Client, _ cmd: Command) {
         c.command = cmd
         c.commandFailed = false
         c.effectsOverride = nil
+        callDepth += 1
+        defer { callDepth -= 1 }
         let dirtyBefore = dirty
         let start = Clock.monotonicNanoseconds()
         let replyMark = c.reply.buffer.writerIndex
@@ -165,9 +189,23 @@ public final class Server {
 
     // MARK: - Effects
 
-    /// Sends an effect to every consumer (replicas, AOF). The one propagation seam (DESIGN §5).
+    /// Records an effect for every consumer (replicas, AOF): the one propagation seam (DESIGN §5). Effects of
+    /// one top-level command are sent together after it, wrapped in MULTI/EXEC when there is more than one.
     public func propagate(db: Int, _ argv: [RBytes]) {
-        for sink in propagationSinks { sink(db, argv) }
+        guard !propagationSinks.isEmpty else { return }
+        pendingEffects.append((db, argv))
+    }
+
+    /// Sends the pending effects of the command that just finished.
+    func flushEffects() {
+        let effects = pendingEffects
+        pendingEffects.removeAll()
+        let wrap = effects.count > 1
+        for sink in propagationSinks {
+            if wrap { sink(effects[0].0, ["MULTI"]) }
+            for (db, argv) in effects { sink(db, argv) }
+            if wrap { sink(effects[effects.count - 1].0, ["EXEC"]) }
+        }
     }
 
     /// Registers a consumer of effects.
@@ -183,6 +221,7 @@ public final class Server {
     /// Every mutation ends here (Redis's `signalModifiedKey` + `dirty++`).
     public func keyModified(_ db: Database, _ key: RBytes, changes: Int64 = 1) {
         dirty += changes
+        if !watchers.isEmpty { touchWatchedKey(db, key) }
         for hook in keyModifiedHooks { hook(db, key) }
     }
 
@@ -203,7 +242,9 @@ public final class Server {
         stats.expiredKeys += 1
         keyModified(db, key, changes: 0)
         notify(.expired, "expired", key, db: db.id)
-        propagate(db: db.id, ["DEL", key])
+        propagate(db: db.id, [config.lazyfreeLazyExpire ? "UNLINK" : "DEL", key])
+        // Outside a command (the active cycle) each expiry is its own effect.
+        if callDepth == 0 && !pendingEffects.isEmpty { flushEffects() }
     }
 
     // MARK: - Time
