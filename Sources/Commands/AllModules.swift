@@ -8,6 +8,7 @@ public enum BuiltinModules {
             StringCommands(),
             KeysCommands(),
             TransactionCommands(),
+            PubSubCommands(),
         ]
     }
 }

@@ -1,3 +1,4 @@
+import Atomics
 import NIOCore
 
 /// One connection's state: what it selected, negotiated and is executing, and the reply being written.
@@ -38,6 +39,15 @@ public final class Client {
     var commandFailed = false
     /// Bytes in the query buffer not yet parsed (for CLIENT LIST's `qbuf=`).
     public var queryBufferLength = 0
+    var subscribedChannels: [RBytes] = []
+    var subscribedPatterns: [RBytes] = []
+    var subscribedShardChannels: [RBytes] = []
+    /// Bytes handed to NIO and not yet written to the socket (updated from the connection's loop).
+    public let unflushedBytes = ManagedAtomic<Int>(0)
+    /// When the client went over its soft output limit (ms), or 0.
+    var softLimitSince: Int64 = 0
+    /// Whether a resume of the connection is already scheduled.
+    var resumeScheduled = false
     /// The open transaction, between MULTI and EXEC/DISCARD.
     public internal(set) var multi: MultiState?
     var watched: [WatchedKey] = []
@@ -108,6 +118,9 @@ extension Client {
     /// Returns the connection to its initial state (RESET): RESP2, db 0, no name, default user, replies on.
     public func resetState() {
         discardMulti()
+        unsubscribeAll(.channel, notify: false)
+        unsubscribeAll(.pattern, notify: false)
+        unsubscribeAll(.shard, notify: false)
         resp = 2
         db = server.databases[0]
         name = nil

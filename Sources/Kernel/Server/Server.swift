@@ -38,6 +38,11 @@ public final class Server {
     var blockSequence: UInt64 = 0
     var blockedCount = 0
     var watchers: [BlockKey: [Client]] = [:]
+    var _keyspaceEventFlags: KeyspaceEventClass = []
+    /// Pub/sub subscriptions.
+    public let pubsub = PubSubRegistry()
+    /// The client whose command is running (its own replies need no separate flush).
+    public internal(set) var currentClient: Client?
     /// Receivers of effects (replication, AOF, ...).
     var propagationSinks: [(Int, [RBytes]) -> Void] = []
     var pendingEffects: [(Int, [RBytes])] = []
@@ -69,6 +74,10 @@ public final class Server {
             commands.register(m)
         }
         databases = (0..<config.databases).map { Database(id: $0, server: self) }
+        _keyspaceEventFlags = KeyspaceEventClass.parse(config.notifyKeyspaceEvents) ?? []
+        config.onNotifyChange = { [unowned self] in
+            self._keyspaceEventFlags = KeyspaceEventClass.parse(self.config.notifyKeyspaceEvents) ?? []
+        }
     }
 
     // MARK: - Clients
@@ -88,6 +97,9 @@ public final class Server {
     public func removeClient(_ c: Client) {
         unblock(c)
         c.unwatchAll()
+        c.unsubscribeAll(.channel, notify: false)
+        c.unsubscribeAll(.pattern, notify: false)
+        c.unsubscribeAll(.shard, notify: false)
         clients[c.id] = nil
     }
 
@@ -136,6 +148,10 @@ public final class Server {
             c.multi?.aborted = true
             return
         }
+        if c.inSubscriberContext && !Server.subscriberContextCommands.contains(cmd.fullName) {
+            c.error("ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            return
+        }
         if c.multi != nil && !Server.transactionControl.contains(cmd.fullName) {
             if cmd.flags.contains(.noMulti) {
                 c.error("ERR Command not allowed inside a transaction")
@@ -151,12 +167,19 @@ public final class Server {
         if !pendingEffects.isEmpty { flushEffects() }
     }
 
+    /// Commands a RESP2 client in subscriber mode may run.
+    static let subscriberContextCommands: Set<String> = ["subscribe", "unsubscribe", "psubscribe", "punsubscribe",
+                                                          "ssubscribe", "sunsubscribe", "ping", "quit", "reset"]
+
     /// Commands that run immediately even inside MULTI.
     static let transactionControl: Set<String> = ["exec", "discard", "multi", "watch", "quit", "reset"]
 
     /// Calls a resolved command's handler and accounts for it.
     public func call(_ c: Client, _ cmd: Command) {
         c.command = cmd
+        let previousClient = currentClient
+        currentClient = c
+        defer { currentClient = previousClient }
         c.commandFailed = false
         c.effectsOverride = nil
         callDepth += 1
@@ -229,6 +252,24 @@ public final class Server {
     /// notifications (`notify-keyspace-events`) publish from. Every write command calls it with Redis's event name.
     public func notify(_ type: KeyspaceEventClass, _ event: StaticString, _ key: RBytes, db: Int) {
         for listener in keyspaceEventListeners { listener(type, event, key, db) }
+        guard keyspaceEventFlags.contains(type) && !keyspaceEventFlags.isDisjoint(with: [.keyspaceChannel, .keyeventChannel]) else { return }
+        let eventBytes = RBytes(UnsafeRawBufferPointer(start: event.utf8Start, count: event.utf8CodeUnitCount))
+        if keyspaceEventFlags.contains(.keyspaceChannel) {
+            var channel = Array("__keyspace@\(db)__:".utf8)
+            key.withUnsafeBytes { channel.append(contentsOf: $0) }
+            publish(RBytes(channel), eventBytes)
+        }
+        if keyspaceEventFlags.contains(.keyeventChannel) {
+            var channel = Array("__keyevent@\(db)__:".utf8)
+            eventBytes.withUnsafeBytes { channel.append(contentsOf: $0) }
+            publish(RBytes(channel), key)
+        }
+    }
+
+    /// The parsed `notify-keyspace-events` flags.
+    var keyspaceEventFlags: KeyspaceEventClass {
+        get { _keyspaceEventFlags }
+        set { _keyspaceEventFlags = newValue }
     }
 
     /// Registers a receiver of keyspace events.
