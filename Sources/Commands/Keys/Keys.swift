@@ -328,6 +328,7 @@ extension KeysCommands {
     static func flushdb(_ c: Client) {
         guard flushArgumentsValid(c) else { return }
         c.server.databaseWillBeEmptied(c.db)
+        c.server.trackingInvalidateAll()
         c.server.dirty += Int64(c.db.flush())
         // Propagated even when the database was already empty, as Redis does.
         c.propagateInstead([c.argv])
@@ -338,6 +339,7 @@ extension KeysCommands {
     static func flushall(_ c: Client) {
         guard flushArgumentsValid(c) else { return }
         var removed: Int64 = 0
+        c.server.trackingInvalidateAll()
         for db in c.server.databases {
             c.server.databaseWillBeEmptied(db)
             removed += Int64(db.flush())

@@ -48,6 +48,10 @@ public final class Client {
     var softLimitSince: Int64 = 0
     /// Whether a resume of the connection is already scheduled.
     var resumeScheduled = false
+    /// CLIENT TRACKING state, when on.
+    public internal(set) var tracking: TrackingState?
+    /// Keys this client modified while tracking them: invalidated after its reply.
+    var pendingInvalidations: [RBytes] = []
     /// The open transaction, between MULTI and EXEC/DISCARD.
     public internal(set) var multi: MultiState?
     var watched: [WatchedKey] = []
@@ -118,6 +122,7 @@ extension Client {
     /// Returns the connection to its initial state (RESET): RESP2, db 0, no name, default user, replies on.
     public func resetState() {
         discardMulti()
+        disableTracking()
         unsubscribeAll(.channel, notify: false)
         unsubscribeAll(.pattern, notify: false)
         unsubscribeAll(.shard, notify: false)
@@ -129,4 +134,9 @@ extension Client {
         user = "default"
         authenticated = server.config.requirepass.isEmpty
     }
+}
+
+extension Client {
+    /// Sets CLIENT CACHING yes/no for the next command.
+    public func setTrackingCaching(_ yes: Bool) { tracking?.caching = yes }
 }

@@ -104,6 +104,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 c.error("ERR Protocol error: \(m)")
                 server.log.verbose("Protocol error (\(m)) from client: id=\(c.id) addr=\(c.address)")
             }
+            server.afterBatch()
             output = takeOutput(c, allocator: context.channel.allocator)
         }
         if input.readableBytes > 0 && failure == nil {

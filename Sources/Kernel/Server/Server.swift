@@ -39,6 +39,8 @@ public final class Server {
     var blockedCount = 0
     var watchers: [BlockKey: [Client]] = [:]
     var _keyspaceEventFlags: KeyspaceEventClass = []
+    /// Client-side caching (CLIENT TRACKING) state.
+    public let tracking = TrackingRegistry()
     /// Pub/sub subscriptions.
     public let pubsub = PubSubRegistry()
     /// The client whose command is running (its own replies need no separate flush).
@@ -95,6 +97,7 @@ public final class Server {
 
     /// Forgets a client. Call with the lock held.
     public func removeClient(_ c: Client) {
+        c.disableTracking()
         unblock(c)
         c.unwatchAll()
         c.unsubscribeAll(.channel, notify: false)
@@ -199,6 +202,13 @@ public final class Server {
         if c.commandFailed { cmd.failedCalls += 1 }
         stats.totalCommands += 1
         c.lastCommandName = cmd.fullName
+        if c.tracking != nil {
+            if cmd.flags.contains(.readonly) { trackingRememberKeys(c, cmd) }
+            if callDepth == 1 {
+                if cmd.fullName != "client|caching" { c.tracking?.caching = nil }
+            }
+        }
+        if callDepth == 1 && !c.pendingInvalidations.isEmpty { flushPendingInvalidations(c) }
         switch c.replyMode {
         case .on: break
         case .off: c.reply.buffer.moveWriterIndex(to: replyMark)
@@ -211,6 +221,11 @@ public final class Server {
     }
 
     // MARK: - Effects
+
+    /// Work done once per read batch (Redis's beforeSleep): BCAST invalidations.
+    public func afterBatch() {
+        if tracking.broadcastPending { trackingBroadcast() }
+    }
 
     /// Records an effect for every consumer (replicas, AOF): the one propagation seam (DESIGN §5). Effects of
     /// one top-level command are sent together after it, wrapped in MULTI/EXEC when there is more than one.
@@ -245,6 +260,7 @@ public final class Server {
     public func keyModified(_ db: Database, _ key: RBytes, changes: Int64 = 1) {
         dirty += changes
         if !watchers.isEmpty { touchWatchedKey(db, key) }
+        if !tracking.trackingClients.isEmpty { trackingInvalidateKey(key) }
         for hook in keyModifiedHooks { hook(db, key) }
     }
 
