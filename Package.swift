@@ -40,6 +40,10 @@ let package = Package(
             name: "KernelTests",
             dependencies: ["Kernel"]
         ),
+        .testTarget(
+            name: "CommandsTests",
+            dependencies: ["Kernel", "Commands"]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

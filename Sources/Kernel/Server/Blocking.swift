@@ -140,7 +140,6 @@ extension Server {
                     let savedDb = c.db
                     c.db = s.db
                     c.argv = s.argv
-                    commandTime = Clock.unixMilliseconds()
                     call(c, s.command)
                     if !pendingEffects.isEmpty { flushEffects() }
                     if !c.isBlocked && c.db === s.db { c.db = savedDb }

@@ -110,7 +110,6 @@ public final class Server {
 
     /// Runs `client.argv` as a command: lookup, arity, auth, then the handler. Call with the lock held.
     public func execute(_ c: Client) {
-        commandTime = Clock.unixMilliseconds()
         c.lastInteraction = commandTime
         let argv = c.argv
         guard let found = commands.lookup(argv[0]) else {
@@ -188,7 +187,10 @@ public final class Server {
         callDepth += 1
         defer { callDepth -= 1 }
         let dirtyBefore = dirty
-        let start = Clock.monotonicNanoseconds()
+        // One wall-clock read serves as the command time snapshot and the start of the duration, as in Redis.
+        // Nested calls (EXEC's commands, scripts) share their caller's snapshot, as in Redis.
+        let start = Clock.unixMicroseconds()
+        if callDepth == 1 { commandTime = start / 1000 }
         let replyMark = c.reply.buffer.writerIndex
         cmd.spec.handler!(c)
         if let effects = c.effectsOverride {
@@ -196,7 +198,7 @@ public final class Server {
         } else if dirty != dirtyBefore && !propagationSinks.isEmpty {
             propagate(db: c.db.id, c.argv)
         }
-        let elapsed = (Clock.monotonicNanoseconds() - start) / 1000
+        let elapsed = max(0, Clock.unixMicroseconds() - start)
         cmd.calls += 1
         cmd.microseconds += elapsed
         if c.commandFailed { cmd.failedCalls += 1 }

@@ -59,7 +59,6 @@ extension Client {
         inExec = true
         for (cmd, args) in queued {
             argv = args
-            server.commandTime = Clock.unixMilliseconds()
             server.call(self, cmd)
         }
         inExec = false
