@@ -9,6 +9,9 @@ public enum BuiltinModules {
             KeysCommands(),
             TransactionCommands(),
             PubSubCommands(),
+            ServerCommands(),
+            ConfigCommands(),
+            ClientCommands(),
         ]
     }
 }

@@ -10,6 +10,9 @@ public final class Config {
         public let get: (Config) -> String
         /// Throws a message (without the `ERR` prefix) on bad values.
         public let set: (Config, [String]) throws(ConfigError) -> Void
+        /// True for directives whose value is a space-separated list written as several arguments in a config
+        /// file (`bind`, `save`): CONFIG REWRITE writes them unquoted, one argument per item, as Redis reads them.
+        public var multiArg = false
     }
 
     public struct ConfigError: Error {
@@ -130,7 +133,7 @@ public final class Config {
             let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
             guard !parts.isEmpty else { throw ConfigError("Too many bind addresses specified.") }
             c.bind = parts
-        }))
+        }, multiArg: true))
         int("port", \.port, 0...65535, mutable: false)
         bool("protected-mode", \.protectedMode)
         int("maxclients", \.maxclients, 1...Int(Int32.max))
@@ -156,7 +159,7 @@ public final class Config {
                 if !(parts.isEmpty) { throw ConfigError("Invalid save parameters") }
             }
             c.save = parts.joined(separator: " ")
-        }))
+        }, multiArg: true))
         d.append(Directive(name: "appendonly", aliases: [], mutable: true, get: { $0.appendonly ? "yes" : "no" }, set: { c, v throws(ConfigError) in
             switch v.joined(separator: " ").lowercased() {
             case "no": c.appendonly = false
@@ -211,7 +214,7 @@ public final class Config {
         }))
         d.append(Directive(name: "disable-module-families", aliases: [], mutable: false, get: { $0.disabledFamilies.joined(separator: " ") }, set: { c, v throws(ConfigError) in
             c.disabledFamilies = v.flatMap { $0.split(separator: " ").map { String($0).lowercased() } }
-        }))
+        }, multiArg: true))
         return d
     }()
 

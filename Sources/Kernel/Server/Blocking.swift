@@ -77,13 +77,8 @@ extension Client {
                 guard let self else { return }
                 server.lock.withLock {
                     guard let s = self.blockState, s.id == id else { return }
-                    server.unblock(self)
-                    switch s.timeoutReply {
-                    case .null: self.reply.null()
-                    case .nullArray: self.reply.nullArray()
-                    }
+                    server.unblockWithReply(self, error: nil)
                 }
-                self.resumeHook?()
             }
         }
     }
@@ -108,6 +103,22 @@ extension Server {
             list.removeAll { $0 === c }
             blockedOnKey[k] = list.isEmpty ? nil : list
         }
+    }
+
+    /// Ends a client's wait early with its timeout reply, or with `error` (CLIENT UNBLOCK, timeouts), then lets
+    /// its connection go on with buffered input.
+    public func unblockWithReply(_ c: Client, error: String?) {
+        guard let s = c.blockState else { return }
+        unblock(c)
+        if let error {
+            c.error(error)
+        } else {
+            switch s.timeoutReply {
+            case .null: c.reply.null()
+            case .nullArray: c.reply.nullArray()
+            }
+        }
+        c.scheduleResume()
     }
 
     /// Number of clients waiting in blocking commands (INFO's `blocked_clients`).
@@ -143,7 +154,7 @@ extension Server {
                     call(c, s.command)
                     if !pendingEffects.isEmpty { flushEffects() }
                     if !c.isBlocked && c.db === s.db { c.db = savedDb }
-                    c.resumeHook?()
+                    c.scheduleResume()
                 }
             }
         }

@@ -116,6 +116,15 @@ public final class Client {
 
     /// Asks the connection to close after pending replies are written.
     public func close() { closeAfterReply = true }
+
+    /// Closes another client's connection: none of its pending input runs, and the channel is closed on its
+    /// event loop after the current task. Safe with the data lock held (closing the channel synchronously would
+    /// re-enter the lock from `channelInactive` when the caller runs on the same loop).
+    public func disconnect() {
+        closeAfterReply = true
+        guard let channel else { return }
+        channel.eventLoop.execute { channel.close(promise: nil) }
+    }
 }
 
 extension Client {

@@ -183,9 +183,8 @@ extension Client {
         write(&reply)
         if server.outputLimitExceeded(self) {
             server.log.warning("Client id=\(id) addr=\(address) scheduled to be closed ASAP for overcoming of output buffer limits.")
-            closeAfterReply = true
             reply.buffer.clear()
-            channel?.close(promise: nil)
+            disconnect()
             return
         }
         scheduleResume()

@@ -54,7 +54,7 @@ public final class Server {
     var keyspaceEventListeners: [(KeyspaceEventClass, StaticString, RBytes, Int) -> Void] = []
     /// Set to stop; the listener closes and the process exits.
     public let shuttingDown = ManagedAtomic<Bool>(false)
-    /// Called by SHUTDOWN to stop the process (set by the listener).
+    /// Called by SHUTDOWN to stop the process (set by the executable); runs with the data lock held.
     public var onShutdown: (() -> Void)?
     /// Whether DEBUG SET-ACTIVE-EXPIRE left the active cycle on.
     public var activeExpireEnabled: Bool { config.activeExpireEnabled }
@@ -317,7 +317,8 @@ public final class Server {
     /// Seconds since the server started.
     public var uptimeSeconds: Int64 { (Clock.unixMilliseconds() - startTime) / 1000 }
 
-    /// Asks the process to stop (after SHUTDOWN or a signal).
+    /// Asks the process to stop (after SHUTDOWN or a signal). May be called with the data lock held: `onShutdown`
+    /// must not take the lock synchronously.
     public func requestShutdown() {
         shuttingDown.store(true, ordering: .relaxed)
         onShutdown?()

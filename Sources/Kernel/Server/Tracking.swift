@@ -167,6 +167,11 @@ extension Server {
     }
 }
 
+extension Server {
+    /// Number of clients with CLIENT TRACKING on (INFO's `tracking_clients`).
+    public var trackingClientCount: Int { tracking.trackingClients.count }
+}
+
 extension TrackingRegistry {
     /// The channel RESP2 redirect targets subscribe to.
     public static let invalidateChannel: RBytes = "__redis__:invalidate"
