@@ -57,6 +57,8 @@ public final class Client {
     var watched: [WatchedKey] = []
     /// Set when a watched key was modified (Redis's CLIENT_DIRTY_CAS).
     var dirtyCAS = false
+    /// The last command name this client sent and its table row (saves a hash lookup per command).
+    var lastLookup: (name: RBytes, command: Command)?
     /// Set while EXEC or a script runs this client's commands (blocking commands then do not block).
     public var inExec = false
     /// Set while the client waits in a blocking command.

@@ -112,7 +112,14 @@ public final class Server {
     public func execute(_ c: Client) {
         c.lastInteraction = commandTime
         let argv = c.argv
-        guard let found = commands.lookup(argv[0]) else {
+        // Clients mostly repeat the same command (pipelines, benchmarks): compare the name before hashing it.
+        let found: Command
+        if let cached = c.lastLookup, cached.name == argv[0] {
+            found = cached.command
+        } else if let looked = commands.lookup(argv[0]) {
+            found = looked
+            c.lastLookup = (argv[0], looked)
+        } else {
             var args = ""
             var i = 1
             while i < argv.count && args.count < 128 {
