@@ -599,3 +599,31 @@ def test_reset_in_resp3_subscriber_returns_to_resp2(conns):
     check_n(sub, 1, "SUBSCRIBE", "a")
     sub.check("RESET")
     sub.check_script([("PING",), ("UNSUBSCRIBE",)])
+
+
+# ------------------------------------------------ CLIENT LIST fields ----
+
+SUB_FIELDS = ("flags", "db", "sub", "psub", "ssub", "multi", "cmd", "resp")
+
+
+def _client_fields(conn, addr):
+    raw = conn.call("CLIENT", "LIST")
+    if raw[:1] != b"$":
+        return raw
+    needle = "addr=%s:%d" % addr
+    for line in decode(raw).decode("utf-8", "replace").splitlines():
+        fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        if "addr=" + fields.get("addr", "") == needle:
+            return dict((k, fields.get(k)) for k in SUB_FIELDS)
+    return "no CLIENT LIST entry with %s" % needle
+
+
+def test_client_list_shows_subscription_counts(conns):
+    sub, q = conns(), conns()
+    check_n(sub, 2, "SUBSCRIBE", "cl-a", "cl-b")
+    check_n(sub, 1, "PSUBSCRIBE", "cl-*")
+    check_n(sub, 1, "SSUBSCRIBE", "cl-s")
+    o = _client_fields(q.ours, sub.ours.sock.getsockname()[:2])
+    r = _client_fields(q.real, sub.real.sock.getsockname()[:2])
+    assert isinstance(r, dict), r
+    assert o == r, "CLIENT LIST fields of a subscriber differ:\n  ours: %r\n  real: %r" % (o, r)

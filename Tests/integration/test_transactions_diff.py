@@ -445,3 +445,36 @@ def test_blpop_inside_multi_pops_available_element(ours, pair):
         ("MULTI",), ("RPUSH", "l", "a", "b"), ("BLPOP", "l", "0"), ("BLPOP", "l", "0"),
         ("BLPOP", "l", "0"), ("EXEC",),
     ])
+
+
+# ------------------------------------------------ CLIENT LIST fields ----
+
+def _client_fields(conn, addr, keys=("flags", "multi", "cmd", "db")):
+    raw = conn.call("CLIENT", "LIST")
+    if raw[:1] != b"$":
+        return raw
+    needle = "%s:%d" % addr
+    for line in decode(raw).decode("utf-8", "replace").splitlines():
+        fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        if fields.get("addr") == needle:
+            return dict((k, fields.get(k)) for k in keys)
+    return "no CLIENT LIST entry with addr=%s" % needle
+
+
+def _compare_client_fields(pair, other):
+    o = _client_fields(other.ours, pair.ours.sock.getsockname()[:2])
+    r = _client_fields(other.real, pair.real.sock.getsockname()[:2])
+    assert isinstance(r, dict), r
+    assert o == r, "CLIENT LIST fields differ:\n  ours: %r\n  real: %r" % (o, r)
+
+
+def test_client_list_shows_queued_commands_in_multi(pair, other):
+    pair.check_script([("MULTI",), ("SET", "a", "1"), ("INCR", "a"), ("GET", "a")])
+    _compare_client_fields(pair, other)
+
+
+def test_client_list_shows_dirty_cas_flag(pair, other):
+    pair.check_script([("SET", "k", "1"), ("WATCH", "k")])
+    other.check("SET", "k", "2")
+    pair.check("MULTI")
+    _compare_client_fields(pair, other)

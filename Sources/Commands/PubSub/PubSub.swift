@@ -89,7 +89,7 @@ func spublish(_ c: Client) {
 /// PUBSUB CHANNELS [pattern] / PUBSUB SHARDCHANNELS [pattern]
 func activeChannels(_ c: Client, shard: Bool) {
     if c.argv.count > 3 {
-        c.error(Errors.arity(c.command?.fullName ?? "pubsub"))
+        c.error("ERR unknown subcommand or wrong number of arguments for '\(Errors.truncated(c.argv[1], 128))'. Try PUBSUB HELP.")
         return
     }
     let pattern = c.argv.count == 3 ? c.argv[2] : nil
@@ -103,8 +103,8 @@ func activeChannels(_ c: Client, shard: Bool) {
 func numsub(_ c: Client, shard: Bool) {
     let table = shard ? c.server.pubsub.shardChannels : c.server.pubsub.channels
     let names = c.argv.dropFirst(2)
-    // Redis 7.0 replies a flat array in RESP2 and a map in RESP3.
-    c.reply.mapHeader(names.count)
+    // A flat array of name, count pairs (also in RESP3, as Redis 7.0 replies).
+    c.reply.arrayHeader(names.count * 2)
     for n in names {
         c.reply.bulk(n)
         c.reply.integer(table[n]?.count ?? 0)

@@ -28,7 +28,6 @@ extension ClientCommands {
     /// One CLIENT LIST / CLIENT INFO line (without the newline), with Redis 7.0's fields in Redis's order.
     ///
     /// Fields the kernel has no state for are reported as their idle values, which is what they are here:
-    /// `sub`/`psub`/`ssub` 0 and `multi` -1 (no pub/sub or MULTI state exists yet), `redir` -1 (no tracking),
     /// `oll`/`omem` 0 (replies are handed to NIO per read batch; nothing is queued on our side). Of the buffers,
     /// only what the client object holds is known: `qbuf` is the unparsed input of the current read batch,
     /// `qbuf-free` is 0 (the free space of NIO's read buffer is not visible), `argv-mem` the bytes of the
@@ -40,7 +39,17 @@ extension ClientCommands {
         let argvMem = client.argv.reduce(0) { $0 + $1.count }
         let replyCapacity = client.reply.buffer.capacity
         let replyUsed = client.reply.buffer.readableBytes
+        // Redis's letters, in Redis's order.
         var flags = ""
+        if client.isPubSubClient { flags += "P" }
+        if client.inMulti { flags += "x" }
+        if client.isBlocked { flags += "b" }
+        if let t = client.tracking {
+            flags += "t"
+            if t.brokenRedirect { flags += "R" }
+            if t.bcast { flags += "B" }
+        }
+        if client.isWatchDirty { flags += "d" }
         if client.closeAfterReply { flags += "c" }
         if client.noEvict { flags += "e" }
         if flags.isEmpty { flags = "N" }
@@ -55,10 +64,10 @@ extension ClientCommands {
             "idle=\(max(0, now - client.lastInteraction) / 1000)",
             "flags=\(flags)",
             "db=\(client.db.id)",
-            "sub=0",
-            "psub=0",
-            "ssub=0",
-            "multi=-1",
+            "sub=\(client.subscriptions(.channel).count)",
+            "psub=\(client.subscriptions(.pattern).count)",
+            "ssub=\(client.subscriptions(.shard).count)",
+            "multi=\(client.multi.map { $0.queued.count } ?? -1)",
             "qbuf=\(client.queryBufferLength)",
             "qbuf-free=0",
             "argv-mem=\(argvMem)",
@@ -70,9 +79,9 @@ extension ClientCommands {
             "omem=0",
             "tot-mem=\(client.queryBufferLength + argvMem + replyCapacity)",
             "events=r",
-            "cmd=\(client.command?.fullName ?? "NULL")",
+            "cmd=\(client.lastCommandName == "NULL" ? (client.command?.fullName ?? "NULL") : client.lastCommandName)",
             "user=\(client.user)",
-            "redir=-1",
+            "redir=\(client.tracking.map { Int64(bitPattern: $0.redirect) == 0 ? -1 : Int64(bitPattern: $0.redirect) } ?? -1)",
             "resp=\(client.resp)",
         ]
         return fields.joined(separator: " ")

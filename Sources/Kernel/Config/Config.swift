@@ -208,7 +208,7 @@ public final class Config {
             }
         }))
         d.append(Directive(name: "notify-keyspace-events", aliases: [], mutable: true, get: { $0.notifyKeyspaceEvents }, set: { c, v throws(ConfigError) in
-            guard let flags = KeyspaceEventClass.parse(v.joined()) else { throw ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmd'.") }
+            guard let flags = KeyspaceEventClass.parse(v.joined()) else { throw ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.") }
             c.notifyKeyspaceEvents = flags.letters
             c.onNotifyChange?()
         }))

@@ -67,11 +67,12 @@ extension KeyspaceEventClass {
             out = "A"
         } else {
             for (ch, f) in KeyspaceEventClass.letters where contains(f) { out.append(ch) }
+            // Redis prints `n` only here, so "An" reads back as "A".
+            if contains(.newKey) { out.append("n") }
         }
         if contains(.keyspaceChannel) { out.append("K") }
         if contains(.keyeventChannel) { out.append("E") }
         if contains(.keyMiss) { out.append("m") }
-        if contains(.newKey) { out.append("n") }
         return out
     }
 }

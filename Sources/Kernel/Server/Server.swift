@@ -146,15 +146,11 @@ public final class Server {
             }
         }
         guard cmd.acceptsArgumentCount(argv.count) else {
-            cmd.rejectedCalls += 1
-            c.error(Errors.arity(cmd.fullName))
-            c.multi?.aborted = true
+            reject(c, cmd, Errors.arity(cmd.fullName))
             return
         }
         if !c.authenticated && !cmd.flags.contains(.noAuth) {
-            cmd.rejectedCalls += 1
-            c.error(Errors.noAuth)
-            c.multi?.aborted = true
+            reject(c, cmd, Errors.noAuth)
             return
         }
         if c.inSubscriberContext && !Server.subscriberContextCommands.contains(cmd.fullName) {
@@ -168,12 +164,27 @@ public final class Server {
                 return
             }
             c.multi?.queued.append((cmd, argv))
+            c.lastCommandName = cmd.fullName
             c.reply.status("QUEUED")
             return
         }
         call(c, cmd)
         if !readyKeys.isEmpty { serveClientsBlockedOnReadyKeys() }
         if !pendingEffects.isEmpty { flushEffects() }
+    }
+
+    /// Refuses a command before it runs (Redis's rejectCommand): counts it, dooms an open transaction, and for
+    /// EXEC itself discards the transaction with EXECABORT.
+    func reject(_ c: Client, _ cmd: Command, _ message: String) {
+        cmd.rejectedCalls += 1
+        if cmd.fullName == "exec" {
+            c.discardMulti()
+            let reason = message.hasPrefix("ERR ") ? String(message.dropFirst(4)) : message
+            c.error("EXECABORT Transaction discarded because of: \(reason)")
+            return
+        }
+        c.error(message)
+        c.multi?.aborted = true
     }
 
     /// Commands a RESP2 client in subscriber mode may run.

@@ -25,6 +25,9 @@ extension Client {
         unwatchAll()
     }
 
+    /// Whether a watched key was modified since WATCH (CLIENT LIST's `d` flag).
+    public var isWatchDirty: Bool { dirtyCAS }
+
     /// Whether EXEC must fail because a watched key changed (or expired since WATCH).
     public var watchedKeysChanged: Bool {
         if dirtyCAS { return true }
