@@ -5,7 +5,8 @@
 public final class Database {
     public let id: Int
     /// The owner, told about expired keys so the effect (`DEL`) is propagated.
-    unowned let server: Server
+    // unowned(unsafe): the server outlives every database, and checked unowned loads cost two atomics per access.
+    unowned(unsafe) let server: Server
     public internal(set) var table = KeyTable<Entry>()
     /// Absolute expiry in Unix milliseconds, only for keys that have one.
     public internal(set) var expires = KeyTable<Int64>()
@@ -59,11 +60,12 @@ public final class Database {
 
     /// Sets `key` to `value` (Redis's `setKey`): replaces any old value and, unless `keepTTL`, clears its TTL.
     public func set(_ key: RBytes, _ value: Value, keepTTL: Bool = false) {
-        if let s = table.find(key) {
+        let (slot, hash) = table.findWithHash(key)
+        if let s = slot {
             table.values[s] = Entry(value, lru: server.lruClock)
             if !keepTTL && expires.count > 0 { expires.remove(key) }
         } else {
-            table.insertNew(key, Entry(value, lru: server.lruClock))
+            table.insertNew(key, Entry(value, lru: server.lruClock), hash: hash)
         }
     }
 

@@ -81,8 +81,27 @@ public struct KeyTable<Value> {
     /// Inserts a key known to be absent; returns the slot.
     @discardableResult
     public mutating func insertNew(_ key: RBytes, _ value: Value) -> Int {
-        if count + 1 > buckets.count { resize(to: Swift.max(4, buckets.count * 2)) }
+        insertNew(key, value, hash: Self.hashOf(key))
+    }
+
+    /// The slot of `key` (or nil) plus its hash, so an insert after a failed lookup hashes once.
+    @inlinable
+    public func findWithHash(_ key: RBytes) -> (slot: Int?, hash: UInt32) {
         let h = Self.hashOf(key)
+        if count == 0 { return (nil, h) }
+        var s = buckets[Int(h & UInt32(buckets.count - 1))]
+        while s >= 0 {
+            let i = Int(s)
+            if hashes[i] == h && keys[i] == key { return (i, h) }
+            s = links[i]
+        }
+        return (nil, h)
+    }
+
+    /// Inserts a key known to be absent, with its precomputed hash.
+    @discardableResult
+    public mutating func insertNew(_ key: RBytes, _ value: Value, hash h: UInt32) -> Int {
+        if count + 1 > buckets.count { resize(to: Swift.max(4, buckets.count * 2)) }
         let slot: Int
         if freeHead >= 0 {
             slot = Int(freeHead)

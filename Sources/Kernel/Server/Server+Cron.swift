@@ -2,6 +2,7 @@
 /// the instantaneous ops samples. Runs `hz` times per second, holding the data lock.
 extension Server {
     func cron() {
+        clockAnchor = 0
         updateClocks()
         stats.sampleOps(now: commandTime)
         if activeExpireEnabled { activeExpireCycle() }
