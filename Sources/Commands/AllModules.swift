@@ -7,6 +7,7 @@ public enum BuiltinModules {
             ConnectionCommands(),
             StringCommands(),
             KeysCommands(),
+            ListCommands(),
             TransactionCommands(),
             PubSubCommands(),
             ServerCommands(),
