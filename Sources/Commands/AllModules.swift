@@ -7,6 +7,8 @@ public enum BuiltinModules {
             ConnectionCommands(),
             StringCommands(),
             KeysCommands(),
+            HashCommands(),
+            SetCommands(),
         ]
     }
 }
