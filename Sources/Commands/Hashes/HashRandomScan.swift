@@ -141,8 +141,10 @@ extension HashCommands {
         guard let hash = existingHash(c, c.argv[1], missing: { emptyScan(c) }) else { return }
         guard let options = ElementScanOptions.parse(c, from: 3) else { return }
         var found: [HashObject.Pair] = []
-        // Redis counts fields and values alike against COUNT.
-        let next = options.drive(from: cursor, gathered: { found.count * 2 }) { cur in
+        // Redis gathers fields and values as separate elements and doubles COUNT (and so the work bound) to match.
+        var work = options
+        work.count = options.count > Int64.max / 2 ? Int64.max : options.count * 2
+        let next = work.drive(from: cursor, gathered: { found.count * 2 }) { cur in
             hash.scan(cursor: cur) { found.append(($0, $1)) }
         }
         let kept = found.filter { options.matches($0.field) }

@@ -88,6 +88,7 @@ extension SetCommands {
         c.reply.bulk(set.randomMember())
     }
 
+    /// SRANDMEMBER key count: distinct members for a positive count, with repeats for a negative one.
     private static func srandmemberWithCount(_ c: Client) {
         guard let n = HashCommands.parseRandomCount(c, c.argv[2]) else { return }
         guard let set = existingSet(c, c.argv[1], missing: { c.reply.arrayHeader(0) }) else { return }
