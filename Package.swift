@@ -27,9 +27,14 @@ let package = Package(
             ],
             swiftSettings: fast
         ),
+        // glibc's mallinfo2() for INFO's used_memory (malloc.h is not in Swift's Glibc module).
+        .systemLibrary(
+            name: "CMallocInfo",
+            path: "Sources/CMallocInfo"
+        ),
         .target(
             name: "Commands",
-            dependencies: ["Kernel"],
+            dependencies: ["Kernel", "CMallocInfo"],
             swiftSettings: fast
         ),
         .executableTarget(
@@ -39,6 +44,10 @@ let package = Package(
         .testTarget(
             name: "KernelTests",
             dependencies: ["Kernel"]
+        ),
+        .testTarget(
+            name: "CommandsTests",
+            dependencies: ["Kernel", "Commands"]
         ),
     ],
     swiftLanguageModes: [.v5]

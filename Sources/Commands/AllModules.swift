@@ -9,6 +9,11 @@ public enum BuiltinModules {
             KeysCommands(),
             HashCommands(),
             SetCommands(),
+            TransactionCommands(),
+            PubSubCommands(),
+            ServerCommands(),
+            ConfigCommands(),
+            ClientCommands(),
         ]
     }
 }

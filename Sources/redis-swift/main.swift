@@ -91,7 +91,8 @@ log.notice("Ready to accept connections tcp")
 server.onShutdown = {
     log.warning("User requested shutdown...")
     log.notice("Redis is now ready to exit, bye bye...")
-    listener.stop()
+    // SHUTDOWN runs with the data lock held and stop() takes it: stop from another thread.
+    DispatchQueue.global().async { listener.stop() }
 }
 
 signal(SIGPIPE, SIG_IGN)

@@ -116,6 +116,7 @@ class ServerProcess(object):
         self.log_path = None
         self._log = None
         self.restarts = 0
+        self.broken = None  # reason the suite gave up on this server
 
     # -- lifecycle ---------------------------------------------------------
     def start(self):
@@ -314,18 +315,42 @@ def real_server():
 
 
 def _clean(server):
-    """Restart a dead server, then FLUSHALL it."""
-    if not server.alive():
-        server.restart()
-    server.flushall()
-    return server
+    """Give the test a responsive, empty server.
+
+    A dead server is restarted; a server that does not answer FLUSHALL in
+    time is killed and restarted once.  If that does not help, the server is
+    marked broken and all following tests fail fast instead of each waiting
+    for timeouts.
+    """
+    if server.broken:
+        pytest.fail("%s server is unusable: %s" % (server.name, server.broken), pytrace=False)
+    problem = None
+    for attempt in range(2):
+        try:
+            if not server.alive():
+                server.restart()
+            server.flushall()
+            return server
+        except (OSError, ConnectionClosed, ProtocolError, RuntimeError, ValueError) as e:
+            problem = "%s: %s" % (type(e).__name__, e)
+            if attempt == 0:
+                try:
+                    server.restart()
+                except RuntimeError as e2:
+                    problem = str(e2)
+                    break
+    server.broken = problem
+    pytest.fail("%s server is unusable: %s" % (server.name, problem), pytrace=False)
 
 
 def _check_survived(server):
     if not server.alive():
         code = server.proc.returncode if server.proc else None
         tail = server.log_tail()
-        server.restart()  # so the following tests still have a server
+        try:
+            server.restart()  # so the following tests still have a server
+        except RuntimeError as e:
+            server.broken = "restart after crash failed: %s" % e
         pytest.fail("%s server died during the test (exit code %s); log tail:\n%s"
                     % (server.name, code, tail), pytrace=False)
 

@@ -30,6 +30,11 @@ public struct ConnectionCommands: CommandModule {
 func ping(_ c: Client) {
     if c.argv.count > 2 {
         c.error(Errors.arity("ping"))
+    } else if c.inSubscriberContext {
+        // RESP2 subscribers get PING's answer in the message shape.
+        c.reply.arrayHeader(2)
+        c.reply.bulk("pong")
+        c.reply.bulk(c.argv.count == 2 ? c.argv[1] : RBytes())
     } else if c.argv.count == 2 {
         c.reply.bulk(c.argv[1])
     } else {
@@ -130,7 +135,7 @@ func hello(_ c: Client) {
         }
     }
     if !c.authenticated {
-        c.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+        c.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
         return
     }
     if let name { c.name = name.isEmpty ? nil : name }

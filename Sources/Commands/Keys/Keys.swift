@@ -327,6 +327,8 @@ extension KeysCommands {
     /// FLUSHDB [ASYNC | SYNC]
     static func flushdb(_ c: Client) {
         guard flushArgumentsValid(c) else { return }
+        c.server.databaseWillBeEmptied(c.db)
+        c.server.trackingInvalidateAll()
         c.server.dirty += Int64(c.db.flush())
         // Propagated even when the database was already empty, as Redis does.
         c.propagateInstead([c.argv])
@@ -337,7 +339,11 @@ extension KeysCommands {
     static func flushall(_ c: Client) {
         guard flushArgumentsValid(c) else { return }
         var removed: Int64 = 0
-        for db in c.server.databases { removed += Int64(db.flush()) }
+        c.server.trackingInvalidateAll()
+        for db in c.server.databases {
+            c.server.databaseWillBeEmptied(db)
+            removed += Int64(db.flush())
+        }
         // The extra change makes FLUSHALL always propagate, as in Redis.
         c.server.dirty += removed + 1
         c.reply.ok()
@@ -354,6 +360,7 @@ extension KeysCommands {
         }
         if first != second {
             c.server.databases[first].swapContents(with: c.server.databases[second])
+            c.server.databasesSwapped(c.server.databases[first], c.server.databases[second])
         }
         c.server.dirty += 1
         c.reply.ok()

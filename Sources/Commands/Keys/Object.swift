@@ -58,7 +58,7 @@ extension KeysCommands {
     /// OBJECT ENCODING key
     static func objectEncoding(_ c: Client) {
         guard let slot = objectSlot(c) else { return }
-        c.reply.bulk(c.db.value(at: slot).encodingName)
+        c.reply.bulk(c.db.entry(at: slot).encodingName)
     }
 
     /// OBJECT REFCOUNT key

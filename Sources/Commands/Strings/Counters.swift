@@ -85,6 +85,7 @@ func incrbyfloat(_ c: Client) {
     }
     let text = Numbers.formatHuman(result)
     if let slot { c.db.replaceValue(at: slot, with: .string(text)) } else { c.db.add(key, .string(text)) }
+    if let s = c.db.slot(key, touch: false) { c.db.markNotIntEncoded(at: s) }
     c.server.keyModified(c.db, key)
     c.server.notify(.string, "incrbyfloat", key, db: c.db.id)
     c.reply.bulk(text)

@@ -10,6 +10,9 @@ public final class Config {
         public let get: (Config) -> String
         /// Throws a message (without the `ERR` prefix) on bad values.
         public let set: (Config, [String]) throws(ConfigError) -> Void
+        /// True for directives whose value is a space-separated list written as several arguments in a config
+        /// file (`bind`, `save`): CONFIG REWRITE writes them unquoted, one argument per item, as Redis reads them.
+        public var multiArg = false
     }
 
     public struct ConfigError: Error {
@@ -61,6 +64,12 @@ public final class Config {
     public var zsetMaxListpackValue = 64
     public var listMaxListpackSize = -2
     public var listCompressDepth = 0
+    // Output buffer limits (normal and pubsub classes; replica joins with replication)
+    public var outputLimitNormal = OutputBufferLimit(hard: 0, soft: 0, softSeconds: 0)
+    public var outputLimitReplica = OutputBufferLimit(hard: 256 << 20, soft: 64 << 20, softSeconds: 60)
+    public var outputLimitPubSub = OutputBufferLimit(hard: 32 << 20, soft: 8 << 20, softSeconds: 60)
+    /// `notify-keyspace-events` as configured (flag letters).
+    public var notifyKeyspaceEvents = ""
     // Observability
     public var slowlogLogSlowerThan: Int64 = 10000
     public var slowlogMaxLen: Int64 = 128
@@ -71,6 +80,9 @@ public final class Config {
     public var configFile = ""
 
     public init() {}
+
+    /// Called when `notify-keyspace-events` changes, so the server re-reads the flags.
+    public var onNotifyChange: (() -> Void)?
 
     /// Called after a successful CONFIG SET, so the server can apply live changes (hz, timeouts, ...).
     public var onChange: ((String) -> Void)?
@@ -122,7 +134,7 @@ public final class Config {
             let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
             guard !parts.isEmpty else { throw ConfigError("Too many bind addresses specified.") }
             c.bind = parts
-        }))
+        }, multiArg: true))
         int("port", \.port, 0...65535, mutable: false)
         bool("protected-mode", \.protectedMode)
         int("maxclients", \.maxclients, 1...Int(Int32.max))
@@ -148,7 +160,7 @@ public final class Config {
                 if !(parts.isEmpty) { throw ConfigError("Invalid save parameters") }
             }
             c.save = parts.joined(separator: " ")
-        }))
+        }, multiArg: true))
         d.append(Directive(name: "appendonly", aliases: [], mutable: true, get: { $0.appendonly ? "yes" : "no" }, set: { c, v throws(ConfigError) in
             switch v.joined(separator: " ").lowercased() {
             case "no": c.appendonly = false
@@ -173,9 +185,37 @@ public final class Config {
         int("list-compress-depth", \.listCompressDepth, 0...Int(Int32.max))
         int64("slowlog-log-slower-than", \.slowlogLogSlowerThan, -1...Int64.max)
         int64("slowlog-max-len", \.slowlogMaxLen, 0...Int64(Int32.max))
+        d.append(Directive(name: "client-output-buffer-limit", aliases: [], mutable: true, get: { c in
+            func f(_ n: String, _ l: OutputBufferLimit) -> String { "\(n) \(l.hard) \(l.soft) \(l.softSeconds)" }
+            return [f("normal", c.outputLimitNormal), f("slave", c.outputLimitReplica), f("pubsub", c.outputLimitPubSub)].joined(separator: " ")
+        }, set: { c, v throws(ConfigError) in
+            let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
+            guard !parts.isEmpty, parts.count % 4 == 0 else { throw ConfigError("Wrong number of arguments in buffer limit configuration.") }
+            var updates: [(String, OutputBufferLimit)] = []
+            for i in stride(from: 0, to: parts.count, by: 4) {
+                let cls = parts[i].lowercased()
+                guard ["normal", "slave", "replica", "pubsub"].contains(cls) else { throw ConfigError("Invalid client class specified in buffer limit configuration.") }
+                guard let h = parseMemory(parts[i + 1]), let s = parseMemory(parts[i + 2]), let secs = Int64(parts[i + 3]), h >= 0, s >= 0, secs >= 0 else {
+                    throw ConfigError("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
+                }
+                updates.append((cls, OutputBufferLimit(hard: h, soft: s, softSeconds: secs)))
+            }
+            for (cls, l) in updates {
+                switch cls {
+                case "normal": c.outputLimitNormal = l
+                case "pubsub": c.outputLimitPubSub = l
+                default: c.outputLimitReplica = l
+                }
+            }
+        }))
+        d.append(Directive(name: "notify-keyspace-events", aliases: [], mutable: true, get: { $0.notifyKeyspaceEvents }, set: { c, v throws(ConfigError) in
+            guard let flags = KeyspaceEventClass.parse(v.joined()) else { throw ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.") }
+            c.notifyKeyspaceEvents = flags.letters
+            c.onNotifyChange?()
+        }))
         d.append(Directive(name: "disable-module-families", aliases: [], mutable: false, get: { $0.disabledFamilies.joined(separator: " ") }, set: { c, v throws(ConfigError) in
             c.disabledFamilies = v.flatMap { $0.split(separator: " ").map { String($0).lowercased() } }
-        }))
+        }, multiArg: true))
         return d
     }()
 

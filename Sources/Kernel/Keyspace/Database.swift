@@ -43,6 +43,8 @@ public final class Database {
     /// Replaces the value at a slot (TTL unchanged).
     public func replaceValue(at slot: Int, with value: Value) {
         table.values[slot]!.value = value
+        table.values[slot]!.isRawString = false
+        table.values[slot]!.isNotIntEncoded = false
     }
 
     /// Moves the value out of a slot so it can be mutated in place without a copy; put it back with
@@ -156,6 +158,11 @@ extension Database {
     /// Marks the string at `slot` as grown in place (OBJECT ENCODING then says `raw`, as Redis does).
     public func markRawString(at slot: Int) {
         table.values[slot]!.isRawString = true
+    }
+
+    /// Marks the string at `slot` as stored without integer encoding (OBJECT ENCODING then says `embstr`/`raw`).
+    public func markNotIntEncoded(at slot: Int) {
+        table.values[slot]!.isNotIntEncoded = true
     }
 
     /// The full entry (value, LRU clock, flags) at a slot.

@@ -44,6 +44,7 @@ public struct Entry {
 
     static let clockMask: UInt32 = 0x00FF_FFFF
     static let rawFlag: UInt32 = 1 << 31
+    static let noIntFlag: UInt32 = 1 << 30
 
     @inlinable
     public init(_ value: Value, lru: UInt32) {
@@ -63,9 +64,18 @@ public struct Entry {
         set { bits = newValue ? bits | Entry.rawFlag : bits & ~Entry.rawFlag }
     }
 
+    /// Whether a string was stored without Redis's integer encoding attempt (INCRBYFLOAT results).
+    public var isNotIntEncoded: Bool {
+        get { bits & Entry.noIntFlag != 0 }
+        set { bits = newValue ? bits | Entry.noIntFlag : bits & ~Entry.noIntFlag }
+    }
+
     /// The name OBJECT ENCODING replies with.
     public var encodingName: String {
-        if case .string = value, isRawString { return "raw" }
+        if case .string(let s) = value {
+            if isRawString { return "raw" }
+            if isNotIntEncoded { return s.count <= 44 ? "embstr" : "raw" }
+        }
         return value.encodingName
     }
 

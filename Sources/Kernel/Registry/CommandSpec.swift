@@ -28,14 +28,15 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let sentinel = CommandFlags(rawValue: 1 << 18)
     public static let onlySentinel = CommandFlags(rawValue: 1 << 19)
 
-    /// (flag, name) in the order Redis prints them.
+    /// (flag, name) in the order Redis's COMMAND INFO prints them (it hides may_replicate, sentinel and
+    /// only_sentinel, and prints movablekeys just before allow_busy).
     public static let names: [(CommandFlags, String)] = [
         (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.admin, "admin"), (.pubsub, "pubsub"),
         (.noscript, "noscript"), (.blocking, "blocking"), (.loading, "loading"), (.stale, "stale"),
         (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"), (.fast, "fast"), (.noAuth, "no_auth"),
         (.mayReplicate, "may_replicate"), (.sentinel, "sentinel"), (.onlySentinel, "only_sentinel"),
-        (.noMandatoryKeys, "no_mandatory_keys"), (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
-        (.noAsyncLoading, "no_async_loading"),
+        (.noMandatoryKeys, "no_mandatory_keys"), (.noAsyncLoading, "no_async_loading"), (.noMulti, "no_multi"),
+        (.allowBusy, "allow_busy"),
     ]
 }
 

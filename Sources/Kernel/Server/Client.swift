@@ -1,3 +1,4 @@
+import Atomics
 import NIOCore
 
 /// One connection's state: what it selected, negotiated and is executing, and the reply being written.
@@ -38,6 +39,33 @@ public final class Client {
     var commandFailed = false
     /// Bytes in the query buffer not yet parsed (for CLIENT LIST's `qbuf=`).
     public var queryBufferLength = 0
+    var subscribedChannels: [RBytes] = []
+    var subscribedPatterns: [RBytes] = []
+    var subscribedShardChannels: [RBytes] = []
+    /// Bytes handed to NIO and not yet written to the socket (updated from the connection's loop).
+    public let unflushedBytes = ManagedAtomic<Int>(0)
+    /// When the client went over its soft output limit (ms), or 0.
+    var softLimitSince: Int64 = 0
+    /// Whether a resume of the connection is already scheduled.
+    var resumeScheduled = false
+    /// CLIENT TRACKING state, when on.
+    public internal(set) var tracking: TrackingState?
+    /// Keys this client modified while tracking them: invalidated after its reply.
+    var pendingInvalidations: [RBytes] = []
+    /// The open transaction, between MULTI and EXEC/DISCARD.
+    public internal(set) var multi: MultiState?
+    var watched: [WatchedKey] = []
+    /// Set when a watched key was modified (Redis's CLIENT_DIRTY_CAS).
+    var dirtyCAS = false
+    /// The last command name this client sent and its table row (saves a hash lookup per command).
+    var lastLookup: (name: RBytes, command: Command)?
+    /// Set while EXEC or a script runs this client's commands (blocking commands then do not block).
+    public var inExec = false
+    /// Set while the client waits in a blocking command.
+    var blockState: BlockState?
+    /// Set by the connection: resumes processing (writes pending replies, parses buffered commands) on the
+    /// connection's event loop. Called without the data lock held, or from inside it: it only schedules work.
+    var resumeHook: (() -> Void)?
     /// Effects to propagate instead of the command itself (set by commands with a deterministic rewrite).
     var effectsOverride: [[RBytes]]?
 
@@ -90,11 +118,25 @@ public final class Client {
 
     /// Asks the connection to close after pending replies are written.
     public func close() { closeAfterReply = true }
+
+    /// Closes another client's connection: none of its pending input runs, and the channel is closed on its
+    /// event loop after the current task. Safe with the data lock held (closing the channel synchronously would
+    /// re-enter the lock from `channelInactive` when the caller runs on the same loop).
+    public func disconnect() {
+        closeAfterReply = true
+        guard let channel else { return }
+        channel.eventLoop.execute { channel.close(promise: nil) }
+    }
 }
 
 extension Client {
     /// Returns the connection to its initial state (RESET): RESP2, db 0, no name, default user, replies on.
     public func resetState() {
+        discardMulti()
+        disableTracking()
+        unsubscribeAll(.channel, notify: false)
+        unsubscribeAll(.pattern, notify: false)
+        unsubscribeAll(.shard, notify: false)
         resp = 2
         db = server.databases[0]
         name = nil
@@ -103,4 +145,9 @@ extension Client {
         user = "default"
         authenticated = server.config.requirepass.isEmpty
     }
+}
+
+extension Client {
+    /// Sets CLIENT CACHING yes/no for the next command.
+    public func setTrackingCaching(_ yes: Bool) { tracking?.caching = yes }
 }

@@ -29,6 +29,10 @@ final class ConnectionHandler: ChannelInboundHandler {
                 return Self.protectedModeError
             }
             client = server.addClient(channel: context.channel, allocator: context.channel.allocator)
+            let loop = context.eventLoop
+            client.resumeHook = { [weak self] in
+                loop.execute { self?.resume(context: context) }
+            }
             parser.maxBulkLength = Int(clamping: server.config.protoMaxBulkLen)
             parser.maxQueryBuffer = Int(clamping: server.config.clientQueryBufferLimit)
             parser.authenticated = client.authenticated
@@ -46,12 +50,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if let c = client {
             server.lock.withLock { server.removeClient(c) }
+            c.resumeHook = nil
         }
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing, let c = client else { return }
+        guard !closing, client != nil else { return }
         var input = unwrapInboundIn(data)
         let inBytes = input.readableBytes
         if var p = pending {
@@ -59,11 +64,32 @@ final class ConnectionHandler: ChannelInboundHandler {
             input = p
             pending = nil
         }
+        process(context: context, input: &input, newBytes: inBytes)
+    }
+
+    /// Continues after the client was unblocked from another context: writes its reply and runs the commands
+    /// that arrived while it was blocked.
+    private func resume(context: ChannelHandlerContext) {
+        guard !closing, let c = client else { return }
+        server.lock.withLock { c.resumeScheduled = false }
+        var input = pending ?? context.channel.allocator.buffer(capacity: 0)
+        pending = nil
+        process(context: context, input: &input, newBytes: 0)
+        if wroteSinceFlush {
+            wroteSinceFlush = false
+            context.flush()
+        }
+    }
+
+    /// Parses and executes every complete command in `input` under the data lock, then queues the replies.
+    private func process(context: ChannelHandlerContext, input: inout ByteBuffer, newBytes: Int) {
+        let c = client!
         var failure: RequestParser.Failure?
+        var output: ByteBuffer?
         server.lock.withLock {
-            server.stats.netInputBytes += Int64(inBytes)
+            server.stats.netInputBytes += Int64(newBytes)
             c.queryBufferLength = input.readableBytes
-            while !c.closeAfterReply {
+            while !c.closeAfterReply && !c.isBlocked {
                 do throws(RequestParser.Failure) {
                     guard try parser.parse(&input, into: &c.argv) == .command else { break }
                 } catch {
@@ -74,11 +100,12 @@ final class ConnectionHandler: ChannelInboundHandler {
                 parser.authenticated = c.authenticated
             }
             c.queryBufferLength = input.readableBytes
-            server.stats.netOutputBytes += Int64(c.reply.buffer.readableBytes)
             if case .protocolError(let m) = failure {
                 c.error("ERR Protocol error: \(m)")
                 server.log.verbose("Protocol error (\(m)) from client: id=\(c.id) addr=\(c.address)")
             }
+            server.afterBatch()
+            output = takeOutput(c, allocator: context.channel.allocator)
         }
         if input.readableBytes > 0 && failure == nil {
             if input.readableBytes > parser.maxQueryBuffer {
@@ -90,7 +117,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 pending = input
             }
         }
-        flushReply(context: context, flush: false)
+        if let output { write(output, for: c, context: context) }
         if failure != nil || c.closeAfterReply {
             closing = true
             context.flush()
@@ -106,14 +133,28 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
-    private func flushReply(context: ChannelHandlerContext, flush: Bool) {
-        let c = client!
-        guard c.reply.buffer.readableBytes > 0 else { return }
+    /// Takes the client's pending replies (call with the data lock held: other loops may deliver into it).
+    private func takeOutput(_ c: Client, allocator: ByteBufferAllocator) -> ByteBuffer? {
+        guard c.reply.buffer.readableBytes > 0 else { return nil }
         let out = c.reply.buffer
-        c.reply.buffer = context.channel.allocator.buffer(capacity: 256)
-        context.write(wrapOutboundOut(out), promise: nil)
+        c.reply.buffer = allocator.buffer(capacity: 256)
+        server.stats.netOutputBytes += Int64(out.readableBytes)
+        return out
+    }
+
+    /// Hands replies to NIO; the flush happens once per read burst.
+    private func write(_ out: ByteBuffer, for c: Client, context: ChannelHandlerContext) {
+        let size = out.readableBytes
+        if c.isPubSubClient || size > 65536 {
+            // Track what NIO still holds, for output buffer limits.
+            c.unflushedBytes.wrappingIncrement(by: size, ordering: .relaxed)
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenComplete { _ in c.unflushedBytes.wrappingDecrement(by: size, ordering: .relaxed) }
+            context.write(wrapOutboundOut(out), promise: promise)
+        } else {
+            context.write(wrapOutboundOut(out), promise: nil)
+        }
         wroteSinceFlush = true
-        if flush { context.flush() }
     }
 
     static func isLoopback(_ a: SocketAddress) -> Bool {

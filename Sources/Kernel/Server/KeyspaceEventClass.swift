@@ -28,3 +28,51 @@ public struct KeyspaceEventClass: OptionSet, Sendable {
     /// `n`
     public static let newKey = KeyspaceEventClass(rawValue: 1 << 11)
 }
+
+extension KeyspaceEventClass {
+    /// `K`: publish to `__keyspace@<db>__:<key>`.
+    public static let keyspaceChannel = KeyspaceEventClass(rawValue: 1 << 12)
+    /// `E`: publish to `__keyevent@<db>__:<event>`.
+    public static let keyeventChannel = KeyspaceEventClass(rawValue: 1 << 13)
+    /// `A`: every class but key-miss and new-key.
+    public static let all: KeyspaceEventClass = [.generic, .string, .list, .set, .hash, .zset, .expired, .evicted, .stream, .module]
+
+    static let letters: [(Character, KeyspaceEventClass)] = [
+        ("g", .generic), ("$", .string), ("l", .list), ("s", .set), ("h", .hash), ("z", .zset), ("x", .expired),
+        ("e", .evicted), ("t", .stream), ("d", .module),
+    ]
+
+    /// Parses `notify-keyspace-events` letters; nil on an unknown letter.
+    public static func parse(_ s: String) -> KeyspaceEventClass? {
+        var flags: KeyspaceEventClass = []
+        for ch in s {
+            switch ch {
+            case "A": flags.formUnion(.all)
+            case "K": flags.insert(.keyspaceChannel)
+            case "E": flags.insert(.keyeventChannel)
+            case "m": flags.insert(.keyMiss)
+            case "n": flags.insert(.newKey)
+            default:
+                guard let (_, f) = letters.first(where: { $0.0 == ch }) else { return nil }
+                flags.insert(f)
+            }
+        }
+        return flags
+    }
+
+    /// The canonical letters, as CONFIG GET prints them.
+    public var letters: String {
+        var out = ""
+        if isSuperset(of: .all) {
+            out = "A"
+        } else {
+            for (ch, f) in KeyspaceEventClass.letters where contains(f) { out.append(ch) }
+            // Redis prints `n` only here, so "An" reads back as "A".
+            if contains(.newKey) { out.append("n") }
+        }
+        if contains(.keyspaceChannel) { out.append("K") }
+        if contains(.keyeventChannel) { out.append("E") }
+        if contains(.keyMiss) { out.append("m") }
+        return out
+    }
+}

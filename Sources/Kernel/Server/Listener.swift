@@ -25,6 +25,12 @@ public final class Listener {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: cfg.tcpKeepalive > 0 ? 1 : 0)
+            // Like Redis's anetKeepAlive: first probe after `tcp-keepalive` seconds, then every third of it, 3 probes.
+            .childChannelOption(ChannelOptions.Types.SocketOption(level: Int(IPPROTO_TCP), name: TCP_KEEPIDLE),
+                                value: SocketOptionValue(max(1, cfg.tcpKeepalive)))
+            .childChannelOption(ChannelOptions.Types.SocketOption(level: Int(IPPROTO_TCP), name: TCP_KEEPINTVL),
+                                value: SocketOptionValue(max(1, cfg.tcpKeepalive / 3)))
+            .childChannelOption(ChannelOptions.Types.SocketOption(level: Int(IPPROTO_TCP), name: TCP_KEEPCNT), value: 3)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

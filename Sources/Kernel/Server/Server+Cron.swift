@@ -5,6 +5,7 @@ extension Server {
         updateClocks()
         stats.sampleOps(now: commandTime)
         if activeExpireEnabled { activeExpireCycle() }
+        if !pendingEffects.isEmpty { flushEffects() }
         if config.timeout > 0 { closeIdleClients() }
     }
 
@@ -34,7 +35,7 @@ extension Server {
         let limit = Int64(config.timeout) * 1000
         for c in clients.values where commandTime - c.lastInteraction > limit {
             log.verbose("Closing idle client")
-            c.channel?.close(promise: nil)
+            c.disconnect()
         }
     }
 }

@@ -32,14 +32,29 @@ public final class Server {
     /// Incremented by every change to the dataset (Redis's `server.dirty`).
     public var dirty: Int64 = 0
     var nextClientId: UInt64 = 1
+    var blockedOnKey: [BlockKey: [Client]] = [:]
+    var readyKeys: [BlockKey] = []
+    var readyKeySet: Set<BlockKey> = []
+    var blockSequence: UInt64 = 0
+    var blockedCount = 0
+    var watchers: [BlockKey: [Client]] = [:]
+    var _keyspaceEventFlags: KeyspaceEventClass = []
+    /// Client-side caching (CLIENT TRACKING) state.
+    public let tracking = TrackingRegistry()
+    /// Pub/sub subscriptions.
+    public let pubsub = PubSubRegistry()
+    /// The client whose command is running (its own replies need no separate flush).
+    public internal(set) var currentClient: Client?
     /// Receivers of effects (replication, AOF, ...).
     var propagationSinks: [(Int, [RBytes]) -> Void] = []
+    var pendingEffects: [(Int, [RBytes])] = []
+    var callDepth = 0
     /// Called after a key is modified (WATCH, tracking, blocked clients hook here).
     var keyModifiedHooks: [(Database, RBytes) -> Void] = []
     var keyspaceEventListeners: [(KeyspaceEventClass, StaticString, RBytes, Int) -> Void] = []
     /// Set to stop; the listener closes and the process exits.
     public let shuttingDown = ManagedAtomic<Bool>(false)
-    /// Called by SHUTDOWN to stop the process (set by the listener).
+    /// Called by SHUTDOWN to stop the process (set by the executable); runs with the data lock held.
     public var onShutdown: (() -> Void)?
     /// Whether DEBUG SET-ACTIVE-EXPIRE left the active cycle on.
     public var activeExpireEnabled: Bool { config.activeExpireEnabled }
@@ -61,6 +76,10 @@ public final class Server {
             commands.register(m)
         }
         databases = (0..<config.databases).map { Database(id: $0, server: self) }
+        _keyspaceEventFlags = KeyspaceEventClass.parse(config.notifyKeyspaceEvents) ?? []
+        config.onNotifyChange = { [unowned self] in
+            self._keyspaceEventFlags = KeyspaceEventClass.parse(self.config.notifyKeyspaceEvents) ?? []
+        }
     }
 
     // MARK: - Clients
@@ -78,6 +97,12 @@ public final class Server {
 
     /// Forgets a client. Call with the lock held.
     public func removeClient(_ c: Client) {
+        c.disableTracking()
+        unblock(c)
+        c.unwatchAll()
+        c.unsubscribeAll(.channel, notify: false)
+        c.unsubscribeAll(.pattern, notify: false)
+        c.unsubscribeAll(.shard, notify: false)
         clients[c.id] = nil
     }
 
@@ -85,10 +110,16 @@ public final class Server {
 
     /// Runs `client.argv` as a command: lookup, arity, auth, then the handler. Call with the lock held.
     public func execute(_ c: Client) {
-        commandTime = Clock.unixMilliseconds()
         c.lastInteraction = commandTime
         let argv = c.argv
-        guard let found = commands.lookup(argv[0]) else {
+        // Clients mostly repeat the same command (pipelines, benchmarks): compare the name before hashing it.
+        let found: Command
+        if let cached = c.lastLookup, cached.name == argv[0] {
+            found = cached.command
+        } else if let looked = commands.lookup(argv[0]) {
+            found = looked
+            c.lastLookup = (argv[0], looked)
+        } else {
             var args = ""
             var i = 1
             while i < argv.count && args.count < 128 {
@@ -96,6 +127,7 @@ public final class Server {
                 i += 1
             }
             c.error("ERR unknown command '\(Errors.truncated(argv[0], 128))', with args beginning with: \(args)")
+            c.multi?.aborted = true
             return
         }
         var cmd = found
@@ -109,29 +141,74 @@ public final class Server {
                 } else {
                     c.error(Errors.unknownSubcommand(argv[1], argv[0].string))
                 }
+                c.multi?.aborted = true
                 return
             }
         }
         guard cmd.acceptsArgumentCount(argv.count) else {
-            cmd.rejectedCalls += 1
-            c.error(Errors.arity(cmd.fullName))
+            reject(c, cmd, Errors.arity(cmd.fullName))
             return
         }
         if !c.authenticated && !cmd.flags.contains(.noAuth) {
-            cmd.rejectedCalls += 1
-            c.error(Errors.noAuth)
+            reject(c, cmd, Errors.noAuth)
+            return
+        }
+        if c.inSubscriberContext && !Server.subscriberContextCommands.contains(cmd.fullName) {
+            c.error("ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            return
+        }
+        if c.multi != nil && !Server.transactionControl.contains(cmd.fullName) {
+            if cmd.flags.contains(.noMulti) {
+                c.error("ERR Command not allowed inside a transaction")
+                c.multi?.aborted = true
+                return
+            }
+            c.multi?.queued.append((cmd, argv))
+            c.lastCommandName = cmd.fullName
+            c.reply.status("QUEUED")
             return
         }
         call(c, cmd)
+        if !readyKeys.isEmpty { serveClientsBlockedOnReadyKeys() }
+        if !pendingEffects.isEmpty { flushEffects() }
     }
+
+    /// Refuses a command before it runs (Redis's rejectCommand): counts it, dooms an open transaction, and for
+    /// EXEC itself discards the transaction with EXECABORT.
+    func reject(_ c: Client, _ cmd: Command, _ message: String) {
+        cmd.rejectedCalls += 1
+        if cmd.fullName == "exec" {
+            c.discardMulti()
+            let reason = message.hasPrefix("ERR ") ? String(message.dropFirst(4)) : message
+            c.error("EXECABORT Transaction discarded because of: \(reason)")
+            return
+        }
+        c.error(message)
+        c.multi?.aborted = true
+    }
+
+    /// Commands a RESP2 client in subscriber mode may run.
+    static let subscriberContextCommands: Set<String> = ["subscribe", "unsubscribe", "psubscribe", "punsubscribe",
+                                                          "ssubscribe", "sunsubscribe", "ping", "quit", "reset"]
+
+    /// Commands that run immediately even inside MULTI.
+    static let transactionControl: Set<String> = ["exec", "discard", "multi", "watch", "quit", "reset"]
 
     /// Calls a resolved command's handler and accounts for it.
     public func call(_ c: Client, _ cmd: Command) {
         c.command = cmd
+        let previousClient = currentClient
+        currentClient = c
+        defer { currentClient = previousClient }
         c.commandFailed = false
         c.effectsOverride = nil
+        callDepth += 1
+        defer { callDepth -= 1 }
         let dirtyBefore = dirty
-        let start = Clock.monotonicNanoseconds()
+        // One wall-clock read serves as the command time snapshot and the start of the duration, as in Redis.
+        // Nested calls (EXEC's commands, scripts) share their caller's snapshot, as in Redis.
+        let start = Clock.unixMicroseconds()
+        if callDepth == 1 { commandTime = start / 1000 }
         let replyMark = c.reply.buffer.writerIndex
         cmd.spec.handler!(c)
         if let effects = c.effectsOverride {
@@ -139,12 +216,19 @@ public final class Server {
         } else if dirty != dirtyBefore && !propagationSinks.isEmpty {
             propagate(db: c.db.id, c.argv)
         }
-        let elapsed = (Clock.monotonicNanoseconds() - start) / 1000
+        let elapsed = max(0, Clock.unixMicroseconds() - start)
         cmd.calls += 1
         cmd.microseconds += elapsed
         if c.commandFailed { cmd.failedCalls += 1 }
         stats.totalCommands += 1
         c.lastCommandName = cmd.fullName
+        if c.tracking != nil {
+            if cmd.flags.contains(.readonly) { trackingRememberKeys(c, cmd) }
+            if callDepth == 1 {
+                if cmd.fullName != "client|caching" { c.tracking?.caching = nil }
+            }
+        }
+        if callDepth == 1 && !c.pendingInvalidations.isEmpty { flushPendingInvalidations(c) }
         switch c.replyMode {
         case .on: break
         case .off: c.reply.buffer.moveWriterIndex(to: replyMark)
@@ -158,9 +242,28 @@ public final class Server {
 
     // MARK: - Effects
 
-    /// Sends an effect to every consumer (replicas, AOF). The one propagation seam (DESIGN §5).
+    /// Work done once per read batch (Redis's beforeSleep): BCAST invalidations.
+    public func afterBatch() {
+        if tracking.broadcastPending { trackingBroadcast() }
+    }
+
+    /// Records an effect for every consumer (replicas, AOF): the one propagation seam (DESIGN §5). Effects of
+    /// one top-level command are sent together after it, wrapped in MULTI/EXEC when there is more than one.
     public func propagate(db: Int, _ argv: [RBytes]) {
-        for sink in propagationSinks { sink(db, argv) }
+        guard !propagationSinks.isEmpty else { return }
+        pendingEffects.append((db, argv))
+    }
+
+    /// Sends the pending effects of the command that just finished.
+    func flushEffects() {
+        let effects = pendingEffects
+        pendingEffects.removeAll()
+        let wrap = effects.count > 1
+        for sink in propagationSinks {
+            if wrap { sink(effects[0].0, ["MULTI"]) }
+            for (db, argv) in effects { sink(db, argv) }
+            if wrap { sink(effects[effects.count - 1].0, ["EXEC"]) }
+        }
     }
 
     /// Registers a consumer of effects.
@@ -176,6 +279,8 @@ public final class Server {
     /// Every mutation ends here (Redis's `signalModifiedKey` + `dirty++`).
     public func keyModified(_ db: Database, _ key: RBytes, changes: Int64 = 1) {
         dirty += changes
+        if !watchers.isEmpty { touchWatchedKey(db, key) }
+        if !tracking.trackingClients.isEmpty { trackingInvalidateKey(key) }
         for hook in keyModifiedHooks { hook(db, key) }
     }
 
@@ -183,6 +288,24 @@ public final class Server {
     /// notifications (`notify-keyspace-events`) publish from. Every write command calls it with Redis's event name.
     public func notify(_ type: KeyspaceEventClass, _ event: StaticString, _ key: RBytes, db: Int) {
         for listener in keyspaceEventListeners { listener(type, event, key, db) }
+        guard keyspaceEventFlags.contains(type) && !keyspaceEventFlags.isDisjoint(with: [.keyspaceChannel, .keyeventChannel]) else { return }
+        let eventBytes = RBytes(UnsafeRawBufferPointer(start: event.utf8Start, count: event.utf8CodeUnitCount))
+        if keyspaceEventFlags.contains(.keyspaceChannel) {
+            var channel = Array("__keyspace@\(db)__:".utf8)
+            key.withUnsafeBytes { channel.append(contentsOf: $0) }
+            publish(RBytes(channel), eventBytes)
+        }
+        if keyspaceEventFlags.contains(.keyeventChannel) {
+            var channel = Array("__keyevent@\(db)__:".utf8)
+            eventBytes.withUnsafeBytes { channel.append(contentsOf: $0) }
+            publish(RBytes(channel), key)
+        }
+    }
+
+    /// The parsed `notify-keyspace-events` flags.
+    var keyspaceEventFlags: KeyspaceEventClass {
+        get { _keyspaceEventFlags }
+        set { _keyspaceEventFlags = newValue }
     }
 
     /// Registers a receiver of keyspace events.
@@ -196,7 +319,9 @@ public final class Server {
         stats.expiredKeys += 1
         keyModified(db, key, changes: 0)
         notify(.expired, "expired", key, db: db.id)
-        propagate(db: db.id, ["DEL", key])
+        propagate(db: db.id, [config.lazyfreeLazyExpire ? "UNLINK" : "DEL", key])
+        // Outside a command (the active cycle) each expiry is its own effect.
+        if callDepth == 0 && !pendingEffects.isEmpty { flushEffects() }
     }
 
     // MARK: - Time
@@ -210,7 +335,8 @@ public final class Server {
     /// Seconds since the server started.
     public var uptimeSeconds: Int64 { (Clock.unixMilliseconds() - startTime) / 1000 }
 
-    /// Asks the process to stop (after SHUTDOWN or a signal).
+    /// Asks the process to stop (after SHUTDOWN or a signal). May be called with the data lock held: `onShutdown`
+    /// must not take the lock synchronously.
     public func requestShutdown() {
         shuttingDown.store(true, ordering: .relaxed)
         onShutdown?()

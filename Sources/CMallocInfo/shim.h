@@ -1,0 +1,24 @@
+#ifndef CMALLOCINFO_SHIM_H
+#define CMALLOCINFO_SHIM_H
+
+/* glibc's allocator statistics, which Swift's Glibc module does not import (malloc.h is not part of it). */
+
+#include <stddef.h>
+
+#if defined(__GLIBC__) || defined(__linux__)
+#include <malloc.h>
+
+/* Bytes allocated and not freed: in-use bytes of the arenas (uordblks) plus mmap-served blocks (hblkhd). */
+static inline size_t cmallocinfo_used_bytes(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+#else
+    return 0;
+#endif
+}
+#else
+static inline size_t cmallocinfo_used_bytes(void) { return 0; }
+#endif
+
+#endif

@@ -1,0 +1,309 @@
+import Kernel
+
+/// COMMAND and its subcommands: everything they report is read from the command table (`c.server.commands`),
+/// the same rows the dispatcher enforces.
+extension ServerCommands {
+    static var commandSpec: CommandSpec {
+        let flags: CommandFlags = [.loading, .stale]
+        return CommandSpec(
+            "command", arity: -1, flags: flags, categories: [.connection],
+            summary: "Returns detailed information about all commands.", since: "2.8.13",
+            complexity: "O(N) where N is the total number of Redis commands",
+            subcommands: [
+                CommandSpec("count", arity: 2, flags: flags, categories: [.connection],
+                            summary: "Returns a count of commands.", since: "2.8.13", complexity: "O(1)",
+                            handler: commandCount),
+                CommandSpec("docs", arity: -2, flags: flags, categories: [.connection],
+                            summary: "Returns documentary information about one, multiple or all commands.",
+                            since: "7.0.0", complexity: "O(N) where N is the number of commands to look up",
+                            handler: commandDocs),
+                CommandSpec("getkeys", arity: -4, flags: flags, categories: [.connection],
+                            summary: "Extracts the key names from an arbitrary command.", since: "2.8.13",
+                            complexity: "O(N) where N is the number of arguments to the command",
+                            handler: commandGetKeys),
+                CommandSpec("help", arity: 2, flags: flags, categories: [.connection],
+                            summary: "Returns helpful text about the different subcommands.", since: "5.0.0",
+                            complexity: "O(1)", handler: commandHelp),
+                CommandSpec("info", arity: -2, flags: flags, categories: [.connection],
+                            summary: "Returns information about one, multiple or all commands.", since: "2.8.13",
+                            complexity: "O(N) where N is the number of commands to look up", handler: commandInfo),
+                CommandSpec("list", arity: -2, flags: flags, categories: [.connection],
+                            summary: "Returns a list of command names.", since: "7.0.0",
+                            complexity: "O(N) where N is the total number of Redis commands", handler: commandList),
+            ],
+            handler: command)
+    }
+
+    static let commandHelpEntries: [HelpReply.Entry] = [
+        ("", ["(no subcommand)",
+              "    Return details about all Redis commands."]),
+        ("count", ["COUNT",
+                   "    Return the total number of commands in this Redis server."]),
+        ("list", ["LIST",
+                  "    Return a list of all commands in this Redis server."]),
+        ("info", ["INFO [<command-name> ...]",
+                  "    Return details about multiple Redis commands.",
+                  "    If no command names are given, documentation details for all",
+                  "    commands are returned."]),
+        ("docs", ["DOCS [<command-name> ...]",
+                  "    Return documentation details about multiple Redis commands.",
+                  "    If no command names are given, documentation details for all",
+                  "    commands are returned."]),
+        ("getkeys", ["GETKEYS <full-command>",
+                     "    Return the keys from a full Redis command."]),
+    ]
+
+    // MARK: - Lookup
+
+    /// A command by its full name: `get`, or `config|get` for a subcommand (any case).
+    static func lookupFullName(_ c: Client, _ name: RBytes) -> Command? {
+        let parts = name.array.split(separator: UInt8(ascii: "|"), omittingEmptySubsequences: false)
+        guard let top = c.server.commands.lookup(RBytes(Array(parts[0]))) else { return nil }
+        switch parts.count {
+        case 1: return top
+        case 2: return top.subcommands[RBytes(Array(parts[1])).lowercased()]
+        default: return nil
+        }
+    }
+
+    /// The command an argument vector runs (`config get x` → `config|get`), as the dispatcher resolves it.
+    static func lookupArgv(_ c: Client, _ argv: ArraySlice<RBytes>) -> Command? {
+        guard let first = argv.first, let top = c.server.commands.lookup(first) else { return nil }
+        if top.subcommands.isEmpty || argv.count == 1 { return top }
+        return top.subcommands[argv[argv.startIndex + 1].lowercased()]
+    }
+
+    // MARK: - COMMAND INFO reply
+
+    /// Flags as COMMAND INFO prints them: Redis hides `may_replicate`, `sentinel` and `only_sentinel`, and
+    /// inserts `movablekeys` (commands whose keys need a key finder) before `allow_busy`.
+    static func visibleFlags(_ cmd: Command) -> [String] {
+        let hidden: CommandFlags = [.mayReplicate, .sentinel, .onlySentinel]
+        let movable = cmd.spec.keyFinder != nil
+        var out: [String] = []
+        for (flag, name) in CommandFlags.names {
+            if flag == .allowBusy && movable { out.append("movablekeys") }
+            if cmd.flags.contains(flag) && !hidden.contains(flag) { out.append(name) }
+        }
+        return out
+    }
+
+    /// Redis's 10-element command description.
+    static func replyCommandInfo(_ c: Client, _ cmd: Command) {
+        let spec = cmd.spec
+        c.reply.arrayHeader(10)
+        c.reply.bulk(cmd.fullName)
+        c.reply.integer(spec.arity)
+        let flags = visibleFlags(cmd)
+        c.reply.setHeader(flags.count)
+        for f in flags { c.reply.status(f) }
+        c.reply.integer(spec.keys.first)
+        c.reply.integer(spec.keys.last)
+        c.reply.integer(spec.keys.step)
+        let categories = spec.allCategories
+        let names = ACLCategories.names.filter { categories.contains($0.0) }
+        c.reply.setHeader(names.count)
+        for (_, name) in names { c.reply.status("@\(name)") }
+        c.reply.setHeader(0)  // tips: the table records none
+        replyKeySpecs(c, spec)
+        let subs = cmd.sortedSubcommands
+        if subs.isEmpty {
+            c.reply.setHeader(0)
+        } else {
+            c.reply.arrayHeader(subs.count)
+            for sub in subs { replyCommandInfo(c, sub) }
+        }
+    }
+
+    /// Key specs derived from the table: a `range` spec for the fixed key positions (lastkey relative to the
+    /// first key, or negative from the end), and an `unknown` spec when a key finder locates further keys.
+    /// The table records no per-key access flags, so `flags` is empty.
+    static func replyKeySpecs(_ c: Client, _ spec: CommandSpec) {
+        let hasRange = spec.keys.first > 0
+        let hasFinder = spec.keyFinder != nil
+        c.reply.setHeader((hasRange ? 1 : 0) + (hasFinder ? 1 : 0))
+        if hasRange {
+            let k = spec.keys
+            c.reply.mapHeader(3)
+            c.reply.bulk("flags")
+            c.reply.setHeader(0)
+            c.reply.bulk("begin_search")
+            c.reply.mapHeader(2)
+            c.reply.bulk("type")
+            c.reply.bulk("index")
+            c.reply.bulk("spec")
+            c.reply.mapHeader(1)
+            c.reply.bulk("index")
+            c.reply.integer(k.first)
+            c.reply.bulk("find_keys")
+            c.reply.mapHeader(2)
+            c.reply.bulk("type")
+            c.reply.bulk("range")
+            c.reply.bulk("spec")
+            c.reply.mapHeader(3)
+            c.reply.bulk("lastkey")
+            c.reply.integer(k.last >= 0 ? k.last - k.first : k.last)
+            c.reply.bulk("keystep")
+            c.reply.integer(k.step)
+            c.reply.bulk("limit")
+            c.reply.integer(0)
+        }
+        if hasFinder {
+            c.reply.mapHeader(3)
+            c.reply.bulk("flags")
+            c.reply.setHeader(0)
+            for part in ["begin_search", "find_keys"] {
+                c.reply.bulk(part)
+                c.reply.mapHeader(2)
+                c.reply.bulk("type")
+                c.reply.bulk("unknown")
+                c.reply.bulk("spec")
+                c.reply.mapHeader(0)
+            }
+        }
+    }
+
+    /// The COMMAND DOCS map of one command: summary, since, group, complexity, and its subcommands' docs.
+    static func replyCommandDocs(_ c: Client, _ cmd: Command) {
+        let spec = cmd.spec
+        let subs = cmd.sortedSubcommands
+        var fields: [(String, String)] = []
+        if !spec.summary.isEmpty { fields.append(("summary", spec.summary)) }
+        if !spec.since.isEmpty { fields.append(("since", spec.since)) }
+        fields.append(("group", cmd.family))
+        if !spec.complexity.isEmpty { fields.append(("complexity", spec.complexity)) }
+        c.reply.mapHeader(fields.count + (subs.isEmpty ? 0 : 1))
+        for (k, v) in fields {
+            c.reply.bulk(k)
+            c.reply.bulk(v)
+        }
+        if !subs.isEmpty {
+            c.reply.bulk("subcommands")
+            c.reply.mapHeader(subs.count)
+            for sub in subs {
+                c.reply.bulk(sub.fullName)
+                replyCommandDocs(c, sub)
+            }
+        }
+    }
+
+    // MARK: - Handlers
+
+    /// COMMAND
+    static func command(_ c: Client) {
+        // The dispatcher runs the container itself for `COMMAND <unknown>`.
+        if c.argv.count > 1 {
+            c.error(Errors.unknownSubcommand(c.argv[1], "command"))
+            return
+        }
+        replyAllCommandInfo(c)
+    }
+
+    /// The COMMAND INFO of every command.
+    static func replyAllCommandInfo(_ c: Client) {
+        let all = c.server.commands.all
+        c.reply.arrayHeader(all.count)
+        for cmd in all { replyCommandInfo(c, cmd) }
+    }
+
+    /// COMMAND COUNT
+    static func commandCount(_ c: Client) {
+        c.reply.integer(c.server.commands.commands.count)
+    }
+
+    /// COMMAND INFO [command-name [command-name ...]]
+    static func commandInfo(_ c: Client) {
+        if c.argv.count == 2 {
+            replyAllCommandInfo(c)
+            return
+        }
+        c.reply.arrayHeader(c.argv.count - 2)
+        for name in c.argv.dropFirst(2) {
+            if let cmd = lookupFullName(c, name) {
+                replyCommandInfo(c, cmd)
+            } else {
+                c.reply.null()
+            }
+        }
+    }
+
+    /// COMMAND DOCS [command-name [command-name ...]]
+    static func commandDocs(_ c: Client) {
+        if c.argv.count == 2 {
+            let all = c.server.commands.all
+            c.reply.mapHeader(all.count)
+            for cmd in all {
+                c.reply.bulk(cmd.fullName)
+                replyCommandDocs(c, cmd)
+            }
+            return
+        }
+        let found = c.argv.dropFirst(2).compactMap { lookupFullName(c, $0) }
+        c.reply.mapHeader(found.count)
+        for cmd in found {
+            c.reply.bulk(cmd.fullName)
+            replyCommandDocs(c, cmd)
+        }
+    }
+
+    /// COMMAND LIST [FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]
+    static func commandList(_ c: Client) {
+        var filter: (Command) -> Bool = { _ in true }
+        if c.argv.count == 5 && c.argv[2].equalsIgnoringCase("FILTERBY") {
+            let value = c.argv[4]
+            if c.argv[3].equalsIgnoringCase("MODULE") {
+                // No Redis modules can be loaded: no command belongs to one.
+                filter = { _ in false }
+            } else if c.argv[3].equalsIgnoringCase("ACLCAT") {
+                let wanted = value.string.lowercased()
+                let category = ACLCategories.names.first { $0.1 == wanted }?.0
+                filter = { cmd in category.map { cmd.spec.allCategories.contains($0) } ?? false }
+            } else if c.argv[3].equalsIgnoringCase("PATTERN") {
+                filter = { cmd in Glob.matches(value, RBytes(cmd.fullName), ignoringCase: true) }
+            } else {
+                c.error(Errors.syntax)
+                return
+            }
+        } else if c.argv.count != 2 {
+            c.error(Errors.syntax)
+            return
+        }
+        var names: [String] = []
+        for cmd in c.server.commands.all {
+            if filter(cmd) { names.append(cmd.fullName) }
+            for sub in cmd.sortedSubcommands where filter(sub) { names.append(sub.fullName) }
+        }
+        c.reply.arrayHeader(names.count)
+        for n in names { c.reply.bulk(n) }
+    }
+
+    /// COMMAND GETKEYS command [arg [arg ...]]
+    static func commandGetKeys(_ c: Client) {
+        let args = c.argv[2...]
+        guard let cmd = lookupArgv(c, args) else {
+            c.error("ERR Invalid command specified")
+            return
+        }
+        guard cmd.spec.keys.first > 0 || cmd.spec.keyFinder != nil else {
+            c.error("ERR The command has no key arguments")
+            return
+        }
+        guard cmd.acceptsArgumentCount(args.count) else {
+            c.error("ERR Invalid number of arguments specified for command")
+            return
+        }
+        let argv = Array(args)
+        let keys = cmd.keyIndexes(argv).filter { $0 > 0 && $0 < argv.count }
+        if keys.isEmpty && !cmd.flags.contains(.noMandatoryKeys) {
+            c.error("ERR Invalid arguments specified for command")
+            return
+        }
+        c.reply.arrayHeader(keys.count)
+        for i in keys { c.reply.bulk(argv[i]) }
+    }
+
+    /// COMMAND HELP
+    static func commandHelp(_ c: Client) {
+        HelpReply.send(c, command: "command", entries: commandHelpEntries)
+    }
+}

@@ -1,0 +1,239 @@
+import Kernel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One INFO section: its name (as INFO's arguments spell it), its `# Title`, whether plain `INFO` shows it, and
+/// its `field:value` lines.
+struct InfoSection {
+    let name: String
+    let title: String
+    let isDefault: Bool
+    let fields: (Client) -> [(String, String)]
+
+    /// Every section, in the order Redis prints them. Only fields whose values this server really has are listed.
+    static let all: [InfoSection] = [
+        InfoSection(name: "server", title: "Server", isDefault: true, fields: server),
+        InfoSection(name: "clients", title: "Clients", isDefault: true, fields: clients),
+        InfoSection(name: "memory", title: "Memory", isDefault: true, fields: memory),
+        InfoSection(name: "persistence", title: "Persistence", isDefault: true, fields: persistence),
+        InfoSection(name: "stats", title: "Stats", isDefault: true, fields: stats),
+        InfoSection(name: "replication", title: "Replication", isDefault: true, fields: replication),
+        InfoSection(name: "cpu", title: "CPU", isDefault: true, fields: cpu),
+        // No Redis modules can be loaded, so the section is always empty.
+        InfoSection(name: "modules", title: "Modules", isDefault: true, fields: { _ in [] }),
+        InfoSection(name: "commandstats", title: "Commandstats", isDefault: false, fields: commandstats),
+        InfoSection(name: "errorstats", title: "Errorstats", isDefault: true, fields: errorstats),
+        InfoSection(name: "cluster", title: "Cluster", isDefault: true, fields: { _ in [("cluster_enabled", "0")] }),
+        InfoSection(name: "keyspace", title: "Keyspace", isDefault: true, fields: keyspace),
+    ]
+
+    // MARK: - Sections
+
+    static func server(_ c: Client) -> [(String, String)] {
+        let s = c.server
+        let uptime = s.uptimeSeconds
+        #if os(Linux)
+        let multiplexing = "epoll"
+        #else
+        let multiplexing = "kqueue"
+        #endif
+        return [
+            ("redis_version", ServerInfo.redisVersion),
+            ("redis_git_sha1", "00000000"),
+            ("redis_git_dirty", "0"),
+            ("redis_mode", "standalone"),
+            ("os", ProcessMetrics.operatingSystem),
+            ("arch_bits", String(MemoryLayout<Int>.size * 8)),
+            ("monotonic_clock", "POSIX clock_gettime"),
+            ("multiplexing_api", multiplexing),
+            ("process_id", String(getpid())),
+            ("process_supervised", "no"),
+            ("run_id", s.runId),
+            ("tcp_port", String(s.config.port)),
+            ("server_time_usec", String(Clock.unixMicroseconds())),
+            ("uptime_in_seconds", String(uptime)),
+            ("uptime_in_days", String(uptime / 86400)),
+            // The cron runs at the configured rate (no dynamic hz).
+            ("hz", String(s.config.hz)),
+            ("configured_hz", String(s.config.hz)),
+            ("lru_clock", String(s.lruClock & 0x00FF_FFFF)),
+            ("executable", ProcessMetrics.executablePath),
+            ("config_file", ProcessMetrics.absolutePath(s.config.configFile)),
+        ]
+    }
+
+    static func clients(_ c: Client) -> [(String, String)] {
+        [
+            ("connected_clients", String(c.server.clients.count)),
+            ("cluster_connections", "0"),
+            ("maxclients", String(c.server.config.maxclients)),
+            ("blocked_clients", String(c.server.blockedClients)),
+            ("tracking_clients", String(c.server.trackingClientCount)),
+        ]
+    }
+
+    static func memory(_ c: Client) -> [(String, String)] {
+        let used = ProcessMetrics.usedMemory
+        let rss = ProcessMetrics.residentMemory
+        let system = ProcessMetrics.totalSystemMemory
+        let cfg = c.server.config
+        return [
+            ("used_memory", String(used)),
+            ("used_memory_human", ProcessMetrics.human(used)),
+            ("used_memory_rss", String(rss)),
+            ("used_memory_rss_human", ProcessMetrics.human(rss)),
+            ("total_system_memory", String(system)),
+            ("total_system_memory_human", ProcessMetrics.human(system)),
+            ("maxmemory", String(cfg.maxmemory)),
+            ("maxmemory_human", ProcessMetrics.human(cfg.maxmemory)),
+            ("maxmemory_policy", cfg.maxmemoryPolicy),
+            ("mem_fragmentation_ratio", ProcessMetrics.fixed2(used > 0 ? Double(rss) / Double(used) : 0)),
+            ("mem_fragmentation_bytes", String(rss - used)),
+            ("mem_allocator", "libc"),
+            // Every free is immediate (lazyfree-* are accepted but not acted on), so nothing is ever pending.
+            ("lazyfree_pending_objects", "0"),
+            ("lazyfreed_objects", "0"),
+        ]
+    }
+
+    /// Only what is true without RDB/AOF support: nothing is loading or saving, and every change is unsaved.
+    static func persistence(_ c: Client) -> [(String, String)] {
+        [
+            ("loading", "0"),
+            ("async_loading", "0"),
+            ("rdb_changes_since_last_save", String(c.server.dirty)),
+            ("rdb_bgsave_in_progress", "0"),
+            ("aof_enabled", c.server.config.appendonly ? "1" : "0"),
+            ("aof_rewrite_in_progress", "0"),
+        ]
+    }
+
+    static func stats(_ c: Client) -> [(String, String)] {
+        let st = c.server.stats
+        return [
+            ("total_connections_received", String(st.totalConnections)),
+            ("total_commands_processed", String(st.totalCommands)),
+            ("instantaneous_ops_per_sec", String(st.instantaneousOps)),
+            ("total_net_input_bytes", String(st.netInputBytes)),
+            ("total_net_output_bytes", String(st.netOutputBytes)),
+            ("rejected_connections", String(st.rejectedConnections)),
+            ("expired_keys", String(st.expiredKeys)),
+            ("evicted_keys", String(st.evictedKeys)),
+            ("keyspace_hits", String(st.keyspaceHits)),
+            ("keyspace_misses", String(st.keyspaceMisses)),
+            ("total_error_replies", String(st.totalErrorReplies)),
+        ]
+    }
+
+    /// A master without replicas and without a backlog (replication is not implemented yet). The replication
+    /// id is the run id: both are random 40-hex-digit ids fixed at start.
+    static func replication(_ c: Client) -> [(String, String)] {
+        [
+            ("role", "master"),
+            ("connected_slaves", "0"),
+            ("master_failover_state", "no-failover"),
+            ("master_replid", c.server.runId),
+            ("master_replid2", String(repeating: "0", count: 40)),
+            ("master_repl_offset", "0"),
+            ("second_repl_offset", "-1"),
+            ("repl_backlog_active", "0"),
+            ("repl_backlog_first_byte_offset", "0"),
+            ("repl_backlog_histlen", "0"),
+        ]
+    }
+
+    /// `*_main_thread` is the thread running this INFO: the I/O loop holding the data lock, which is the one
+    /// thread executing commands when `io-threads` is 1.
+    static func cpu(_ c: Client) -> [(String, String)] {
+        let me = ProcessMetrics.cpuTime(0)        // RUSAGE_SELF
+        let children = ProcessMetrics.cpuTime(-1) // RUSAGE_CHILDREN
+        let thread = ProcessMetrics.cpuTime(1)    // RUSAGE_THREAD
+        return [
+            ("used_cpu_sys", me.0),
+            ("used_cpu_user", me.1),
+            ("used_cpu_sys_children", children.0),
+            ("used_cpu_user_children", children.1),
+            ("used_cpu_sys_main_thread", thread.0),
+            ("used_cpu_user_main_thread", thread.1),
+        ]
+    }
+
+    /// Every command and subcommand that was called, failed or rejected, from the command table's counters.
+    static func commandstats(_ c: Client) -> [(String, String)] {
+        var out: [(String, String)] = []
+        func add(_ cmd: Command) {
+            if cmd.calls > 0 || cmd.failedCalls > 0 || cmd.rejectedCalls > 0 {
+                let perCall = cmd.calls > 0 ? Double(cmd.microseconds) / Double(cmd.calls) : 0
+                out.append(("cmdstat_\(cmd.fullName)",
+                            "calls=\(cmd.calls),usec=\(cmd.microseconds),usec_per_call=\(ProcessMetrics.fixed2(perCall)),"
+                                + "rejected_calls=\(cmd.rejectedCalls),failed_calls=\(cmd.failedCalls)"))
+            }
+            for sub in cmd.sortedSubcommands { add(sub) }
+        }
+        for cmd in c.server.commands.all { add(cmd) }
+        return out
+    }
+
+    static func errorstats(_ c: Client) -> [(String, String)] {
+        c.server.stats.errorCodes.sorted { RBytes($0.key) < RBytes($1.key) }.map { ("errorstat_\($0.key)", "count=\($0.value)") }
+    }
+
+    static func keyspace(_ c: Client) -> [(String, String)] {
+        c.server.databases.filter { $0.count > 0 }.map { db in
+            ("db\(db.id)", "keys=\(db.count),expires=\(db.expires.count),avg_ttl=\(averageTTL(db, now: c.server.commandTime))")
+        }
+    }
+
+    /// Mean remaining time to live (ms) of the keys with an expiry: exact for up to 128 such keys, otherwise
+    /// estimated from 128 random ones (Redis's figure is an estimate from its expiry sampling, too).
+    static func averageTTL(_ db: Database, now: Int64) -> Int64 {
+        let table = db.expires
+        var sum = 0.0, n = 0.0
+        func sample(_ slot: Int) {
+            let ttl = table.value(at: slot) &- now
+            if ttl > 0 {
+                sum += Double(ttl)
+                n += 1
+            }
+        }
+        if table.count <= 128 {
+            table.forEachSlot(sample)
+        } else {
+            for _ in 0..<128 {
+                if let s = table.randomSlot() { sample(s) }
+            }
+        }
+        guard n > 0 else { return 0 }
+        let mean = sum / n
+        return mean < 9.2e18 ? Int64(mean) : Int64.max
+    }
+}
+
+// MARK: - INFO
+
+extension ServerCommands {
+    /// INFO [section [section ...]]
+    static func info(_ c: Client) {
+        var wanted = Set<String>()
+        if c.argv.count == 1 {
+            wanted = Set(InfoSection.all.filter(\.isDefault).map(\.name))
+        }
+        for arg in c.argv.dropFirst() {
+            switch arg.string.lowercased() {
+            // There are no module-generated sections, so "all" and "everything" are the same set.
+            case "all", "everything": wanted.formUnion(InfoSection.all.map(\.name))
+            case "default": wanted.formUnion(InfoSection.all.filter(\.isDefault).map(\.name))
+            case let name: wanted.insert(name)
+            }
+        }
+        var text = ""
+        for section in InfoSection.all where wanted.contains(section.name) {
+            if !text.isEmpty { text += "\r\n" }
+            text += "# \(section.title)\r\n"
+            for (key, value) in section.fields(c) { text += "\(key):\(value)\r\n" }
+        }
+        c.reply.verbatim(text)
+    }
+}

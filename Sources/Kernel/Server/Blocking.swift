@@ -1,0 +1,162 @@
+import NIOCore
+
+/// What a blocked client receives when its timeout passes.
+public enum TimeoutReply: Sendable {
+    /// `$-1` / `_` (BLMOVE, BRPOPLPUSH).
+    case null
+    /// `*-1` / `_` (BLPOP, BZPOPMIN, BLMPOP, ...).
+    case nullArray
+}
+
+/// The state of a client waiting in a blocking command.
+struct BlockState {
+    let id: UInt64
+    let keys: [RBytes]
+    let db: Database
+    /// Absolute Unix ms, or 0 for "forever".
+    let deadline: Int64
+    let timeoutReply: TimeoutReply
+    let argv: [RBytes]
+    let command: Command
+}
+
+/// A key in a given database, for the blocked-clients index.
+struct BlockKey: Hashable {
+    let db: Int
+    let key: RBytes
+}
+
+extension Client {
+    /// Whether the current command may block: not inside MULTI/EXEC, a script, or an internal client. When it
+    /// may not, blocking commands behave as their non-blocking form.
+    public var canBlock: Bool { !inExec && channel != nil }
+
+    /// Whether the client waits in a blocking command.
+    public var isBlocked: Bool { blockState != nil }
+
+    /// Parses a blocking timeout (float seconds, 0 = forever) into an absolute deadline in ms (0 = forever);
+    /// replies Redis's error and returns nil on bad input.
+    public func parseBlockTimeout(_ arg: RBytes) -> Int64? {
+        guard let seconds = Numbers.parseLongDouble(arg) else {
+            error("ERR timeout is not a float or out of range")
+            return nil
+        }
+        let ms = seconds * 1000
+        if ms < 0 {
+            error("ERR timeout is negative")
+            return nil
+        }
+        if ms > Numbers.LongDouble(Int64.max) {
+            error("ERR timeout is out of range")
+            return nil
+        }
+        let t = Int64(ms)
+        if t == 0 { return 0 }
+        if t > Int64.max - server.commandTime {
+            error("ERR timeout is out of range")
+            return nil
+        }
+        return t + server.commandTime
+    }
+
+    /// Blocks the client on `keys` (in its selected database) until one is signalled ready — then the same
+    /// command is run again for it — or until `deadline` (absolute ms; 0 = forever), when it gets `timeoutReply`.
+    /// The command returns without replying.
+    public func block(onKeys keys: [RBytes], deadline: Int64, timeoutReply: TimeoutReply) {
+        guard let command else { return }
+        server.blockSequence += 1
+        let state = BlockState(id: server.blockSequence, keys: keys, db: db, deadline: deadline,
+                               timeoutReply: timeoutReply, argv: argv, command: command)
+        blockState = state
+        server.addBlocked(self, state)
+        if deadline > 0, let loop = channel?.eventLoop {
+            let delay = max(0, deadline - server.commandTime)
+            let server = self.server
+            let id = state.id
+            loop.scheduleTask(in: .milliseconds(delay)) { [weak self] in
+                guard let self else { return }
+                server.lock.withLock {
+                    guard let s = self.blockState, s.id == id else { return }
+                    server.unblockWithReply(self, error: nil)
+                }
+            }
+        }
+    }
+}
+
+extension Server {
+    func addBlocked(_ c: Client, _ s: BlockState) {
+        blockedCount += 1
+        for key in s.keys {
+            blockedOnKey[BlockKey(db: s.db.id, key: key), default: []].append(c)
+        }
+    }
+
+    /// Takes a client out of the waiting lists (served, timed out, unblocked or disconnected).
+    public func unblock(_ c: Client) {
+        guard let s = c.blockState else { return }
+        c.blockState = nil
+        blockedCount -= 1
+        for key in s.keys {
+            let k = BlockKey(db: s.db.id, key: key)
+            guard var list = blockedOnKey[k] else { continue }
+            list.removeAll { $0 === c }
+            blockedOnKey[k] = list.isEmpty ? nil : list
+        }
+    }
+
+    /// Ends a client's wait early with its timeout reply, or with `error` (CLIENT UNBLOCK, timeouts), then lets
+    /// its connection go on with buffered input.
+    public func unblockWithReply(_ c: Client, error: String?) {
+        guard let s = c.blockState else { return }
+        unblock(c)
+        if let error {
+            c.error(error)
+        } else {
+            switch s.timeoutReply {
+            case .null: c.reply.null()
+            case .nullArray: c.reply.nullArray()
+            }
+        }
+        c.scheduleResume()
+    }
+
+    /// Number of clients waiting in blocking commands (INFO's `blocked_clients`).
+    public var blockedClients: Int { blockedCount }
+
+    /// Marks `key` as having new elements, so clients blocked on it are served after the current command.
+    public func signalKeyAsReady(_ db: Database, _ key: RBytes) {
+        let k = BlockKey(db: db.id, key: key)
+        guard blockedOnKey[k] != nil, !readyKeySet.contains(k) else { return }
+        readyKeySet.insert(k)
+        readyKeys.append(k)
+    }
+
+    /// Serves clients blocked on keys that became ready, in FIFO order per key, by running their command again.
+    /// Called after each top-level command (never inside MULTI/EXEC or a script, so those wake waiters only
+    /// once they complete).
+    func serveClientsBlockedOnReadyKeys() {
+        while !readyKeys.isEmpty {
+            let batch = readyKeys
+            readyKeys.removeAll()
+            readyKeySet.removeAll()
+            for k in batch {
+                guard let waiters = blockedOnKey[k] else { continue }
+                let db = databases[k.db]
+                for c in waiters {
+                    // Once the key is gone (an earlier waiter emptied it), the rest keep waiting in order.
+                    guard db.exists(k.key) else { break }
+                    guard let s = c.blockState else { continue }
+                    unblock(c)
+                    let savedDb = c.db
+                    c.db = s.db
+                    c.argv = s.argv
+                    call(c, s.command)
+                    if !pendingEffects.isEmpty { flushEffects() }
+                    if !c.isBlocked && c.db === s.db { c.db = savedDb }
+                    c.scheduleResume()
+                }
+            }
+        }
+    }
+}

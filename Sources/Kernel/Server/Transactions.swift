@@ -1,0 +1,95 @@
+/// A client's MULTI state: the queued commands and whether a queue-time error doomed the transaction.
+public struct MultiState {
+    public internal(set) var queued: [(command: Command, argv: [RBytes])] = []
+    /// Set by a queue-time error (unknown command, arity): EXEC then replies EXECABORT.
+    public internal(set) var aborted = false
+}
+
+/// A key a client WATCHes, and whether it was already expired when watched.
+struct WatchedKey {
+    let db: Database
+    let key: RBytes
+    let expiredAtWatch: Bool
+}
+
+extension Client {
+    /// Whether the client is between MULTI and EXEC/DISCARD.
+    public var inMulti: Bool { multi != nil }
+
+    /// Starts a transaction (MULTI).
+    public func beginMulti() { multi = MultiState() }
+
+    /// Drops the queued commands and the watches (DISCARD, after EXEC, RESET).
+    public func discardMulti() {
+        multi = nil
+        unwatchAll()
+    }
+
+    /// Whether a watched key was modified since WATCH (CLIENT LIST's `d` flag).
+    public var isWatchDirty: Bool { dirtyCAS }
+
+    /// Whether EXEC must fail because a watched key changed (or expired since WATCH).
+    public var watchedKeysChanged: Bool {
+        if dirtyCAS { return true }
+        for w in watched where !w.expiredAtWatch {
+            if let at = w.db.expireTime(w.key), at <= server.commandTime { return true }
+        }
+        return false
+    }
+
+    /// WATCHes `key` in the selected database.
+    public func watch(_ key: RBytes) {
+        if watched.contains(where: { $0.db === db && $0.key == key }) { return }
+        let expired = db.expireTime(key).map { $0 <= server.commandTime } ?? false
+        watched.append(WatchedKey(db: db, key: key, expiredAtWatch: expired))
+        server.watchers[BlockKey(db: db.id, key: key), default: []].append(self)
+    }
+
+    /// Forgets every watched key (UNWATCH).
+    public func unwatchAll() {
+        for w in watched {
+            let k = BlockKey(db: w.db.id, key: w.key)
+            guard var list = server.watchers[k] else { continue }
+            list.removeAll { $0 === self }
+            server.watchers[k] = list.isEmpty ? nil : list
+        }
+        watched.removeAll()
+        dirtyCAS = false
+    }
+
+    /// Runs the queued commands (EXEC's body), each replying in turn. The caller writes the array header.
+    public func runQueuedCommands(_ queued: [(command: Command, argv: [RBytes])]) {
+        inExec = true
+        for (cmd, args) in queued {
+            argv = args
+            server.call(self, cmd)
+        }
+        inExec = false
+    }
+}
+
+extension Server {
+    /// Marks clients watching `key` as dirty (Redis's touchWatchedKey).
+    func touchWatchedKey(_ db: Database, _ key: RBytes) {
+        guard let list = watchers[BlockKey(db: db.id, key: key)] else { return }
+        for c in list { c.dirtyCAS = true }
+    }
+
+    /// Call before emptying `db` (FLUSHDB/FLUSHALL): watchers of keys that exist there are invalidated.
+    public func databaseWillBeEmptied(_ db: Database) {
+        guard !watchers.isEmpty else { return }
+        for (k, list) in watchers where k.db == db.id && db.exists(k.key) {
+            for c in list { c.dirtyCAS = true }
+        }
+    }
+
+    /// Call after SWAPDB: watchers of keys that existed in either database are invalidated.
+    public func databasesSwapped(_ a: Database, _ b: Database) {
+        guard !watchers.isEmpty else { return }
+        for (k, list) in watchers where k.db == a.id || k.db == b.id {
+            if a.exists(k.key) || b.exists(k.key) {
+                for c in list { c.dirtyCAS = true }
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Throughput and memory comparison: redis-swift vs the reference redis-server.
+#
+# Usage: bench/bench.sh
+#
+# Environment:
+#   REDIS_SWIFT_BIN  our server binary (default <repo>/.build/release/redis-swift)
+#   REDIS_REAL_BIN   reference server (default: redis-server on PATH)
+#   BENCH_N          requests per run (sets both of the next two)
+#   BENCH_N_P1       requests per run without pipelining (default 200000)
+#   BENCH_N_P16      requests per run with -P 16         (default 1000000)
+#   BENCH_CLIENTS    parallel connections (default 50)
+#   BENCH_PIPELINES  pipeline depths to run (default "1 16")
+#   BENCH_TESTS      extra redis-benchmark -t names to add rows for, e.g. "lpush,rpop"
+#   BENCH_ONLY       replace the default test list (ping_inline ping_mbulk set get incr mset)
+#   BENCH_POPULATE   keys for the memory comparison (default 1000000; 0 skips it)
+#   BENCH_TIMEOUT    seconds allowed per redis-benchmark run (default 300)
+#   BENCH_OUT        if set, also append tab-separated rows to this file
+#
+# Both servers run with --save "" --appendonly no on free loopback ports and
+# are stopped on exit (trap), whatever happens.
+
+set -u -o pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OURS_BIN="${REDIS_SWIFT_BIN:-$ROOT/.build/release/redis-swift}"
+REAL_BIN="${REDIS_REAL_BIN:-redis-server}"
+N_P1="${BENCH_N_P1:-${BENCH_N:-200000}}"
+N_P16="${BENCH_N_P16:-${BENCH_N:-1000000}}"
+CLIENTS="${BENCH_CLIENTS:-50}"
+PIPELINES="${BENCH_PIPELINES:-1 16}"
+POPULATE="${BENCH_POPULATE:-1000000}"
+RUN_TIMEOUT="${BENCH_TIMEOUT:-300}"
+
+for tool in redis-benchmark redis-cli python3; do
+    command -v "$tool" >/dev/null || { echo "bench.sh: $tool not found" >&2; exit 2; }
+done
+if [[ "$OURS_BIN" != */* ]]; then OURS_BIN="$(command -v "$OURS_BIN" || echo "$OURS_BIN")"; fi
+[[ -x "$OURS_BIN" ]] || { echo "bench.sh: our server binary not found: $OURS_BIN (swift build -c release)" >&2; exit 2; }
+command -v "$REAL_BIN" >/dev/null || [[ -x "$REAL_BIN" ]] || { echo "bench.sh: $REAL_BIN not found" >&2; exit 2; }
+
+TESTS="${BENCH_ONLY:-ping_inline ping_mbulk set get incr mset}"
+if [[ -n "${BENCH_TESTS:-}" ]]; then TESTS="$TESTS ${BENCH_TESTS//,/ }"; fi
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/redis-bench.XXXXXX")"
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null
+            for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+        fi
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_server NAME BINARY -> sets PORT_<NAME>
+start_server() {
+    local name="$1" bin="$2" port dir pid
+    port="$(free_port)"
+    dir="$WORK/$name"
+    mkdir -p "$dir"
+    (cd "$dir" && exec "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+        --enable-debug-command yes >"$dir/server.log" 2>&1) &
+    pid=$!
+    PIDS+=("$pid")
+    for _ in $(seq 1 100); do
+        if redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG; then
+            printf -v "PORT_$name" '%s' "$port"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "bench.sh: $name ($bin) did not start; log:" >&2
+    tail -20 "$dir/server.log" >&2
+    exit 1
+}
+
+# rps PORT TEST PIPELINE N -> prints requests per second (or "fail")
+rps() {
+    local port="$1" test="$2" pipe="$3" n="$4" out value
+    redis-cli -h 127.0.0.1 -p "$port" flushall >/dev/null 2>&1
+    out="$(timeout -k 5 "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -q -c "$CLIENTS" \
+        -n "$n" -P "$pipe" -t "$test" 2>&1 | tr '\r' '\n')"
+    value="$(printf '%s\n' "$out" | grep 'requests per second' | tail -1 |
+        sed -E 's/^.*: ([0-9.]+) requests per second.*$/\1/')"
+    if [[ "$value" =~ ^[0-9.]+$ ]]; then printf '%s' "$value"; else printf 'fail'; fi
+}
+
+ratio() {  # ratio A B -> A/B with 2 decimals, or n/a
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else printf "n/a" }'
+}
+
+start_server ours "$OURS_BIN"
+start_server real "$REAL_BIN"
+
+echo "ours:  $OURS_BIN (port $PORT_ours)"
+echo "redis: $(command -v "$REAL_BIN" || echo "$REAL_BIN") (port $PORT_real, $("$REAL_BIN" --version 2>/dev/null | awk '{print $3}'))"
+echo "clients=$CLIENTS  n(P1)=$N_P1  n(P16)=$N_P16"
+echo
+printf '%-14s %3s %14s %14s %7s\n' test P 'ours(rps)' 'redis(rps)' ratio
+for test in $TESTS; do
+    for pipe in $PIPELINES; do
+        if [[ "$pipe" == 1 ]]; then n="$N_P1"; else n="$N_P16"; fi
+        ours_rps="$(rps "$PORT_ours" "$test" "$pipe" "$n")"
+        real_rps="$(rps "$PORT_real" "$test" "$pipe" "$n")"
+        r="$(ratio "$ours_rps" "$real_rps")"
+        printf '%-14s %3s %14s %14s %7s\n' "$test" "$pipe" "$ours_rps" "$real_rps" "$r"
+        if [[ -n "${BENCH_OUT:-}" ]]; then
+            printf 'rps\t%s\t%s\t%s\t%s\t%s\n' "$test" "$pipe" "$ours_rps" "$real_rps" "$r" >>"$BENCH_OUT"
+        fi
+    done
+done
+
+# ------------------------------------------------------------------ memory --
+info_field() {  # info_field PORT FIELD
+    redis-cli -h 127.0.0.1 -p "$1" info memory 2>/dev/null | tr -d '\r' |
+        awk -F: -v f="$2" '$1 == f { print $2 }'
+}
+
+# memory PORT -> "used rss used_per_key"
+memory() {
+    local port="$1" before after rss reply
+    redis-cli -h 127.0.0.1 -p "$port" flushall >/dev/null 2>&1
+    before="$(info_field "$port" used_memory)"
+    reply="$(timeout -k 5 "$RUN_TIMEOUT" redis-cli -h 127.0.0.1 -p "$port" debug populate "$POPULATE" 2>&1)"
+    if [[ "$reply" != "OK" ]]; then echo "n/a n/a n/a"; return; fi
+    after="$(info_field "$port" used_memory)"
+    rss="$(info_field "$port" used_memory_rss)"
+    awk -v b="${before:-x}" -v a="${after:-x}" -v r="${rss:-x}" -v n="$POPULATE" 'BEGIN {
+        if (a !~ /^[0-9]+$/) { print "n/a n/a n/a"; exit }
+        per = (b ~ /^[0-9]+$/) ? sprintf("%.1f", (a - b) / n) : "n/a"
+        printf "%s %s %s\n", a, (r ~ /^[0-9]+$/ ? r : "n/a"), per }'
+}
+
+if [[ "$POPULATE" -gt 0 ]]; then
+    read -r o_used o_rss o_per <<<"$(memory "$PORT_ours")"
+    read -r r_used r_rss r_per <<<"$(memory "$PORT_real")"
+    echo
+    echo "memory after DEBUG POPULATE $POPULATE:"
+    printf '%-20s %16s %16s %7s\n' metric ours redis ratio
+    printf '%-20s %16s %16s %7s\n' used_memory "$o_used" "$r_used" "$(ratio "$o_used" "$r_used")"
+    printf '%-20s %16s %16s %7s\n' used_memory_rss "$o_rss" "$r_rss" "$(ratio "$o_rss" "$r_rss")"
+    printf '%-20s %16s %16s %7s\n' bytes_per_key "$o_per" "$r_per" "$(ratio "$o_per" "$r_per")"
+    if [[ -n "${BENCH_OUT:-}" ]]; then
+        printf 'mem\t%s\t%s\t%s\t%s\t%s\t%s\n' "$o_used" "$r_used" "$o_rss" "$r_rss" "$o_per" "$r_per" >>"$BENCH_OUT"
+    fi
+fi
