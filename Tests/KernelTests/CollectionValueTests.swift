@@ -29,6 +29,14 @@ struct HashObjectTests {
         #expect(h.count == 0 && h.encodingName == "hashtable")
     }
 
+    @Test("an update converts too when the hash is over a (lowered) entries threshold")
+    func updateChecksEntries() {
+        let h = HashObject()
+        for i in 0..<3 { h.set(RBytes("f\(i)"), "v", maxEntries: 8, maxValue: 64) }
+        #expect(!h.set("f0", "w", maxEntries: 2, maxValue: 64))
+        #expect(!h.isListpack && h.count == 3)
+    }
+
     @Test("a field or value longer than the value threshold converts, even on update")
     func convertsOnLength() {
         let h = HashObject()

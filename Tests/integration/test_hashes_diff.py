@@ -486,6 +486,19 @@ def test_config_set_thresholds(pair):
         pair.both("CONFIG", "SET", "hash-max-listpack-value", "64")
 
 
+def test_lowered_threshold_applies_at_next_write(pair):
+    """An existing listpack converts at its next HSET, even an update; HDEL and reads leave it alone."""
+    pair.check_script([("HSET", "h", "a", 1, "b", 2, "c", 3), ("HSET", "g", "a", 1, "b", 2, "c", 3),
+                       ("HSET", "k", "a", 1, "b", 2, "c", 3)])
+    try:
+        config_set_or_skip(pair, "hash-max-listpack-entries", "2")
+        pair.check_script([("HGETALL", "h"), ("HDEL", "h", "c"), ("OBJECT", "ENCODING", "h"),
+                           ("HSET", "g", "a", 5), ("OBJECT", "ENCODING", "g"), ("HINCRBY", "k", "a", 1),
+                           ("OBJECT", "ENCODING", "k"), ("HSETNX", "h", "a", 1), ("OBJECT", "ENCODING", "h")])
+    finally:
+        pair.both("CONFIG", "SET", "hash-max-listpack-entries", "512")
+
+
 # -------------------------------------------------------------- random ----
 
 SEEDS = [11, 2024, 777]

@@ -492,6 +492,16 @@ def test_config_set_intset_threshold(pair):
         pair.both("CONFIG", "SET", "set-max-intset-entries", "512")
 
 
+def test_lowered_intset_threshold_applies_at_next_insertion(pair):
+    pair.check("SADD", "s", 1, 2, 3)
+    try:
+        config_set_or_skip(pair, "set-max-intset-entries", "2")
+        pair.check_script([("SADD", "s", 1), ("OBJECT", "ENCODING", "s"), ("SREM", "s", 3),
+                           ("OBJECT", "ENCODING", "s"), ("SADD", "s", 7), ("OBJECT", "ENCODING", "s")])
+    finally:
+        pair.both("CONFIG", "SET", "set-max-intset-entries", "512")
+
+
 def test_copy_is_independent(pair):
     pair.check_script([("SADD", "a", 1, 2), ("COPY", "a", "b"), ("SADD", "b", 3), ("SMEMBERS", "a"),
                        ("SMEMBERS", "b"), ("SADD", "h", "x"), ("COPY", "h", "h2"), ("SREM", "h", "x"),

@@ -75,13 +75,16 @@ public final class HashObject: RedisObject {
             table!.insertNew(field, value)
             return true
         }
+        var created = false
         if let i = listpackIndex(field) {
             pairs[i].value = value
-            return false
+        } else {
+            pairs.append((field, value))
+            created = true
         }
-        pairs.append((field, value))
+        // Checked after an update too, so a threshold lowered by CONFIG SET applies at the next write.
         if pairs.count > maxEntries { convertToTable() }
-        return true
+        return created
     }
 
     /// Removes `field`; true if it was present.
