@@ -166,6 +166,11 @@ def test_hgetall_family_wrong_type_and_arity(pair):
                        ("HGETALL",), ("HKEYS", "a", "b"), ("HVALS",), ("HLEN", "a", "b")])
 
 
+def test_hash_commands_in_a_transaction(pair):
+    pair.check_script([("MULTI",), ("HSET", "h", "a", 1, "b", 2), ("HINCRBYFLOAT", "h", "a", "0.5"),
+                       ("HDEL", "h", "b"), ("HGETALL", "h"), ("HINCRBY", "h", "a", 1), ("EXEC",), ("HGETALL", "h")])
+
+
 # ---------------------------------------------------------------- HDEL ----
 
 def test_hdel_counts_removed_fields(pair):

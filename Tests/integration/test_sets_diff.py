@@ -353,6 +353,18 @@ def test_sintercard_arguments(pair):
         ("SINTERCARD", 1), ("SINTERCARD",)])
 
 
+def test_sintercard_command_getkeys(pair):
+    pair.check_script([("COMMAND", "GETKEYS", "SINTERCARD", 2, "a", "b", "LIMIT", 1),
+                       ("COMMAND", "GETKEYS", "SINTERCARD", 3, "a", "b"), ("COMMAND", "GETKEYS", "SINTERCARD", 0, "a"),
+                       ("COMMAND", "GETKEYS", "SINTERCARD", "x", "a"), ("COMMAND", "GETKEYS", "SMOVE", "a", "b", "m"),
+                       ("COMMAND", "GETKEYS", "SDIFFSTORE", "d", "a", "b")])
+
+
+def test_set_commands_in_a_transaction(pair):
+    pair.check_script([("MULTI",), ("SADD", "s", 3, 1, 2), ("SMEMBERS", "s"), ("SPOP", "s", 5), ("SADD", "t", "x"),
+                       ("SMOVE", "t", "u", "x"), ("SUNIONSTORE", "v", "u", "nokey"), ("EXEC",), ("SMEMBERS", "v")])
+
+
 def test_sintercard_wrong_type(pair):
     pair.check_script([("SET", "str", "x"), ("SINTERCARD", 2, "nokey", "str"), ("SINTERCARD", 1, "str"),
                        ("SINTERCARD", 1, "str", "LIMIT", -1)])

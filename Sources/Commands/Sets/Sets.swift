@@ -67,11 +67,12 @@ public struct SetCommands: CommandModule {
         ]
     }
 
-    /// Keys of a `numkeys key [key ...]` command (SINTERCARD): argument 1 counts the keys that follow it.
+    /// Keys of a `numkeys key [key ...]` command (SINTERCARD): argument 1 counts the keys that follow it. A count
+    /// that is not positive or exceeds the arguments yields no keys (COMMAND GETKEYS then reports invalid
+    /// arguments, as Redis does).
     static func numkeysKeys(_ argv: [RBytes]) -> [Int] {
-        guard argv.count > 2, let n = Numbers.parseInt64(argv[1]), n > 0 else { return [] }
-        let end = 2 + Int(min(n, Int64(argv.count - 2)))
-        return Array(2..<end)
+        guard let n = Numbers.parseInt64(argv.count > 1 ? argv[1] : ""), n > 0, n <= argv.count - 2 else { return [] }
+        return Array(2..<(2 + Int(n)))
     }
 }
 
