@@ -8,6 +8,8 @@ public enum BuiltinModules {
             StringCommands(),
             KeysCommands(),
             ListCommands(),
+            HashCommands(),
+            SetCommands(),
             TransactionCommands(),
             PubSubCommands(),
             ServerCommands(),

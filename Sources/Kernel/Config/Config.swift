@@ -56,7 +56,8 @@ public final class Config {
     public var lazyfreeLazyEviction = false
     public var lazyfreeLazyServerDel = false
     // Compact encodings of small collections (Redis's thresholds)
-    public var hashMaxListpackEntries = 128
+    /// 512: redis-server's built-in default (the sample redis.conf says 128, but no config file means 512).
+    public var hashMaxListpackEntries = 512
     public var hashMaxListpackValue = 64
     public var setMaxIntsetEntries = 512
     public var zsetMaxListpackEntries = 128

@@ -1,0 +1,142 @@
+/// A hash value (Redis's `OBJ_HASH`): field → value, both binary-safe.
+///
+/// Two encodings, as in Redis 7.0:
+/// - `listpack`: a small array of (field, value) pairs in insertion order (an update keeps the field's place), so
+///   HGETALL, HSCAN and HRANDFIELD list fields in the same order Redis does. Lookups are linear, which is fine at
+///   the sizes `hash-max-listpack-entries` allows.
+/// - `hashtable`: a `KeyTable`, whose reverse-binary `scan` keeps HSCAN cursors valid while the table grows.
+///
+/// The object converts up (listpack → hashtable) when a threshold is exceeded and never back. It knows nothing
+/// of the configuration: callers pass the thresholds in.
+public final class HashObject: RedisObject {
+    /// A field and its value.
+    public typealias Pair = (field: RBytes, value: RBytes)
+
+    /// The pairs while listpack-encoded (empty once converted).
+    @usableFromInline var pairs: [Pair] = []
+    /// The table once hashtable-encoded.
+    @usableFromInline var table: KeyTable<RBytes>?
+
+    public override init() {}
+
+    public override var typeName: String { "hash" }
+    public override var encodingName: String { table == nil ? "listpack" : "hashtable" }
+
+    public override func copy() -> RedisObject {
+        let h = HashObject()
+        h.pairs = pairs
+        h.table = table
+        return h
+    }
+
+    /// Whether the compact (listpack) encoding is in use.
+    public var isListpack: Bool { table == nil }
+
+    /// Number of fields.
+    public var count: Int { table?.count ?? pairs.count }
+
+    @inline(__always)
+    func listpackIndex(_ field: RBytes) -> Int? {
+        pairs.firstIndex { $0.field == field }
+    }
+
+    /// The value of `field`, if present.
+    public func get(_ field: RBytes) -> RBytes? {
+        if let table { return table[field] }
+        return listpackIndex(field).map { pairs[$0].value }
+    }
+
+    /// Whether `field` is present.
+    public func contains(_ field: RBytes) -> Bool {
+        if let table { return table.find(field) != nil }
+        return listpackIndex(field) != nil
+    }
+
+    /// Switches to the hashtable encoding (no-op if already there).
+    public func convertToTable() {
+        guard table == nil else { return }
+        var t = KeyTable<RBytes>()
+        t.reserve(pairs.count)
+        for p in pairs { t.insertNew(p.field, p.value) }
+        pairs = []
+        table = t
+    }
+
+    /// Sets `field` to `value`; true if the field is new. A listpack hash converts first if either string is
+    /// longer than `maxValue`, and afterwards if it holds more than `maxEntries` fields (Redis's `hashTypeSet`).
+    @discardableResult
+    public func set(_ field: RBytes, _ value: RBytes, maxEntries: Int, maxValue: Int) -> Bool {
+        if table == nil && (field.count > maxValue || value.count > maxValue) { convertToTable() }
+        if table != nil {
+            if let slot = table!.find(field) {
+                table!.setValue(value, at: slot)
+                return false
+            }
+            table!.insertNew(field, value)
+            return true
+        }
+        var created = false
+        if let i = listpackIndex(field) {
+            pairs[i].value = value
+        } else {
+            pairs.append((field, value))
+            created = true
+        }
+        // Checked after an update too, so a threshold lowered by CONFIG SET applies at the next write.
+        if pairs.count > maxEntries { convertToTable() }
+        return created
+    }
+
+    /// Removes `field`; true if it was present.
+    @discardableResult
+    public func remove(_ field: RBytes) -> Bool {
+        if table != nil { return table!.remove(field) != nil }
+        guard let i = listpackIndex(field) else { return false }
+        pairs.remove(at: i)
+        return true
+    }
+
+    /// Calls `body` for every pair, in storage order (insertion order for listpack).
+    public func forEach(_ body: (RBytes, RBytes) -> Void) {
+        if let table {
+            table.forEachSlot { body(table.key(at: $0), table.value(at: $0)) }
+        } else {
+            for p in pairs { body(p.field, p.value) }
+        }
+    }
+
+    /// A uniformly random pair. The hash must not be empty.
+    public func randomPair() -> Pair {
+        if let table, let slot = table.randomSlot() { return (table.key(at: slot), table.value(at: slot)) }
+        return pairs[Int.random(in: 0..<pairs.count)]
+    }
+
+    /// `n` distinct random pairs, `0 < n < count`. A listpack hash returns them in storage order, as Redis's
+    /// `lpRandomPairsUnique` does; a hashtable in no particular order.
+    public func randomDistinctPairs(_ n: Int) -> [Pair] {
+        guard let table else {
+            // Selection sampling (Knuth's algorithm S): each position kept with probability needed/left.
+            var out: [Pair] = []
+            out.reserveCapacity(n)
+            var needed = n
+            for (i, p) in pairs.enumerated() where needed > 0 {
+                if Int.random(in: 0..<(pairs.count - i)) < needed {
+                    out.append(p)
+                    needed -= 1
+                }
+            }
+            return out
+        }
+        return RandomPick.distinctSlots(n, of: table).map { (table.key(at: $0), table.value(at: $0)) }
+    }
+
+    /// Visits the pairs of the hashtable bucket(s) named by `cursor` and returns the next cursor (0 when done).
+    /// A listpack hash has no buckets: it visits everything and returns 0, as Redis does.
+    public func scan(cursor: UInt64, _ visit: (RBytes, RBytes) -> Void) -> UInt64 {
+        guard let table else {
+            for p in pairs { visit(p.field, p.value) }
+            return 0
+        }
+        return table.scan(cursor: cursor) { visit(table.key(at: $0), table.value(at: $0)) }
+    }
+}
