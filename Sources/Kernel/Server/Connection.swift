@@ -87,6 +87,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         var failure: RequestParser.Failure?
         var output: ByteBuffer?
         server.lock.withLock {
+            server.beginBatch()
             server.stats.netInputBytes += Int64(newBytes)
             c.queryBufferLength = input.readableBytes
             while !c.closeAfterReply && !c.isBlocked {

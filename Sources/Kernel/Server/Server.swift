@@ -51,6 +51,7 @@ public final class Server {
     var callDepth = 0
     /// End time (µs) of the previous command of the current read batch, or 0.
     var clockAnchor: Int64 = 0
+    var inBatch = false
     /// Called after a key is modified (WATCH, tracking, blocked clients hook here).
     var keyModifiedHooks: [(Database, RBytes) -> Void] = []
     var keyspaceEventListeners: [(KeyspaceEventClass, StaticString, RBytes, Int) -> Void] = []
@@ -220,7 +221,7 @@ public final class Server {
         }
         let end = Clock.unixMicroseconds()
         let elapsed = max(0, end - start)
-        if callDepth == 1 { clockAnchor = end }
+        if callDepth == 1 && inBatch { clockAnchor = end }
         cmd.calls += 1
         cmd.microseconds += elapsed
         if c.commandFailed { cmd.failedCalls += 1 }
@@ -246,9 +247,17 @@ public final class Server {
 
     // MARK: - Effects
 
+    /// Marks the start of a connection's read batch: consecutive commands may share clock reads until
+    /// `afterBatch`.
+    public func beginBatch() {
+        inBatch = true
+        clockAnchor = 0
+    }
+
     /// Work done once per read batch (Redis's beforeSleep): BCAST invalidations.
     public func afterBatch() {
         clockAnchor = 0
+        inBatch = false
         if tracking.broadcastPending { trackingBroadcast() }
     }
 
