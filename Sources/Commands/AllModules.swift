@@ -9,6 +9,7 @@ public enum BuiltinModules {
             KeysCommands(),
             TransactionCommands(),
             PubSubCommands(),
+            SortedSetCommands(),
         ]
     }
 }
