@@ -230,10 +230,10 @@ public struct ZSetTree {
                 return
             }
             let k = n / 2
-            b.members = Array(a.members[k...])
-            b.scores = Array(a.scores[k...])
-            a.members.removeSubrange(k...)
-            a.scores.removeSubrange(k...)
+            b.members = ZSetTreeNode.leafArray(a.members[k...])
+            b.scores = ZSetTreeNode.leafArray(a.scores[k...])
+            a.members = ZSetTreeNode.leafArray(a.members[..<k])
+            a.scores = ZSetTreeNode.leafArray(a.scores[..<k])
             parent.members[l] = b.members[0]
             parent.scores[l] = b.scores[0]
             parent.sizes[l] = k
@@ -321,13 +321,22 @@ final class ZSetTreeNode {
         return lo
     }
 
+    /// A leaf's array holding `items`, with room for a full leaf plus the insertion that splits it, so a leaf
+    /// never reallocates (growing by doubling would leave split leaves with twice the memory they need).
+    static func leafArray<T>(_ items: ArraySlice<T>) -> [T] {
+        var a: [T] = []
+        a.reserveCapacity(ZSetTree.leafCapacity + 1)
+        a.append(contentsOf: items)
+        return a
+    }
+
     /// Moves entries `k...` of a leaf to a new right sibling.
     func splitLeaf(at k: Int) -> ZSetTree.Split {
         let right = ZSetTreeNode(leaf: true)
-        right.members = Array(members[k...])
-        right.scores = Array(scores[k...])
-        members.removeSubrange(k...)
-        scores.removeSubrange(k...)
+        right.members = Self.leafArray(members[k...])
+        right.scores = Self.leafArray(scores[k...])
+        members = Self.leafArray(members[..<k])
+        scores = Self.leafArray(scores[..<k])
         return ZSetTree.Split(score: right.scores[0], member: right.members[0], right: right)
     }
 
