@@ -37,8 +37,7 @@ extension SortedSetCommands {
         algebra(c, destination: nil, numkeysIndex: 1, op: .inter, cardinalityOnly: true)
     }
 
-    /// Redis's `zunionInterDiffGenericCommand`. Sets (not sorted sets) as inputs are not supported by this build
-    /// and count as the wrong type.
+    /// Redis's `zunionInterDiffGenericCommand`. Plain sets are accepted as inputs (score 1).
     static func algebra(_ c: Client, destination: RBytes?, numkeysIndex: Int, op: SetOperation,
                         cardinalityOnly: Bool = false) {
         let argv = c.argv
@@ -58,8 +57,14 @@ extension SortedSetCommands {
             case .missing: inputs.append(Operand(zset: nil))
             case .found(let z): inputs.append(Operand(zset: z))
             case .wrongType:
-                c.error(Errors.wrongType)
-                return
+                // Plain sets take part with every member scored 1, as in Redis.
+                guard case .object(let o)? = c.db.get(key), let set = o as? SetObject else {
+                    c.error(Errors.wrongType)
+                    return
+                }
+                let z = SortedSetObject(skiplist: true)
+                set.forEach { z.insert($0, score: 1, maxListpackEntries: 0, maxListpackValue: 0) }
+                inputs.append(Operand(zset: z))
             }
         }
 

@@ -63,10 +63,16 @@ struct ScoreRange: SortedSetRange {
 
 /// A member interval (`[a`, `(a`, `-`, `+`): Redis's `zlexrangespec`.
 struct LexRange: SortedSetRange {
-    enum Bound {
-        case minusInfinity
-        case plusInfinity
-        case value(RBytes)
+    /// One end of the interval. A struct rather than an enum with an `RBytes` payload: the optimizer
+    /// miscompiled that enum inside `(Bound, Bool)?` in release builds (Swift 6.3; seen as wrong LEX results).
+    struct Bound {
+        enum Kind { case minusInfinity, plusInfinity, value }
+        let kind: Kind
+        let bytes: RBytes
+
+        static let minusInfinity = Bound(kind: .minusInfinity, bytes: RBytes())
+        static let plusInfinity = Bound(kind: .plusInfinity, bytes: RBytes())
+        static func value(_ b: RBytes) -> Bound { Bound(kind: .value, bytes: b) }
     }
 
     var min: Bound
@@ -86,28 +92,23 @@ struct LexRange: SortedSetRange {
     /// `+` and `-` (alone, or followed by a NUL byte as C sees it) are the infinities and count as exclusive;
     /// `(x` and `[x` are exclusive and inclusive bounds; anything else is an error.
     static func bound(_ arg: RBytes) -> (Bound, Bool)? {
-        guard arg.count > 0 else { return nil }
-        switch arg[0] {
-        case UInt8(ascii: "+"):
-            return arg.count == 1 || arg[1] == 0 ? (.plusInfinity, true) : nil
-        case UInt8(ascii: "-"):
-            return arg.count == 1 || arg[1] == 0 ? (.minusInfinity, true) : nil
-        case UInt8(ascii: "("):
-            return (.value(arg.slice(1..<arg.count)), true)
-        case UInt8(ascii: "["):
-            return (.value(arg.slice(1..<arg.count)), false)
-        default:
-            return nil
-        }
+        let bytes = arg.array
+        guard let first = bytes.first else { return nil }
+        let secondIsEnd = bytes.count == 1 || bytes[1] == 0
+        if first == UInt8(ascii: "+") { return secondIsEnd ? (Bound.plusInfinity, true) : nil }
+        if first == UInt8(ascii: "-") { return secondIsEnd ? (Bound.minusInfinity, true) : nil }
+        if first == UInt8(ascii: "(") { return (Bound.value(RBytes(Array(bytes.dropFirst()))), true) }
+        if first == UInt8(ascii: "[") { return (Bound.value(RBytes(Array(bytes.dropFirst()))), false) }
+        return nil
     }
 
     /// Redis's `sdscmplex`: the infinities compare equal only to themselves.
     static func compare(_ a: Bound, _ b: Bound) -> Int {
-        switch (a, b) {
+        switch (a.kind, b.kind) {
         case (.minusInfinity, .minusInfinity), (.plusInfinity, .plusInfinity): return 0
         case (.minusInfinity, _), (_, .plusInfinity): return -1
         case (.plusInfinity, _), (_, .minusInfinity): return 1
-        case let (.value(x), .value(y)): return RBytes.compare(x, y)
+        case (.value, .value): return RBytes.compare(a.bytes, b.bytes)
         }
     }
 
