@@ -500,8 +500,6 @@ def test_blocking_timeout_argument_errors(pair):
                        ("BLMPOP", 0, 5, "a", "LEFT")])
 
 
-@pytest.mark.xfail(reason="kernel parseBlockTimeout: Redis converts an overflowing timeout*1000 to LLONG_MIN "
-                          "(x86 cvttsd2si), so it reports 'timeout is negative', not 'out of range'", strict=False)
 def test_blocking_timeout_overflow_reports_negative(pair):
     for t in ["1e400", "inf", "1e17", "+inf"]:
         pair.check("BLPOP", "k", t)
@@ -784,3 +782,22 @@ def test_random_list_command_stream(pair, seed, protocol):
         pair.check("TYPE", key)
         ours, real = pair.both("LRANGE", key, 0, -1)
         assert ours == real, "final contents of %s differ (seed %d)" % (key, seed)
+
+
+def test_waiter_keeps_waiting_when_a_transaction_leaves_another_type(pair, waiters):
+    w = waiters()
+    w.send("BLPOP", "tk", "0.5")
+    time.sleep(WAIT_FOR_BLOCK)
+    pair.check_script([("MULTI",), ("RPUSH", "tk", "v"), ("SET", "tk", "str"), ("EXEC",)])
+    w.assert_nothing_pending()
+    w.expect_same()
+
+
+def test_woken_waiter_keeps_its_original_deadline(pair, waiters):
+    w = waiters()
+    w.send("BLPOP", "tk", "0.6")
+    time.sleep(WAIT_FOR_BLOCK)
+    pair.check_script([("MULTI",), ("RPUSH", "tk", "v"), ("SET", "tk", "str"), ("EXEC",), ("DEL", "tk")])
+    start = time.time()
+    w.expect_same()
+    assert time.time() - start < 0.6

@@ -43,6 +43,15 @@ public final class Command {
         return Array(stride(from: k.first, through: last, by: max(1, k.step)))
     }
 
+    /// The type a blocking command waits for (`list`, `zset`, `stream`), from its ACL categories.
+    public var blockingType: String? {
+        let c = spec.categories
+        if c.contains(.list) { return "list" }
+        if c.contains(.sortedset) { return "zset" }
+        if c.contains(.stream) { return "stream" }
+        return nil
+    }
+
     /// The sorted list of subcommands.
     public var sortedSubcommands: [Command] { subcommands.values.sorted { $0.spec.name < $1.spec.name } }
 }

@@ -37,17 +37,17 @@ extension Client {
     /// Parses a blocking timeout (float seconds, 0 = forever) into an absolute deadline in ms (0 = forever);
     /// replies Redis's error and returns nil on bad input.
     public func parseBlockTimeout(_ arg: RBytes) -> Int64? {
+        // A command re-run for a woken waiter keeps its original deadline.
+        if let deadline = rerunDeadline { return deadline }
         guard let seconds = Numbers.parseLongDouble(arg) else {
             error("ERR timeout is not a float or out of range")
             return nil
         }
-        let ms = seconds * 1000
-        if ms < 0 {
+        // Redis rounds up to whole ms; a value too large for a long long wraps negative in its C cast, so
+        // Redis 7.0 calls it negative too.
+        let ms = (seconds * 1000).rounded(.up)
+        if ms < 0 || ms >= Numbers.LongDouble(Int64.max) {
             error("ERR timeout is negative")
-            return nil
-        }
-        if ms > Numbers.LongDouble(Int64.max) {
-            error("ERR timeout is out of range")
             return nil
         }
         let t = Int64(ms)
@@ -145,13 +145,17 @@ extension Server {
                 let db = databases[k.db]
                 for c in waiters {
                     // Once the key is gone (an earlier waiter emptied it), the rest keep waiting in order.
-                    guard db.exists(k.key) else { break }
+                    guard let value = db.get(k.key) else { break }
                     guard let s = c.blockState else { continue }
+                    // Like Redis, a key that now holds another type does not wake list or sorted-set waiters.
+                    if let expected = s.command.blockingType, value.typeName != expected { continue }
                     unblock(c)
                     let savedDb = c.db
                     c.db = s.db
                     c.argv = s.argv
+                    c.rerunDeadline = s.deadline
                     call(c, s.command)
+                    c.rerunDeadline = nil
                     if !pendingEffects.isEmpty { flushEffects() }
                     if !c.isBlocked && c.db === s.db { c.db = savedDb }
                     c.scheduleResume()

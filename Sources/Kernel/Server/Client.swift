@@ -62,6 +62,8 @@ public final class Client {
     var lastLookup: (name: RBytes, command: Command)?
     /// Set while EXEC or a script runs this client's commands (blocking commands then do not block).
     public var inExec = false
+    /// The original deadline while a woken blocking command runs again.
+    var rerunDeadline: Int64?
     /// Set while the client waits in a blocking command.
     var blockState: BlockState?
     /// Set by the connection: resumes processing (writes pending replies, parses buffered commands) on the
