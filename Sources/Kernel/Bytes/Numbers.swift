@@ -114,8 +114,7 @@ public enum Numbers {
     /// Decimal form of an integer.
     @inlinable
     public static func format(_ v: Int64) -> RBytes {
-        var buf: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        return withUnsafeMutableBytes(of: &buf) { p in
+        withUnsafeTemporaryAllocation(byteCount: 24, alignment: 8) { p in
             let n = writeDecimal(v, into: p)
             return RBytes(UnsafeRawBufferPointer(rebasing: p[0..<n]))
         }
@@ -126,8 +125,7 @@ public enum Numbers {
     public static func writeDecimal(_ v: Int64, into p: UnsafeMutableRawBufferPointer) -> Int {
         var u = v < 0 ? UInt64(bitPattern: 0 &- v) : UInt64(v)
         if v == Int64.min { u = UInt64(Int64.max) + 1 }
-        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        return withUnsafeMutableBytes(of: &tmp) { t in
+        return withUnsafeTemporaryAllocation(byteCount: 24, alignment: 8) { t in
             var i = 24
             repeat {
                 i -= 1

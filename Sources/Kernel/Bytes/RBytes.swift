@@ -23,11 +23,20 @@ public struct RBytes: Hashable, Sendable {
     public init(_ bytes: UnsafeRawBufferPointer) {
         let n = bytes.count
         if n <= 16 {
-            var pair: (UInt64, UInt64) = (0, 0)
-            if n > 0 {
-                Swift.withUnsafeMutableBytes(of: &pair) { $0.copyMemory(from: bytes) }
+            // Assembled with loads and shifts: Swift 6.3's -O dead-store elimination mishandles typed tuples
+            // accessed through raw pointers (see withUnsafeBytes), so no tuple is ever reinterpreted here.
+            var w0: UInt64 = 0, w1: UInt64 = 0
+            if n >= 8 {
+                w0 = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+            } else {
+                for i in 0..<n { w0 |= UInt64(bytes[i]) << (UInt64(i) &* 8) }
             }
-            storage = .inline(pair.0, pair.1, UInt8(n))
+            if n == 16 {
+                w1 = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            } else if n > 8 {
+                for i in 8..<n { w1 |= UInt64(bytes[i]) << (UInt64(i - 8) &* 8) }
+            }
+            storage = .inline(w0, w1, UInt8(n))
         } else {
             storage = .heap(Array(bytes.bindMemory(to: UInt8.self)))
         }
@@ -71,9 +80,13 @@ public struct RBytes: Hashable, Sendable {
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         switch storage {
         case let .inline(w0, w1, n):
-            var pair = (w0, w1)
-            return try Swift.withUnsafeBytes(of: &pair) {
-                try body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)]))
+            // Raw temporary memory, not a pointer to a local tuple: Swift 6.3.1's -O dead-store elimination
+            // deletes the tuple's stores when it is read back through a raw pointer (a compiler bug, fixed
+            // upstream after 6.3.1), which made inline strings read as garbage in release builds.
+            return try withUnsafeTemporaryAllocation(byteCount: 16, alignment: 8) { buf in
+                buf.storeBytes(of: w0.littleEndian, toByteOffset: 0, as: UInt64.self)
+                buf.storeBytes(of: w1.littleEndian, toByteOffset: 8, as: UInt64.self)
+                return try body(UnsafeRawBufferPointer(start: buf.baseAddress, count: Int(n)))
             }
         case .heap(let a):
             return try a.withUnsafeBytes(body)
@@ -91,7 +104,13 @@ public struct RBytes: Hashable, Sendable {
 
     @inlinable
     public subscript(i: Int) -> UInt8 {
-        withUnsafeBytes { $0[i] }
+        switch storage {
+        case let .inline(w0, w1, _):
+            let w = i < 8 ? w0 : w1
+            return UInt8(truncatingIfNeeded: w >> (UInt64(truncatingIfNeeded: i & 7) &* 8))
+        case .heap(let a):
+            return a[i]
+        }
     }
 
     /// A copy of `range` of the bytes.
