@@ -156,3 +156,60 @@ if [[ "$POPULATE" -gt 0 ]]; then
         printf 'mem\t%s\t%s\t%s\t%s\t%s\t%s\n' "$o_used" "$r_used" "$o_rss" "$r_rss" "$o_per" "$r_per" >>"$BENCH_OUT"
     fi
 fi
+
+# ----------------------------------------------------------------- pub/sub --
+# PUBLISH throughput with 1 and 50 subscribers (redis-cli SUBSCRIBE processes reading everything).
+publish_rps() {  # publish_rps PORT SUBSCRIBERS
+    local port="$1" subs="$2" spids=() i out value
+    for i in $(seq 1 "$subs"); do
+        redis-cli -h 127.0.0.1 -p "$port" subscribe benchchan >/dev/null 2>&1 &
+        spids+=("$!")
+    done
+    for _ in $(seq 1 50); do
+        [[ "$(redis-cli -h 127.0.0.1 -p "$port" pubsub numsub benchchan 2>/dev/null | tail -1)" == "$subs" ]] && break
+        sleep 0.1
+    done
+    out="$(timeout -k 5 "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -q -c "$CLIENTS" -n "$N_P1" \
+        publish benchchan hello-world-message 2>&1 | tr '\r' '\n')"
+    kill "${spids[@]}" 2>/dev/null
+    wait "${spids[@]}" 2>/dev/null
+    value="$(printf '%s\n' "$out" | grep 'requests per second' | tail -1 |
+        sed -E 's/^.*: ([0-9.]+) requests per second.*$/\1/')"
+    if [[ "$value" =~ ^[0-9.]+$ ]]; then printf '%s' "$value"; else printf 'fail'; fi
+}
+
+if [[ "${BENCH_PUBSUB:-1}" != 0 ]]; then
+    echo
+    printf '%-14s %3s %14s %14s %7s\n' 'publish(subs)' P 'ours(rps)' 'redis(rps)' ratio
+    for subs in 1 50; do
+        o="$(publish_rps "$PORT_ours" "$subs")"
+        r="$(publish_rps "$PORT_real" "$subs")"
+        printf '%-14s %3s %14s %14s %7s\n' "publish($subs)" 1 "$o" "$r" "$(ratio "$o" "$r")"
+    done
+fi
+
+# ------------------------------------------------------------------- scale --
+# ZADD of 1M members, 100k ZRANK and ZRANGE-by-rank calls, and the RSS of a 1M-member zset and 1M-field hash.
+if [[ "${BENCH_SCALE:-1}" != 0 ]]; then
+    # Fresh servers per probe: RSS never shrinks after a delete.
+    start_server zo "$OURS_BIN"; start_server zr "$REAL_BIN"
+    start_server ho "$OURS_BIN"; start_server hr "$REAL_BIN"
+    zo="$(timeout -k 5 "$RUN_TIMEOUT" python3 "$ROOT/bench/scale.py" "$PORT_zo" zset 2>&1 | tail -1)"
+    zr="$(timeout -k 5 "$RUN_TIMEOUT" python3 "$ROOT/bench/scale.py" "$PORT_zr" zset 2>&1 | tail -1)"
+    ho="$(timeout -k 5 "$RUN_TIMEOUT" python3 "$ROOT/bench/scale.py" "$PORT_ho" hash 2>&1 | tail -1)"
+    hr="$(timeout -k 5 "$RUN_TIMEOUT" python3 "$ROOT/bench/scale.py" "$PORT_hr" hash 2>&1 | tail -1)"
+    echo
+    echo "scale (seconds for one pipelined client; RSS added in MB, fresh server per probe):"
+    python3 - "$zo" "$zr" "$ho" "$hr" <<'PY'
+import json, sys
+try:
+    zo, zr, ho, hr = (json.loads(a) for a in sys.argv[1:5])
+except ValueError:
+    print("  scale probe failed:", [a[:120] for a in sys.argv[1:5]]); sys.exit(0)
+o = dict(zo, **ho); r = dict(zr, **hr)
+print("%-22s %10s %10s %7s" % ("metric", "ours", "redis", "ratio"))
+for k in ["zadd_s", "zrank_s", "zrange_by_rank_s", "zset_rss_mb", "hset_s", "hash_rss_mb"]:
+    ratio = "%.2f" % (o[k] / r[k]) if r[k] else "n/a"
+    print("%-22s %10s %10s %7s" % (k, o[k], r[k], ratio))
+PY
+fi

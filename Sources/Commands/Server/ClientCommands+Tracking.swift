@@ -101,7 +101,7 @@ enum TrackingCommands {
 
     /// CLIENT CACHING <YES | NO>
     static func caching(_ c: Client) {
-        guard let t = c.tracking, t.optin || t.optout else {
+        guard let t = c.tracking else {
             c.error("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
             return
         }

@@ -55,18 +55,19 @@ public enum Numbers {
     public static func parseDouble(_ b: RBytes) -> Double? {
         let n = b.count
         if n == 0 || n > 5000 { return nil }
+        // Integers (the common score) convert exactly as strtod would round them, without a C string.
+        if let i = parseInt64(b) { return Double(i) }
         return b.withUnsafeBytes { p -> Double? in
             if isSpace(p[0]) { return nil }
-            var buf = [CChar](repeating: 0, count: n + 1)
-            for i in 0..<n {
-                if p[i] == 0 { return nil }
-                buf[i] = CChar(bitPattern: p[i])
-            }
-            return buf.withUnsafeBufferPointer { bp -> Double? in
+            if p.firstIndex(of: 0) != nil { return nil }
+            // A NUL-terminated copy on the stack for strtod.
+            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: n + 1) { bp -> Double? in
+                UnsafeMutableRawPointer(bp.baseAddress!).copyMemory(from: p.baseAddress!, byteCount: n)
+                bp[n] = 0
                 var end: UnsafeMutablePointer<CChar>? = nil
                 errno = 0
                 let v = strtod(bp.baseAddress!, &end)
-                guard let e = end, e == UnsafeMutablePointer(mutating: bp.baseAddress! + n) else { return nil }
+                guard let e = end, e == bp.baseAddress! + n else { return nil }
                 if v.isNaN { return nil }
                 if errno == ERANGE && (v.isInfinite || v == 0) { return nil }
                 return v
@@ -123,6 +124,15 @@ public enum Numbers {
     /// Writes the decimal form of `v` at the start of `p` (which must hold 20 bytes) and returns its length.
     @inlinable
     public static func writeDecimal(_ v: Int64, into p: UnsafeMutableRawBufferPointer) -> Int {
+        if v >= 0 && v < 10 {
+            p[0] = UInt8(48 + v)
+            return 1
+        }
+        if v >= 10 && v < 100 {
+            p[0] = UInt8(48 + v / 10)
+            p[1] = UInt8(48 + v % 10)
+            return 2
+        }
         var u = v < 0 ? UInt64(bitPattern: 0 &- v) : UInt64(v)
         if v == Int64.min { u = UInt64(Int64.max) + 1 }
         return withUnsafeTemporaryAllocation(byteCount: 24, alignment: 8) { t in

@@ -10,11 +10,16 @@ public struct ReplyWriter {
 
     public init(buffer: ByteBuffer) { self.buffer = buffer }
 
+    /// Writes `prefix`, the decimal `n` and CRLF with one capacity check.
     @inline(__always)
     mutating func header(_ prefix: UInt8, _ n: Int) {
-        buffer.writeInteger(prefix)
-        writeDecimal(Int64(n))
-        buffer.writeStaticString("\r\n")
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { out in
+            out[0] = prefix
+            let len = 1 + Numbers.writeDecimal(Int64(n), into: UnsafeMutableRawBufferPointer(rebasing: out[1...]))
+            out[len] = 13
+            out[len + 1] = 10
+            return len + 2
+        }
     }
 
     @inline(__always)
@@ -63,22 +68,63 @@ public struct ReplyWriter {
     }
 
     public mutating func integer(_ v: Int64) {
-        buffer.writeInteger(UInt8(ascii: ":"))
-        writeDecimal(v)
-        buffer.writeStaticString("\r\n")
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { out in
+            out[0] = UInt8(ascii: ":")
+            let len = 1 + Numbers.writeDecimal(v, into: UnsafeMutableRawBufferPointer(rebasing: out[1...]))
+            out[len] = 13
+            out[len + 1] = 10
+            return len + 2
+        }
     }
 
     @inlinable
     public mutating func integer(_ v: Int) { integer(Int64(v)) }
 
     public mutating func bulk(_ b: RBytes) {
-        b.withUnsafeBytes { bulk(bytes: $0) }
+        switch b.storage {
+        case let .inline(w0, w1, n):
+            // The common short value: header, both words and CRLF in one reservation, no copy of the string.
+            let len = Int(n)
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 32) { out in
+                out[0] = UInt8(ascii: "$")
+                var i: Int
+                if len >= 10 {
+                    out[1] = UInt8(ascii: "1")
+                    out[2] = UInt8(48 + len - 10)
+                    i = 3
+                } else {
+                    out[1] = UInt8(48 + len)
+                    i = 2
+                }
+                out[i] = 13
+                out[i + 1] = 10
+                i += 2
+                out.storeBytes(of: w0.littleEndian, toByteOffset: i, as: UInt64.self)
+                out.storeBytes(of: w1.littleEndian, toByteOffset: i + 8, as: UInt64.self)
+                i += len
+                out[i] = 13
+                out[i + 1] = 10
+                return i + 2
+            }
+        case .heap(let a):
+            a.withUnsafeBytes { bulk(bytes: $0) }
+        }
     }
 
     public mutating func bulk(bytes p: UnsafeRawBufferPointer) {
-        header(UInt8(ascii: "$"), p.count)
-        buffer.writeBytes(p)
-        buffer.writeStaticString("\r\n")
+        let n = p.count
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: n + 26) { out in
+            out[0] = UInt8(ascii: "$")
+            var i = 1 + Numbers.writeDecimal(Int64(n), into: UnsafeMutableRawBufferPointer(rebasing: out[1...]))
+            out[i] = 13
+            out[i + 1] = 10
+            i += 2
+            if n > 0 { out.baseAddress!.advanced(by: i).copyMemory(from: p.baseAddress!, byteCount: n) }
+            i += n
+            out[i] = 13
+            out[i + 1] = 10
+            return i + 2
+        }
     }
 
     public mutating func bulk(_ s: String) {
