@@ -5,6 +5,7 @@ extension Server {
         clockAnchor = 0
         updateClocks()
         stats.sampleOps(now: commandTime)
+        if config.maxmemory > 0 { refreshUsedMemory() }
         if activeExpireEnabled { activeExpireCycle() }
         if !pendingEffects.isEmpty { flushEffects() }
         if config.timeout > 0 { closeIdleClients() }

@@ -1,4 +1,5 @@
 import Atomics
+import CMallocInfo
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -52,6 +53,9 @@ public final class Server {
     /// End time (µs) of the previous command of the current read batch, or 0.
     var clockAnchor: Int64 = 0
     var inBatch = false
+    /// Allocator in-use bytes at the last refresh (INFO's used_memory reads it fresh).
+    public internal(set) var usedMemory: Int64 = 0
+    var usedMemoryCheckedAt: Int64 = 0
     /// Called after a key is modified (WATCH, tracking, blocked clients hook here).
     var keyModifiedHooks: [(Database, RBytes) -> Void] = []
     var keyspaceEventListeners: [(KeyspaceEventClass, StaticString, RBytes, Int) -> Void] = []
@@ -155,6 +159,10 @@ public final class Server {
             reject(c, cmd, Errors.noAuth)
             return
         }
+        if config.maxmemory > 0 && cmd.flags.contains(.denyoom) && overMaxmemory() {
+            reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.")
+            return
+        }
         if c.inSubscriberContext && !Server.subscriberContextCommands.contains(cmd.fullName) {
             c.error("ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
             return
@@ -173,6 +181,20 @@ public final class Server {
         call(c, cmd)
         if !readyKeys.isEmpty { serveClientsBlockedOnReadyKeys() }
         if !pendingEffects.isEmpty { flushEffects() }
+    }
+
+    /// Whether the allocator's in-use bytes exceed `maxmemory` (policy `noeviction`: writes that may grow
+    /// memory are refused). The figure is refreshed at most every 10 ms and by the cron, since reading the
+    /// allocator's statistics costs microseconds.
+    func overMaxmemory() -> Bool {
+        if commandTime - usedMemoryCheckedAt >= 10 { refreshUsedMemory() }
+        return usedMemory > config.maxmemory
+    }
+
+    /// Re-reads the allocator's in-use bytes (glibc `mallinfo2`).
+    public func refreshUsedMemory() {
+        usedMemory = Int64(clamping: cmallocinfo_used_bytes())
+        usedMemoryCheckedAt = commandTime
     }
 
     /// Refuses a command before it runs (Redis's rejectCommand): counts it, dooms an open transaction, and for
