@@ -38,9 +38,16 @@ let package = Package(
             dependencies: ["Kernel", "CMallocInfo"],
             swiftSettings: fast
         ),
+        // Example custom module, compiled in (see Plugins/README.md). An explicit path: Plugins/ is also SwiftPM's
+        // default folder for package plugins.
+        .target(
+            name: "RateLimitPlugin",
+            dependencies: ["Kernel"],
+            path: "Plugins/RateLimit"
+        ),
         .executableTarget(
             name: "redis-swift",
-            dependencies: ["Kernel", "Commands"]
+            dependencies: ["Kernel", "Commands", "RateLimitPlugin"]
         ),
         .testTarget(
             name: "KernelTests",

@@ -1,6 +1,7 @@
 import Commands
 import Dispatch
 import Kernel
+import RateLimitPlugin
 
 #if canImport(Glibc)
 import Glibc
@@ -76,7 +77,8 @@ if !config.save.isEmpty {
     log.warning("Snapshotting is not implemented yet: the 'save \(config.save)' setting has no effect.")
 }
 
-let server = Server(config: config, modules: BuiltinModules.all, log: log)
+/// Built-in families plus the compiled-in plugins (Plugins/).
+let server = Server(config: config, modules: BuiltinModules.all + [RateLimitModule()], log: log)
 let listener = Listener(server: server)
 do {
     try listener.start()
