@@ -14,17 +14,7 @@ extension ListCommands {
 
     /// LINDEX key index
     static func lindex(_ c: Client) {
-        let list: ListObject
-        switch c.lookupList(c.argv[1]) {
-        case .missing:
-            c.reply.null()
-            return
-        case .wrongType:
-            c.error(Errors.wrongType)
-            return
-        case .found(let l):
-            list = l
-        }
+        guard let list = c.existing(c.argv[1], as: ListObject.self, ifMissing: { $0.reply.null() }) else { return }
         guard let index = parseIndex(c, c.argv[2]) else { return }
         if let i = resolve(index, in: list) {
             c.reply.bulk(list[i])
@@ -88,17 +78,9 @@ extension ListCommands {
             rank = 0 &- rank
             fromTail = true
         }
-        let list: ListObject
-        switch c.lookupList(argv[1]) {
-        case .missing:
-            if count != -1 { c.reply.arrayHeader(0) } else { c.reply.null() }
-            return
-        case .wrongType:
-            c.error(Errors.wrongType)
-            return
-        case .found(let l):
-            list = l
-        }
+        guard let list = c.existing(argv[1], as: ListObject.self, ifMissing: { client in
+            if count != -1 { client.reply.arrayHeader(0) } else { client.reply.null() }
+        }) else { return }
         let length = list.count
         var matches: Int64 = 0, matchIndex = -1
         var found: [Int] = []
@@ -153,17 +135,7 @@ extension ListCommands {
     /// LSET key index element
     static func lset(_ c: Client) {
         let key = c.argv[1]
-        let list: ListObject
-        switch c.lookupList(key) {
-        case .missing:
-            c.error(Errors.noSuchKey)
-            return
-        case .wrongType:
-            c.error(Errors.wrongType)
-            return
-        case .found(let l):
-            list = l
-        }
+        guard let list = c.existing(key, as: ListObject.self, ifMissing: { $0.error(Errors.noSuchKey) }) else { return }
         guard let index = parseIndex(c, c.argv[2]) else { return }
         guard let i = resolve(index, in: list) else {
             c.error("ERR index out of range")
@@ -179,17 +151,7 @@ extension ListCommands {
     static func ltrim(_ c: Client) {
         guard let start = parseIndex(c, c.argv[2]), let stop = parseIndex(c, c.argv[3]) else { return }
         let key = c.argv[1]
-        let list: ListObject
-        switch c.lookupList(key) {
-        case .missing:
-            c.reply.ok()
-            return
-        case .wrongType:
-            c.error(Errors.wrongType)
-            return
-        case .found(let l):
-            list = l
-        }
+        guard let list = c.existing(key, as: ListObject.self, ifMissing: { $0.reply.ok() }) else { return }
         let length = list.count
         var left = length, right = 0
         if let keep = clamp(start, stop, count: length) {
@@ -211,17 +173,7 @@ extension ListCommands {
     static func lrem(_ c: Client) {
         guard let count = parseIndex(c, c.argv[2]) else { return }
         let key = c.argv[1]
-        let list: ListObject
-        switch c.lookupList(key) {
-        case .missing:
-            c.reply.integer(0)
-            return
-        case .wrongType:
-            c.error(Errors.wrongType)
-            return
-        case .found(let l):
-            list = l
-        }
+        guard let list = c.existing(key, as: ListObject.self, ifMissing: { $0.reply.integer(0) }) else { return }
         // Redis negates the count in a C long: the minimum value stays negative and never matches the number
         // removed, so it removes every occurrence (from the tail); its magnitude as a limit does the same here.
         let removed = list.removeAll(equalTo: c.argv[3], limit: count.magnitude, fromTail: count < 0)
@@ -246,17 +198,7 @@ extension ListCommands {
             return
         }
         let key = c.argv[1]
-        let list: ListObject
-        switch c.lookupList(key) {
-        case .missing:
-            c.reply.integer(0)
-            return
-        case .wrongType:
-            c.error(Errors.wrongType)
-            return
-        case .found(let l):
-            list = l
-        }
+        guard let list = c.existing(key, as: ListObject.self, ifMissing: { $0.reply.integer(0) }) else { return }
         guard let pivot = list.firstIndex(of: c.argv[3]) else {
             c.reply.integer(-1)
             return

@@ -113,19 +113,9 @@ enum ListEnd {
 }
 
 /// The outcome of reading a key that must hold a list.
-enum ListLookup {
-    case missing
-    case found(ListObject)
-    case wrongType
-}
-
 extension Client {
     /// Reads `key` as a list (Redis's lookupKey + checkType).
-    func lookupList(_ key: RBytes) -> ListLookup {
-        guard let v = db.get(key) else { return .missing }
-        guard case .object(let o) = v, let list = o as? ListObject else { return .wrongType }
-        return .found(list)
-    }
+    func lookupList(_ key: RBytes) -> TypedLookup<ListObject> { lookup(key, as: ListObject.self) }
 }
 
 extension RBytes {

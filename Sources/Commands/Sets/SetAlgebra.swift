@@ -10,7 +10,7 @@ extension SetCommands {
         sets.reserveCapacity(keys.count)
         for key in keys {
             switch lookup(c, key) {
-            case .absent: sets.append(nil)
+            case .missing: sets.append(nil)
             case .wrongType:
                 c.error(Errors.wrongType)
                 return nil

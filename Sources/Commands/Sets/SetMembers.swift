@@ -13,7 +13,7 @@ extension SetCommands {
             return
         case .found(let s):
             set = s
-        case .absent:
+        case .missing:
             set = SetObject()
             c.db.add(key, .object(set))
         }
@@ -54,7 +54,7 @@ extension SetCommands {
         case .wrongType:
             c.error(Errors.wrongType)
             return
-        case .absent:
+        case .missing:
             set = nil
         case .found(let s):
             set = s

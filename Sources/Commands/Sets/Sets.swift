@@ -79,25 +79,16 @@ public struct SetCommands: CommandModule {
 // MARK: - Set lookup
 
 extension SetCommands {
-    /// The set at `key`, or nil if absent; `.wrongType` if the key holds another type.
-    enum Lookup {
-        case absent
-        case wrongType
-        case found(SetObject)
-    }
-
     /// Looks up `key` as a set without replying.
-    static func lookup(_ c: Client, _ key: RBytes) -> Lookup {
-        guard let value = c.db.get(key) else { return .absent }
-        guard case .object(let o) = value, let set = o as? SetObject else { return .wrongType }
-        return .found(set)
+    static func lookup(_ c: Client, _ key: RBytes) -> TypedLookup<SetObject> {
+        c.lookup(key, as: SetObject.self)
     }
 
     /// The set at `key` for reading (Redis's `lookupKeyReadOrReply` + `checkType`): nil when the key is absent
     /// (after `missing` replied) or holds another type (after replying WRONGTYPE).
     static func existingSet(_ c: Client, _ key: RBytes, missing: () -> Void) -> SetObject? {
         switch lookup(c, key) {
-        case .absent:
+        case .missing:
             missing()
             return nil
         case .wrongType:

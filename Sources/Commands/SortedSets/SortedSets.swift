@@ -164,29 +164,15 @@ public struct SortedSetCommands: CommandModule {
 
 // MARK: - Lookup and storage
 
-/// The outcome of reading a key that must hold a sorted set.
-enum SortedSetLookup {
-    case missing
-    case found(SortedSetObject)
-    case wrongType
-}
-
 extension SortedSetCommands {
     /// Reads `key` as a sorted set (Redis's lookupKey + checkType).
-    static func lookup(_ c: Client, _ key: RBytes) -> SortedSetLookup {
-        guard let v = c.db.get(key) else { return .missing }
-        guard case .object(let o) = v, let z = o as? SortedSetObject else { return .wrongType }
-        return .found(z)
+    static func lookup(_ c: Client, _ key: RBytes) -> TypedLookup<SortedSetObject> {
+        c.lookup(key, as: SortedSetObject.self)
     }
 
     /// The sorted set at `key`, or nil after replying: `missingReply` when absent, WRONGTYPE for other types.
     static func existingSet(_ c: Client, _ key: RBytes, missingReply: (Client) -> Void) -> SortedSetObject? {
-        switch lookup(c, key) {
-        case .found(let z): return z
-        case .missing: missingReply(c)
-        case .wrongType: c.error(Errors.wrongType)
-        }
-        return nil
+        c.existing(key, as: SortedSetObject.self, ifMissing: missingReply)
     }
 
     /// Adds a member to `z` with the configured listpack limits.

@@ -77,24 +77,6 @@ public struct StringCommands: CommandModule {
     }
 }
 
-// MARK: - String lookup
-
-/// The outcome of reading a key that must hold a string.
-enum StringLookup {
-    case missing
-    case found(RBytes)
-    case wrongType
-}
-
-extension Client {
-    /// Reads `key` as a string (Redis's lookupKeyRead + checkType).
-    func lookupString(_ key: RBytes) -> StringLookup {
-        guard let v = db.get(key) else { return .missing }
-        guard case .string(let s) = v else { return .wrongType }
-        return .found(s)
-    }
-}
-
 // MARK: - GET / SET
 
 /// GET key

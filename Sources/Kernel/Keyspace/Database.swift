@@ -170,3 +170,41 @@ extension Database {
     /// The full entry (value, LRU clock, flags) at a slot.
     public func entry(at slot: Int) -> Entry { table.values[slot]! }
 }
+
+/// The outcome of reading a key that must hold one type (Redis's lookupKey + checkType).
+public enum TypedLookup<T> {
+    case missing
+    case found(T)
+    case wrongType
+}
+
+extension Client {
+    /// Reads `key` in the selected database as a `T` (a collection object).
+    public func lookup<T: RedisObject>(_ key: RBytes, as type: T.Type) -> TypedLookup<T> {
+        guard let v = db.get(key) else { return .missing }
+        guard case .object(let o) = v, let typed = o as? T else { return .wrongType }
+        return .found(typed)
+    }
+
+    /// Reads `key` in the selected database as a string.
+    public func lookupString(_ key: RBytes) -> TypedLookup<RBytes> {
+        guard let v = db.get(key) else { return .missing }
+        guard case .string(let s) = v else { return .wrongType }
+        return .found(s)
+    }
+
+    /// The `T` at `key`, or nil after replying: `ifMissing` runs when the key is absent, WRONGTYPE is replied when
+    /// it holds another type. The common opening of a collection command, in one line.
+    public func existing<T: RedisObject>(_ key: RBytes, as type: T.Type, ifMissing: (Client) -> Void) -> T? {
+        switch lookup(key, as: type) {
+        case .missing:
+            ifMissing(self)
+            return nil
+        case .wrongType:
+            error(Errors.wrongType)
+            return nil
+        case .found(let o):
+            return o
+        }
+    }
+}
