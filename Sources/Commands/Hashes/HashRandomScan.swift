@@ -1,64 +1,6 @@
 import Kernel
 
-// HRANDFIELD, HSCAN, and the option parsing HSCAN shares with SSCAN.
-
-/// The options after an element-scan cursor (HSCAN, SSCAN): `[MATCH pattern] [COUNT count]`.
-struct ElementScanOptions {
-    /// nil matches everything (no pattern, or `*`).
-    var pattern: RBytes?
-    var count: Int64 = 10
-
-    /// Parses `c.argv[start...]` as Redis's `scanGenericCommand` does; replies the error and returns nil on bad
-    /// input. TYPE is a syntax error here (it only applies to SCAN).
-    static func parse(_ c: Client, from start: Int) -> ElementScanOptions? {
-        var options = ElementScanOptions()
-        var i = start
-        while i < c.argv.count {
-            let arg = c.argv[i]
-            let hasValue = i + 1 < c.argv.count
-            if arg.equalsIgnoringCase("COUNT") && hasValue {
-                guard let n = Numbers.parseInt64(c.argv[i + 1]) else {
-                    c.error(Errors.notInteger)
-                    return nil
-                }
-                guard n >= 1 else {
-                    c.error(Errors.syntax)
-                    return nil
-                }
-                options.count = n
-            } else if arg.equalsIgnoringCase("MATCH") && hasValue {
-                let p = c.argv[i + 1]
-                options.pattern = p == "*" ? nil : p
-            } else {
-                c.error(Errors.syntax)
-                return nil
-            }
-            i += 2
-        }
-        return options
-    }
-
-    /// Whether `element` passes the MATCH filter.
-    func matches(_ element: RBytes) -> Bool {
-        guard let pattern else { return true }
-        return Glob.matches(pattern, element)
-    }
-
-    /// Runs `step` (one bucket per call, returning the next cursor and adding to the gathered count) the way
-    /// Redis's `scanGenericCommand` drives `dictScan`: until the cursor wraps, about COUNT elements were gathered,
-    /// or 10*COUNT buckets were visited. Returns the cursor to reply.
-    func drive(from cursor: UInt64, gathered: () -> Int, step: (UInt64) -> UInt64) -> UInt64 {
-        let (limit, overflow) = count.multipliedReportingOverflow(by: 10)
-        var iterationsLeft = overflow ? Int64.max : limit
-        var cursor = cursor
-        repeat {
-            cursor = step(cursor)
-            if cursor == 0 || iterationsLeft == 0 { break }
-            iterationsLeft -= 1
-        } while gathered() < count
-        return cursor
-    }
-}
+// HRANDFIELD and HSCAN.
 
 extension HashCommands {
     /// The range Redis accepts for a random-element count: [-LONG_MAX, LONG_MAX].
@@ -134,12 +76,12 @@ extension HashCommands {
 
     /// HSCAN key cursor [MATCH pattern] [COUNT count]
     static func hscan(_ c: Client) {
-        guard let cursor = KeysCommands.parseCursor(c.argv[2]) else {
+        guard let cursor = ScanOptions.parseCursor(c.argv[2]) else {
             c.error("ERR invalid cursor")
             return
         }
         guard let hash = existingHash(c, c.argv[1], missing: { emptyScan(c) }) else { return }
-        guard let options = ElementScanOptions.parse(c, from: 3) else { return }
+        guard let options = ScanOptions.parse(c, from: 3) else { return }
         var found: [HashObject.Pair] = []
         // Redis gathers fields and values as separate elements and doubles COUNT (and so the work bound) to match.
         var work = options

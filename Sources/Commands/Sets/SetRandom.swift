@@ -115,12 +115,12 @@ extension SetCommands {
 
     /// SSCAN key cursor [MATCH pattern] [COUNT count]
     static func sscan(_ c: Client) {
-        guard let cursor = KeysCommands.parseCursor(c.argv[2]) else {
+        guard let cursor = ScanOptions.parseCursor(c.argv[2]) else {
             c.error("ERR invalid cursor")
             return
         }
         guard let set = existingSet(c, c.argv[1], missing: { HashCommands.emptyScan(c) }) else { return }
-        guard let options = ElementScanOptions.parse(c, from: 3) else { return }
+        guard let options = ScanOptions.parse(c, from: 3) else { return }
         var found: [RBytes] = []
         let next = options.drive(from: cursor, gathered: { found.count }) { cur in
             set.scan(cursor: cur) { found.append($0) }

@@ -124,7 +124,7 @@ extension SortedSetCommands {
 extension SortedSetCommands {
     /// ZSCAN key cursor [MATCH pattern] [COUNT count]
     static func zscan(_ c: Client) {
-        guard var cursor = KeysCommands.parseCursor(c.argv[2]) else {
+        guard var cursor = ScanOptions.parseCursor(c.argv[2]) else {
             c.error("ERR invalid cursor")
             return
         }
@@ -134,31 +134,8 @@ extension SortedSetCommands {
             c.reply.arrayHeader(0)
         }
         guard let z = existingSet(c, c.argv[1], missingReply: empty) else { return }
-        var count: Int64 = 10
-        var pattern: RBytes?
-        var i = 3
-        while i < c.argv.count {
-            let arg = c.argv[i]
-            let hasValue = i + 1 < c.argv.count
-            if arg.equalsIgnoringCase("COUNT") && hasValue {
-                guard let n = Numbers.parseInt64(c.argv[i + 1]) else {
-                    c.error(Errors.notInteger)
-                    return
-                }
-                guard n >= 1 else {
-                    c.error(Errors.syntax)
-                    return
-                }
-                count = n
-            } else if arg.equalsIgnoringCase("MATCH") && hasValue {
-                let p = c.argv[i + 1]
-                pattern = p == "*" ? nil : p
-            } else {
-                c.error(Errors.syntax)
-                return
-            }
-            i += 2
-        }
+        guard let options = ScanOptions.parse(c, from: 3) else { return }
+        let count = options.count, pattern = options.pattern
 
         var found: [(RBytes, RBytes)] = []
         if z.isListpack {
