@@ -801,3 +801,12 @@ def test_woken_waiter_keeps_its_original_deadline(pair, waiters):
     start = time.time()
     w.expect_same()
     assert time.time() - start < 0.6
+
+
+def test_multi_key_waiter_is_served_from_the_key_pushed_first(pair, waiters):
+    w = waiters()
+    w.send("BLPOP", "ka", "kb", 0)
+    time.sleep(WAIT_FOR_BLOCK)
+    pair.check_script([("MULTI",), ("RPUSH", "kb", "B"), ("RPUSH", "ka", "A"), ("EXEC",)])
+    w.expect_same()
+    pair.check_script([("LRANGE", "ka", 0, -1), ("LRANGE", "kb", 0, -1)])

@@ -27,7 +27,7 @@ extension ListCommands {
     /// from the first non-empty list among `keys`, or blocks on all of them.
     static func blockingPop(_ c: Client, keys: ArraySlice<RBytes>, timeoutIndex: Int, end: ListEnd, count: Int64?) {
         guard let deadline = c.parseBlockTimeout(c.argv[timeoutIndex]) else { return }
-        for key in keys {
+        for key in c.blockingKeyOrder(keys) {
             switch c.lookupList(key) {
             case .missing:
                 continue

@@ -153,7 +153,7 @@ extension SortedSetCommands {
     /// The pop is replicated as ZPOPMIN/ZPOPMAX. Where blocking is not allowed (MULTI, scripts) the timeout
     /// reply comes at once.
     static func popOrBlock(_ c: Client, keys: [RBytes], max: Bool, count: Int, shape: PopReply, deadline: Int64) {
-        for key in keys {
+        for key in c.blockingKeyOrder(keys) {
             switch lookup(c, key) {
             case .missing: continue
             case .wrongType:

@@ -59,6 +59,13 @@ extension Client {
         return t + server.commandTime
     }
 
+    /// The keys a blocking command should try, in order: the key that woke the client first (Redis serves a
+    /// waiter from the key that became ready), then the others as given.
+    public func blockingKeyOrder<C: Collection>(_ keys: C) -> [RBytes] where C.Element == RBytes {
+        guard let first = wokenByKey, keys.contains(first) else { return Array(keys) }
+        return [first] + keys.filter { $0 != first }
+    }
+
     /// Blocks the client on `keys` (in its selected database) until one is signalled ready — then the same
     /// command is run again for it — or until `deadline` (absolute ms; 0 = forever), when it gets `timeoutReply`.
     /// The command returns without replying.
@@ -154,8 +161,10 @@ extension Server {
                     c.db = s.db
                     c.argv = s.argv
                     c.rerunDeadline = s.deadline
+                    c.wokenByKey = k.key
                     call(c, s.command)
                     c.rerunDeadline = nil
+                    c.wokenByKey = nil
                     if !pendingEffects.isEmpty { flushEffects() }
                     if !c.isBlocked && c.db === s.db { c.db = savedDb }
                     c.scheduleResume()

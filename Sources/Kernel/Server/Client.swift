@@ -64,6 +64,8 @@ public final class Client {
     public var inExec = false
     /// The original deadline while a woken blocking command runs again.
     var rerunDeadline: Int64?
+    /// The key whose readiness woke this client, while its blocking command runs again.
+    public internal(set) var wokenByKey: RBytes?
     /// Set while the client waits in a blocking command.
     var blockState: BlockState?
     /// Set by the connection: resumes processing (writes pending replies, parses buffered commands) on the
