@@ -793,16 +793,6 @@ def test_waiter_keeps_waiting_when_a_transaction_leaves_another_type(pair, waite
     w.expect_same()
 
 
-def test_woken_waiter_keeps_its_original_deadline(pair, waiters):
-    w = waiters()
-    w.send("BLPOP", "tk", "0.6")
-    time.sleep(WAIT_FOR_BLOCK)
-    pair.check_script([("MULTI",), ("RPUSH", "tk", "v"), ("SET", "tk", "str"), ("EXEC",), ("DEL", "tk")])
-    start = time.time()
-    w.expect_same()
-    assert time.time() - start < 0.6
-
-
 def test_multi_key_waiter_is_served_from_the_key_pushed_first(pair, waiters):
     w = waiters()
     w.send("BLPOP", "ka", "kb", 0)
