@@ -236,3 +236,20 @@ def test_plugin_family_can_be_disabled(server_factory):
         assert c.call("RATELIMIT.HIT", "rl", 2, 100).startswith(b"-ERR unknown command")
         assert c.call("COMMAND", "INFO", "ratelimit.hit") == b"*1\r\n$-1\r\n"
         assert c.call("SET", "k", "v") == b"+OK\r\n"
+
+
+def _doc_arguments(server, name):
+    """The `arguments` entry of COMMAND DOCS <name> (RESP2: flat key/value arrays)."""
+    from resp import decode
+    with server.client() as c:
+        reply = decode(c.call("COMMAND", "DOCS", name))
+    fields = reply[1]
+    for i in range(0, len(fields), 2):
+        if fields[i] == b"arguments":
+            return fields[i + 1]
+    return None
+
+
+@pytest.mark.parametrize("name", ["set", "zadd", "getex", "client", "lpos", "scan"])
+def test_command_docs_arguments_match_redis_so_redis_cli_hints_work(ours, real, name):
+    assert _doc_arguments(ours, name) == _doc_arguments(real, name)

@@ -163,7 +163,8 @@ extension ServerCommands {
         }
     }
 
-    /// The COMMAND DOCS map of one command: summary, since, group, complexity, and its subcommands' docs.
+    /// The COMMAND DOCS map of one command: summary, since, group, complexity, its argument specs (generated data,
+    /// see ArgumentDocs) and its subcommands' docs.
     static func replyCommandDocs(_ c: Client, _ cmd: Command) {
         let spec = cmd.spec
         let subs = cmd.sortedSubcommands
@@ -172,10 +173,15 @@ extension ServerCommands {
         if !spec.since.isEmpty { fields.append(("since", spec.since)) }
         fields.append(("group", cmd.family))
         if !spec.complexity.isEmpty { fields.append(("complexity", spec.complexity)) }
-        c.reply.mapHeader(fields.count + (subs.isEmpty ? 0 : 1))
+        let arguments = ArgumentDocs.table[cmd.fullName]
+        c.reply.mapHeader(fields.count + (arguments == nil ? 0 : 1) + (subs.isEmpty ? 0 : 1))
         for (k, v) in fields {
             c.reply.bulk(k)
             c.reply.bulk(v)
+        }
+        if let arguments {
+            c.reply.bulk("arguments")
+            ArgumentDocs.write(arguments, to: &c.reply)
         }
         if !subs.isEmpty {
             c.reply.bulk("subcommands")
