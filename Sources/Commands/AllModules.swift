@@ -15,6 +15,7 @@ public enum BuiltinModules {
             TransactionCommands(),
             PubSubCommands(),
             ServerCommands(),
+            RDBCommands(),
             ConfigCommands(),
             ClientCommands(),
         ]

@@ -73,12 +73,12 @@ if config.configFile.isEmpty {
 } else {
     log.notice("Configuration loaded")
 }
-if !config.save.isEmpty {
-    log.warning("Snapshotting is not implemented yet: the 'save \(config.save)' setting has no effect.")
-}
 
 /// Built-in families plus the compiled-in plugins (Plugins/).
 let server = Server(config: config, modules: BuiltinModules.all + [RateLimitModule()], log: log)
+log.notice("Server initialized")
+let loaded = server.lock.withLock { server.loadRDBAtStartup() }
+if !loaded { exit(1) }
 let listener = Listener(server: server)
 do {
     try listener.start()
@@ -87,7 +87,6 @@ do {
     exit(1)
 }
 log.notice("Running mode=standalone, port=\(listener.boundPort ?? config.port).")
-log.notice("Server initialized")
 log.notice("Ready to accept connections tcp")
 
 server.onShutdown = {
@@ -103,7 +102,15 @@ for sig in [SIGTERM, SIGINT] {
     signal(sig, SIG_IGN)
     let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
     src.setEventHandler {
-        log.warning("Received \(sig == SIGTERM ? "SIGTERM" : "SIGINT") scheduling shutdown...")
+        let name = sig == SIGTERM ? "SIGTERM" : "SIGINT"
+        log.warning("Received \(name) scheduling shutdown...")
+        let ready = server.lock.withLock {
+            server.prepareForShutdown(save: !config.savePoints.isEmpty, force: false)
+        }
+        guard ready else {
+            log.warning("\(name) received but errors trying to shut down the server, check the logs for more information")
+            return
+        }
         log.notice("Redis is now ready to exit, bye bye...")
         listener.stop()
     }

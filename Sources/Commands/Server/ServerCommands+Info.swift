@@ -100,13 +100,34 @@ struct InfoSection {
 
     /// Only what is true without RDB/AOF support: nothing is loading or saving, and every change is unsaved.
     static func persistence(_ c: Client) -> [(String, String)] {
-        [
-            ("loading", "0"),
+        let s = c.server
+        let rdb = s.rdb
+        let now = Clock.unixMilliseconds()
+        let snapshot = s.snapshot
+        // No fork: the copy-on-write fields Redis reports for its child are 0 here (nothing is copied).
+        return [
+            ("loading", rdb.loading ? "1" : "0"),
             ("async_loading", "0"),
-            ("rdb_changes_since_last_save", String(c.server.dirty)),
-            ("rdb_bgsave_in_progress", "0"),
-            ("aof_enabled", c.server.config.appendonly ? "1" : "0"),
+            ("current_cow_peak", "0"),
+            ("current_cow_size", "0"),
+            ("current_cow_size_age", "0"),
+            ("current_fork_perc", snapshot.map { ProcessMetrics.fixed2($0.keysTotal == 0 ? 0 : Double($0.keysWritten) * 100 / Double($0.keysTotal)) } ?? "0.00"),
+            ("current_save_keys_processed", String(snapshot?.keysWritten ?? 0)),
+            ("current_save_keys_total", String(snapshot?.keysTotal ?? 0)),
+            ("rdb_changes_since_last_save", String(rdb.changesSinceLastSave)),
+            ("rdb_bgsave_in_progress", rdb.bgsaveInProgress ? "1" : "0"),
+            ("rdb_last_save_time", String(rdb.lastSaveTime)),
+            ("rdb_last_bgsave_status", rdb.lastBgsaveOK ? "ok" : "err"),
+            ("rdb_last_bgsave_time_sec", String(rdb.lastBgsaveSeconds)),
+            ("rdb_current_bgsave_time_sec", rdb.bgsaveInProgress ? String((now - rdb.bgsaveStartedAt) / 1000) : "-1"),
+            ("rdb_saves", String(rdb.saves)),
+            ("rdb_last_cow_size", "0"),
+            ("rdb_last_load_keys_expired", String(rdb.lastLoadKeysExpired)),
+            ("rdb_last_load_keys_loaded", String(rdb.lastLoadKeysLoaded)),
+            ("aof_enabled", s.config.appendonly ? "1" : "0"),
             ("aof_rewrite_in_progress", "0"),
+            ("module_fork_in_progress", "0"),
+            ("module_fork_last_cow_size", "0"),
         ]
     }
 

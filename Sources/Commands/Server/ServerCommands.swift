@@ -70,16 +70,10 @@ extension ServerCommands {
             c.error("ERR No shutdown in progress.")
             return
         }
-        let wantsSave = save || (!nosave && !c.server.config.save.isEmpty)
-        if wantsSave {
-            // There is no RDB writer yet: saving would be a pretence, so fail like a failed save does in Redis.
-            c.server.log.warning("Error trying to save the DB: this server has no RDB persistence yet.")
-            if !force {
-                c.server.log.warning("Errors trying to shut down the server. Check the logs for more information.")
-                c.error("ERR Errors trying to SHUTDOWN. Check logs.")
-                return
-            }
-            c.server.log.warning("Error trying to save the DB, exiting anyway (FORCE).")
+        let wantsSave = save || (!nosave && !c.server.config.savePoints.isEmpty)
+        if !c.server.prepareForShutdown(save: wantsSave, force: force) {
+            c.error("ERR Errors trying to SHUTDOWN. Check logs.")
+            return
         }
         // Like Redis, no reply: the connection closes and nothing after SHUTDOWN in the pipeline runs.
         c.close()

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The server's configuration: every `redis.conf` directive this server understands, with Redis's names,
 /// defaults and value syntax. CONFIG GET/SET, the config file and `--directive value` all go through here.
 public final class Config {
@@ -43,8 +47,17 @@ public final class Config {
     public var clientQueryBufferLimit: Int64 = 1024 * 1024 * 1024
     public var maxmemory: Int64 = 0
     public var maxmemoryPolicy = "noeviction"
-    // Persistence settings (stored; snapshots and AOF are not implemented yet)
-    public var save = ""
+    // Persistence
+    /// `save` points as configured ("3600 1 300 100 60 10000" is Redis 7.0's default without a config file).
+    public var save = "3600 1 300 100 60 10000"
+    public var rdbcompression = true
+    public var rdbchecksum = true
+    public var stopWritesOnBgsaveError = true
+    /// Set once a config file or the command line gave a `save` line: further lines add points (as Redis).
+    var saveGivenAtStartup = false
+    public var sanitizeDumpPayload = "no"
+    /// Test aid (as Redis): a delay per key written by a snapshot, in µs (negative: ns).
+    public var rdbKeySaveDelay = 0
     public var appendonly = false
     public var dir = ""
     public var dbfilename = "dump.rdb"
@@ -168,8 +181,21 @@ public final class Config {
             default: throw ConfigError("argument must be 'yes' or 'no'")
             }
         }))
-        str("dir", \.dir)
-        str("dbfilename", \.dbfilename)
+        d.append(Directive(name: "dir", aliases: [], mutable: true, get: { _ in Config.workingDirectory() }, set: { c, v throws(ConfigError) in
+            let path = v.joined(separator: " ")
+            guard chdir(path) == 0 else { throw ConfigError(String(cString: strerror(errno))) }
+            c.dir = path
+        }))
+        d.append(Directive(name: "dbfilename", aliases: [], mutable: true, get: { $0.dbfilename }, set: { c, v throws(ConfigError) in
+            let name = v.joined(separator: " ")
+            guard !name.contains("/") else { throw ConfigError("dbfilename can't be a path, just a filename") }
+            c.dbfilename = name
+        }))
+        bool("rdbcompression", \.rdbcompression)
+        bool("rdbchecksum", \.rdbchecksum)
+        bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError)
+        int("rdb-key-save-delay", \.rdbKeySaveDelay, Int(Int32.min)...Int(Int32.max))
+        str("sanitize-dump-payload", \.sanitizeDumpPayload, valid: ["no", "yes", "clients"])
         str("appendfilename", \.appendfilename, mutable: false)
         bool("lazyfree-lazy-user-del", \.lazyfreeLazyUserDel)
         bool("lazyfree-lazy-user-flush", \.lazyfreeLazyUserFlush)
@@ -219,6 +245,18 @@ public final class Config {
         return d
     }()
 
+    /// The absolute working directory (CONFIG GET dir).
+    public static func workingDirectory() -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        return getcwd(&buf, buf.count) != nil ? String(cString: buf) : ""
+    }
+
+    /// The parsed `save <seconds> <changes>` points.
+    public var savePoints: [(seconds: Int64, changes: Int64)] {
+        let parts = save.split(separator: " ").compactMap { Int64($0) }
+        return stride(from: 0, to: parts.count - 1, by: 2).map { (parts[$0], parts[$0 + 1]) }
+    }
+
     /// Finds a directive by exact (case-insensitive) name.
     public static func directive(named name: String) -> Directive? {
         let n = name.lowercased()
@@ -242,6 +280,14 @@ public final class Config {
     public func set(_ name: String, _ values: [String], atStartup: Bool) throws(ConfigError) {
         guard let d = Config.directive(named: name) else { throw ConfigError("Bad directive or wrong number of arguments") }
         if !atStartup && !d.mutable { throw ConfigError("can't set immutable config") }
+        if d.name == "save" && atStartup {
+            // In a config file, the first `save` line replaces the default points and later lines add to them.
+            let previous = saveGivenAtStartup ? save : ""
+            try d.set(self, values)
+            saveGivenAtStartup = true
+            if !previous.isEmpty && !save.isEmpty { save = previous + " " + save }
+            return
+        }
         try d.set(self, values)
         if !atStartup { onChange?(d.name) }
     }

@@ -43,6 +43,7 @@ public final class Database {
 
     /// Replaces the value at a slot (TTL unchanged).
     public func replaceValue(at slot: Int, with value: Value) {
+        if server.snapshot != nil { willChange(slot: slot) }
         table.values[slot]!.value = value
         table.values[slot]!.isRawString = false
         table.values[slot]!.isNotIntEncoded = false
@@ -51,6 +52,7 @@ public final class Database {
     /// Moves the value out of a slot so it can be mutated in place without a copy; put it back with
     /// `replaceValue(at:with:)` before any other keyspace call.
     public func takeValue(at slot: Int) -> Value {
+        if server.snapshot != nil { willChange(slot: slot) }
         let v = table.values[slot]!.value
         table.values[slot]!.value = .string(RBytes())
         return v
@@ -62,21 +64,46 @@ public final class Database {
     public func set(_ key: RBytes, _ value: Value, keepTTL: Bool = false) {
         let (slot, hash) = table.findWithHash(key)
         if let s = slot {
-            table.values[s] = Entry(value, lru: server.lruClock)
+            if server.snapshot != nil { willChange(slot: s) }
+            table.values[s] = newEntry(value)
             if !keepTTL && expires.count > 0 { expires.remove(key) }
         } else {
-            table.insertNew(key, Entry(value, lru: server.lruClock), hash: hash)
+            table.insertNew(key, newEntry(value), hash: hash)
         }
     }
 
     /// Adds a key known to be absent.
     public func add(_ key: RBytes, _ value: Value) {
-        table.insertNew(key, Entry(value, lru: server.lruClock))
+        table.insertNew(key, newEntry(value))
+    }
+
+    /// A new entry, stamped with the LRU clock and the current snapshot parity (so a running snapshot skips it).
+    @inline(__always)
+    func newEntry(_ value: Value) -> Entry {
+        var e = Entry(value, lru: server.lruClock)
+        e.parity = server.snapshotParity
+        return e
+    }
+
+    /// A running snapshot must see the entry at `slot` as it is before it changes.
+    @inline(__always)
+    func willChange(slot: Int) {
+        if let snapshot = server.snapshot, table.values[slot]!.parity != server.snapshotParity {
+            snapshot.preserve(self, slot: slot)
+        }
+    }
+
+    /// `willChange` for a key, if it exists (write commands call it through the dispatcher before mutating in
+    /// place).
+    public func willChange(key: RBytes) {
+        guard server.snapshot != nil, let s = table.find(key) else { return }
+        willChange(slot: s)
     }
 
     /// Deletes a key; true if it existed.
     @discardableResult
     public func delete(_ key: RBytes) -> Bool {
+        if server.snapshot != nil { willChange(key: key) }
         guard table.remove(key) != nil else { return false }
         if expires.count > 0 { expires.remove(key) }
         return true
@@ -86,6 +113,7 @@ public final class Database {
     @discardableResult
     public func flush() -> Int {
         let n = table.count
+        server.snapshot?.detach(self)
         table.removeAll()
         expires.removeAll()
         return n
@@ -93,6 +121,7 @@ public final class Database {
 
     /// Swaps contents with another database (SWAPDB).
     public func swapContents(with other: Database) {
+        server.snapshot?.swap(id, other.id)
         swap(&table, &other.table)
         swap(&expires, &other.expires)
     }
@@ -103,11 +132,17 @@ public final class Database {
     public func expireTime(_ key: RBytes) -> Int64? { expires[key] }
 
     /// Sets an absolute expiry on an existing key.
-    public func setExpire(_ key: RBytes, at ms: Int64) { expires.upsert(key, ms) }
+    public func setExpire(_ key: RBytes, at ms: Int64) {
+        if server.snapshot != nil { willChange(key: key) }
+        expires.upsert(key, ms)
+    }
 
     /// Clears a key's expiry; true if it had one.
     @discardableResult
-    public func persist(_ key: RBytes) -> Bool { expires.remove(key) != nil }
+    public func persist(_ key: RBytes) -> Bool {
+        if server.snapshot != nil { willChange(key: key) }
+        return expires.remove(key) != nil
+    }
 
     /// Deletes `key` if its expiry has passed; true if it was deleted (or is logically gone).
     func expireIfNeeded(_ key: RBytes) -> Bool {
@@ -119,6 +154,7 @@ public final class Database {
 
     /// Removes an expired key and returns it to the server for propagation.
     func reclaimExpired(_ key: RBytes) {
+        if server.snapshot != nil { willChange(key: key) }
         table.remove(key)
         expires.remove(key)
     }

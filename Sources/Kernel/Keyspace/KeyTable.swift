@@ -16,6 +16,8 @@ public struct KeyTable<Value> {
     @usableFromInline var freeHead: Int32 = -1
     /// Number of entries.
     public private(set) var count = 0
+    /// While set, slots are never renumbered (no compaction on shrink): a running snapshot walks the slots.
+    public var compactionSuspended = false
 
     public init() {}
 
@@ -151,11 +153,16 @@ public struct KeyTable<Value> {
         links[i] = freeHead
         freeHead = Int32(i)
         count -= 1
-        if buckets.count > 64 && count * 8 < buckets.count { compact() }
+        if buckets.count > 64 && count * 8 < buckets.count && !compactionSuspended { compact() }
     }
 
     /// Removes every entry.
     public mutating func removeAll() { self = KeyTable() }
+
+    /// Compacts now if the table became sparse while compaction was suspended.
+    public mutating func compactIfSparse() {
+        if buckets.count > 64 && count * 8 < buckets.count && !compactionSuspended { compact() }
+    }
 
     private mutating func resize(to n: Int) {
         buckets = [Int32](repeating: -1, count: n)

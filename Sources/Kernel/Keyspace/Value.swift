@@ -45,6 +45,9 @@ public struct Entry {
     static let clockMask: UInt32 = 0x00FF_FFFF
     static let rawFlag: UInt32 = 1 << 31
     static let noIntFlag: UInt32 = 1 << 30
+    /// The snapshot parity bit (see `Snapshot`): an entry whose bit differs from the server's current parity has
+    /// not been written by the running snapshot yet.
+    static let parityFlag: UInt32 = 1 << 29
 
     @inlinable
     public init(_ value: Value, lru: UInt32) {
@@ -77,6 +80,12 @@ public struct Entry {
             if isNotIntEncoded { return s.count <= 44 ? "embstr" : "raw" }
         }
         return value.encodingName
+    }
+
+    /// The snapshot parity the entry was last stamped with (0 or `parityFlag`).
+    public var parity: UInt32 {
+        get { bits & Entry.parityFlag }
+        set { bits = (bits & ~Entry.parityFlag) | (newValue & Entry.parityFlag) }
     }
 
     /// Seconds since the last access, given the current clock.

@@ -20,6 +20,7 @@ public final class Listener {
     public func start() throws {
         let cfg = server.config
         let server = self.server
+        server.backgroundLoop = group.next()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(cfg.tcpBacklog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -9,6 +9,7 @@ extension Server {
         if activeExpireEnabled { activeExpireCycle() }
         if !pendingEffects.isEmpty { flushEffects() }
         if config.timeout > 0 { closeIdleClients() }
+        checkSavePoints()
     }
 
     /// Redis's adaptive sampling: per database, sample 20 keys with a TTL and reclaim the expired ones; repeat

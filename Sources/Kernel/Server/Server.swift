@@ -67,6 +67,21 @@ public final class Server {
     public var activeExpireEnabled: Bool { config.activeExpireEnabled }
     /// Current database the active expiry cycle continues from.
     var expireCursorDb = 0
+    /// The snapshot being taken, if any (see `Snapshot`).
+    public internal(set) var snapshot: Snapshot?
+    /// The parity new keyspace entries are stamped with; flipped when a snapshot starts.
+    var snapshotParity: UInt32 = 0
+    /// Set between the end of a snapshot's walk and the end of its file.
+    var snapshotFinishing = false
+    var snapshotEndedHooks: [() -> Void] = []
+    var shutdownHooks: [() -> Void] = []
+    /// Function libraries read from an RDB file, kept as their code and written back by snapshots until the
+    /// scripting family owns them.
+    public var functionLibraries: [[UInt8]] = []
+    /// The event loop background work (snapshot slices) runs on; set by the listener.
+    public var backgroundLoop: EventLoop?
+    /// RDB persistence state (SAVE, BGSAVE, save points).
+    public private(set) lazy var rdb = RDBPersistence(server: self)
 
     public init(config: Config, modules: [CommandModule], log: Logger) {
         self.config = config
@@ -163,6 +178,10 @@ public final class Server {
             reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.")
             return
         }
+        if rdb.deniesWrites && (cmd.flags.contains(.write) || cmd.fullName == "ping") {
+            reject(c, cmd, RDBPersistence.misconfError)
+            return
+        }
         if c.inSubscriberContext && !Server.subscriberContextCommands.contains(cmd.fullName) {
             c.error("ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
             return
@@ -235,6 +254,7 @@ public final class Server {
         let start = clockAnchor != 0 ? clockAnchor : Clock.unixMicroseconds()
         if callDepth == 1 { commandTime = start / 1000 }
         let replyMark = c.reply.buffer.writerIndex
+        if snapshot != nil && cmd.flags.contains(.write) { snapshotBeforeWrite(c, cmd) }
         cmd.spec.handler!(c)
         if let effects = c.effectsOverride {
             for e in effects { propagate(db: c.db.id, e) }

@@ -1,0 +1,111 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Loading an RDB image into the databases: at start (`dbfilename` in `dir`), by DEBUG RELOAD, and for an AOF's
+/// RDB base. Keys are inserted as the codec decodes them; keys whose TTL has passed are skipped, as a master does.
+extension Server {
+    /// Outcome of reading a whole file into memory.
+    public enum FileReadResult {
+        case missing
+        case failed(String)
+        case read([UInt8])
+    }
+
+    /// Reads a whole file; `missing` when it does not exist.
+    public static func readWholeFile(_ path: String) -> FileReadResult {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return errno == ENOENT ? .missing : .failed(String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return .failed(String(cString: strerror(errno))) }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return .failed(n == 0 ? "Short read" : String(cString: strerror(errno))) }
+            offset += n
+        }
+        return .read(bytes)
+    }
+
+    /// Loads an RDB image into the (empty or not) databases. Throws the codec's error; keys already loaded stay
+    /// (callers that must not half-load flush on error). Returns (loaded, expired) key counts. Call with the
+    /// lock held.
+    @discardableResult
+    public func loadRDBImage(_ bytes: [UInt8], logAux: Bool) throws -> (loaded: Int64, expired: Int64) {
+        var loaded: Int64 = 0, expired: Int64 = 0
+        let now = Clock.unixMilliseconds()
+        let thresholds = EncodingThresholds(config)
+        var createdAt: Int64?
+        try bytes.withUnsafeBytes { raw in
+            _ = try RDBFile.parse(raw, thresholds: thresholds, onAux: { [self] key, value in
+                guard logAux else { return }
+                let text = String(decoding: value, as: UTF8.self)
+                switch key {
+                case "redis-ver": log.notice("Loading RDB produced by version \(text)")
+                case "ctime":
+                    if let t = Int64(text) {
+                        createdAt = t
+                        log.notice("RDB age \(max(0, now / 1000 - t)) seconds")
+                    }
+                case "used-mem":
+                    if let m = Double(text) {
+                        log.notice("RDB memory usage when created \(String(decoding: Numbers.cFormat("%.2f", m / 1024 / 1024), as: UTF8.self)) Mb")
+                    }
+                default: break
+                }
+            }, onKey: { [self] k in
+                guard k.db >= 0 && k.db < databases.count else {
+                    throw RDBError(offset: 0, message: "FATAL: Data file was created with a Redis server configured to handle more than \(databases.count) databases. Exiting")
+                }
+                if let when = k.expireAt, when <= now {
+                    expired += 1
+                    return
+                }
+                let db = databases[k.db]
+                db.set(k.key, k.value)
+                if let when = k.expireAt { db.setExpire(k.key, at: when) }
+                if let idle = k.idleSeconds, let slot = db.table.find(k.key) {
+                    db.table.values[slot]!.lru = lruClock &- UInt32(truncatingIfNeeded: max(0, idle))
+                }
+                loaded += 1
+            }, onFunction: { [self] code in
+                functionLibraries.append(code)
+            })
+        }
+        _ = createdAt
+        return (loaded, expired)
+    }
+
+    /// Loads `dbfilename` at start, logging as Redis does. Returns false on a fatal error (after logging).
+    public func loadRDBAtStartup() -> Bool {
+        let path = rdb.filePath
+        switch Server.readWholeFile(path) {
+        case .missing:
+            return true
+        case .failed(let why):
+            log.warning("Fatal error loading the DB: \(why). Exiting.")
+            return false
+        case .read(let bytes):
+            let start = Clock.monotonicNanoseconds()
+            rdb.loading = true
+            defer { rdb.loading = false }
+            do {
+                let (loaded, expired) = try loadRDBImage(bytes, logAux: true)
+                rdb.lastLoadKeysLoaded = loaded
+                rdb.lastLoadKeysExpired = expired
+                log.notice("Done loading RDB, keys loaded: \(loaded), keys expired: \(expired).")
+                let seconds = Double(Clock.monotonicNanoseconds() - start) / 1e9
+                log.notice("DB loaded from disk: \(String(decoding: Numbers.cFormat("%.3f", seconds), as: UTF8.self)) seconds")
+                // The loaded dataset is what is on disk.
+                rdb.dirtyAtLastSave = dirty
+                return true
+            } catch {
+                log.warning("Fatal error loading the DB (\(path)): \(error). Exiting.")
+                return false
+            }
+        }
+    }
+}
