@@ -16,6 +16,8 @@
 #   BENCH_POPULATE   keys for the memory comparison (default 1000000; 0 skips it)
 #   BENCH_TIMEOUT    seconds allowed per redis-benchmark run (default 300)
 #   BENCH_OUT        if set, also append tab-separated rows to this file
+#   BENCH_PERSIST    0 skips the persistence probes (SAVE/load/snapshot pause; BENCH_PERSIST_KEYS,
+#                    BENCH_PERSIST_ZSET, BENCH_PAUSE_KEYS size them)
 #
 # Both servers run with --save "" --appendonly no on free loopback ports and
 # are stopped on exit (trap), whatever happens.
@@ -212,4 +214,13 @@ for k in ["zadd_s", "zrank_s", "zrange_by_rank_s", "zset_rss_mb", "hset_s", "has
     ratio = "%.2f" % (o[k] / r[k]) if r[k] else "n/a"
     print("%-22s %10s %10s %7s" % (k, o[k], r[k], ratio))
 PY
+fi
+
+# ------------------------------------------------------------- persistence --
+# SAVE time and file size, load time at start, and the worst PING latency during BGSAVE/BGREWRITEAOF.
+if [[ "${BENCH_PERSIST:-1}" != 0 ]]; then
+    echo
+    timeout -k 5 1800 python3 "$ROOT/bench/persistence.py" "$OURS_BIN" "$(command -v "$REAL_BIN" || echo "$REAL_BIN")" \
+        --keys "${BENCH_PERSIST_KEYS:-1000000}" --zset "${BENCH_PERSIST_ZSET:-1000000}" \
+        --pause-keys "${BENCH_PAUSE_KEYS:-5000000}" || echo "persistence probe failed"
 fi

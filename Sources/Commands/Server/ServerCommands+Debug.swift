@@ -20,6 +20,19 @@ extension ServerCommands {
                       "    it is used instead of the 'key' prefix. These are not propagated to",
                       "    replicas. Cluster slots are not respected so keys not belonging to the",
                       "    current node can be created in cluster mode."]),
+        ("reload", ["RELOAD [option ...]",
+                    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+                    "    * MERGE: conflicting keys will be loaded from RDB.",
+                    "    * NOFLUSH: the existing database will not be removed before load, but",
+                    "      conflicting keys will generate an exception and kill the server.",
+                    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+                    "    Examples:",
+                    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+                    "      the database.",
+                    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+                    "      existing RDB file.",
+                    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+                    "      file to the database."]),
         ("set-active-expire", ["SET-ACTIVE-EXPIRE <0|1>",
                                "    Setting it to 0 disables expiring keys in background when they are not",
                                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -50,6 +63,7 @@ extension ServerCommands {
         case ("help", 2): HelpReply.send(c, command: "debug", entries: debugHelp, always: true)
         case ("object", 3): debugObject(c)
         case ("populate", 3...5): debugPopulate(c)
+        case ("reload", _): debugReload(c)
         case ("set-active-expire", 3):
             c.server.config.activeExpireEnabled = cInt(c.argv[2]) != 0
             c.reply.ok()

@@ -30,11 +30,12 @@ extension Server {
         return .read(bytes)
     }
 
-    /// Loads an RDB image into the (empty or not) databases. Throws the codec's error; keys already loaded stay
-    /// (callers that must not half-load flush on error). Returns (loaded, expired) key counts. Call with the
+    /// Loads an RDB image into the (empty or not) databases. Throws the codec's error, or on a key that already
+    /// exists unless `replaceExisting` (DEBUG RELOAD MERGE); keys already loaded stay (callers that must not
+    /// half-load flush on error). Returns (loaded, expired) key counts. Call with the
     /// lock held.
     @discardableResult
-    public func loadRDBImage(_ bytes: [UInt8], logAux: Bool) throws -> (loaded: Int64, expired: Int64) {
+    public func loadRDBImage(_ bytes: [UInt8], logAux: Bool, replaceExisting: Bool = false) throws -> (loaded: Int64, expired: Int64) {
         var loaded: Int64 = 0, expired: Int64 = 0
         let now = Clock.unixMilliseconds()
         let thresholds = EncodingThresholds(config)
@@ -65,6 +66,9 @@ extension Server {
                     return
                 }
                 let db = databases[k.db]
+                if !replaceExisting && db.table.find(k.key) != nil {
+                    throw RDBError(offset: 0, message: "Duplicate key '\(k.key.string)' found in RDB file")
+                }
                 db.set(k.key, k.value)
                 if let when = k.expireAt { db.setExpire(k.key, at: when) }
                 if let idle = k.idleSeconds, let slot = db.table.find(k.key) {
