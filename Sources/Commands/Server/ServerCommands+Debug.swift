@@ -8,6 +8,10 @@ import Glibc
 /// unless `enable-debug-command` allows the connection.
 extension ServerCommands {
     static let debugHelp: [HelpReply.Entry] = [
+        ("digest", ["DIGEST",
+                    "    Output a hex signature representing the current DB content."]),
+        ("digest-value", ["DIGEST-VALUE <key> [<key> ...]",
+                          "    Output a hex signature of the values of all the specified keys."]),
         ("error", ["ERROR <string>",
                    "    Return a Redis protocol error with <string> as message. Useful for clients",
                    "    unit tests to simulate Redis errors."]),
@@ -49,6 +53,8 @@ extension ServerCommands {
         switch (c.argv[1].string.lowercased(), argc) {
         case ("help", 2): HelpReply.send(c, command: "debug", entries: debugHelp, always: true)
         case ("object", 3): debugObject(c)
+        case ("digest", 2): debugDigest(c)
+        case ("digest-value", 2...): debugDigestValue(c)
         case ("populate", 3...5): debugPopulate(c)
         case ("set-active-expire", 3):
             c.server.config.activeExpireEnabled = cInt(c.argv[2]) != 0
