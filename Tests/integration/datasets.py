@@ -156,14 +156,18 @@ def _load_resp(client, dataset, batch):
 
 def _load_redis_py(client, dataset, batch):
     # SELECT through a pool is unsafe; one dedicated connection runs everything in order.
-    conn = client.connection_pool.get_connection("SELECT")
+    pool = client.connection_pool
+    try:
+        conn = pool.get_connection()  # redis-py >= 5.3
+    except TypeError:
+        conn = pool.get_connection("SELECT")
     try:
         for group in _chunks(list(_with_selects(dataset)), batch):
             conn.send_packed_command(conn.pack_commands(group))
             for c in group:
                 conn.read_response()  # raises redis.ResponseError on an error reply
     finally:
-        client.connection_pool.release(conn)
+        pool.release(conn)
 
 
 # ---------------------------------------------------------------------------

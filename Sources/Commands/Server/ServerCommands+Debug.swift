@@ -158,7 +158,8 @@ extension ServerCommands {
         switch entry.value {
         case .object(let o):
             address = UInt(bitPattern: Unmanaged.passUnretained(o).toOpaque())
-            // There is no RDB encoder for collections yet, so their serialized length is not known: 0.
+            // There is no RDB encoder for collections yet, so their serialized length is not known: 0 (to be the
+            // RDB codec's exact figure once it lands).
         case .string(let s):
             // Short strings live inside the key table's entry (no allocation of their own): no address to show.
             address = s.count > RBytes.inlineCapacity ? s.array.withUnsafeBytes { UInt(bitPattern: $0.baseAddress) } : 0
@@ -167,7 +168,12 @@ extension ServerCommands {
             }
             serialized = rdbStringLength(s)
         }
-        c.reply.status("Value at:0x\(String(address, radix: 16)) refcount:\(refcount) encoding:\(entry.encodingName) serializedlength:\(serialized) lru:\(lru) lru_seconds_idle:\(idle)")
+        var extra = ""
+        if case .object(let o) = entry.value, let list = o as? ListObject {
+            let fill = c.server.config.listMaxListpackSize
+            extra = QuicklistEstimate(list, fill: fill).debugFields(fill: fill, compressDepth: c.server.config.listCompressDepth)
+        }
+        c.reply.status("Value at:0x\(String(address, radix: 16)) refcount:\(refcount) encoding:\(entry.encodingName) serializedlength:\(serialized) lru:\(lru) lru_seconds_idle:\(idle)\(extra)")
     }
 
     /// Whether Redis would store small integers as shared objects (not when an LRU/LFU policy needs per-key clocks).
