@@ -8,6 +8,10 @@ import Glibc
 /// unless `enable-debug-command` allows the connection.
 extension ServerCommands {
     static let debugHelp: [HelpReply.Entry] = [
+        ("digest", ["DIGEST",
+                    "    Output a hex signature representing the current DB content."]),
+        ("digest-value", ["DIGEST-VALUE <key> [<key> ...]",
+                          "    Output a hex signature of the values of all the specified keys."]),
         ("error", ["ERROR <string>",
                    "    Return a Redis protocol error with <string> as message. Useful for clients",
                    "    unit tests to simulate Redis errors."]),
@@ -62,6 +66,8 @@ extension ServerCommands {
         switch (c.argv[1].string.lowercased(), argc) {
         case ("help", 2): HelpReply.send(c, command: "debug", entries: debugHelp, always: true)
         case ("object", 3): debugObject(c)
+        case ("digest", 2): debugDigest(c)
+        case ("digest-value", 2...): debugDigestValue(c)
         case ("populate", 3...5): debugPopulate(c)
         case ("reload", _): debugReload(c)
         case ("set-active-expire", 3):
@@ -166,7 +172,8 @@ extension ServerCommands {
         switch entry.value {
         case .object(let o):
             address = UInt(bitPattern: Unmanaged.passUnretained(o).toOpaque())
-            // There is no RDB encoder for collections yet, so their serialized length is not known: 0.
+            // There is no RDB encoder for collections yet, so their serialized length is not known: 0 (to be the
+            // RDB codec's exact figure once it lands).
         case .string(let s):
             // Short strings live inside the key table's entry (no allocation of their own): no address to show.
             address = s.count > RBytes.inlineCapacity ? s.array.withUnsafeBytes { UInt(bitPattern: $0.baseAddress) } : 0
@@ -175,7 +182,12 @@ extension ServerCommands {
             }
             serialized = rdbStringLength(s)
         }
-        c.reply.status("Value at:0x\(String(address, radix: 16)) refcount:\(refcount) encoding:\(entry.encodingName) serializedlength:\(serialized) lru:\(lru) lru_seconds_idle:\(idle)")
+        var extra = ""
+        if case .object(let o) = entry.value, let list = o as? ListObject {
+            let fill = c.server.config.listMaxListpackSize
+            extra = QuicklistEstimate(list, fill: fill).debugFields(fill: fill, compressDepth: c.server.config.listCompressDepth)
+        }
+        c.reply.status("Value at:0x\(String(address, radix: 16)) refcount:\(refcount) encoding:\(entry.encodingName) serializedlength:\(serialized) lru:\(lru) lru_seconds_idle:\(idle)\(extra)")
     }
 
     /// Whether Redis would store small integers as shared objects (not when an LRU/LFU policy needs per-key clocks).
