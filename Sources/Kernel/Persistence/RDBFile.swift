@@ -24,8 +24,10 @@ public enum RDBEvent {
     case aux(key: String, value: [UInt8], end: Int)
     /// SELECTDB was read.
     case selectDB(Int, end: Int)
-    /// The checksum trailer matched (or was 0).
-    case checksum(ok: Bool, end: Int)
+    /// The checksum trailer matched (`verified`), or was 0 (saved with rdbchecksum off: not checked).
+    case checksum(verified: Bool, end: Int)
+    /// A key's value of RDB type `type` is about to be read.
+    case value(key: RBytes, type: UInt8)
 }
 
 /// Whole-file RDB parsing (Redis's `rdbLoadRio`).
@@ -103,17 +105,22 @@ public enum RDBFile {
                 if version >= 5 {
                     let end = r.offset
                     let stored = try r.uintLE(8)
-                    if stored != 0 {
+                    if stored == 0 {
+                        try onEvent(.checksum(verified: false, end: r.offset))
+                        return keys
+                    }
+                    do {
                         let computed = CRC64.update(0, UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
                         guard computed == stored else {
-                            throw RDBError(offset: end, "Wrong RDB checksum expected: (\(hex(stored))) got: (\(hex(computed)))")
+                            throw RDBError(offset: r.offset, "Wrong RDB checksum expected: (\(hex(stored))) got: (\(hex(computed)))")
                         }
                     }
-                    try onEvent(.checksum(ok: true, end: r.offset))
+                    try onEvent(.checksum(verified: true, end: r.offset))
                 }
                 return keys
             default:
                 let key = RBytes(try r.string())
+                try onEvent(.value(key: key, type: type))
                 guard let value = try RDBValueReader.read(type: type, from: &r, thresholds: thresholds) else {
                     expireAt = nil; idle = nil; freq = nil
                     continue
