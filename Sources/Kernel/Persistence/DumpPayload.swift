@@ -38,7 +38,8 @@ public enum DumpPayload {
         guard verify(payload) else { throw RDBError(offset: 0, badTrailer) }
         do {
             return try payload.withUnsafeBytes { all -> Value in
-                var r = RDBReader(UnsafeRawBufferPointer(rebasing: all[0..<(all.count - 10)]))
+                // Redis reads the body from the whole payload, trailer included (a string may run into it).
+                var r = RDBReader(all)
                 let type = try r.u8()
                 guard let v = try RDBValueReader.read(type: type, from: &r, thresholds: thresholds) else {
                     throw r.error("empty collection")

@@ -9,58 +9,77 @@ public enum LZF {
     static let maxOffset = 1 << 13
     static let maxMatch = (1 << 8) + (1 << 3)  // 264: 7 + 255 + 2
 
-    /// Compresses `input`; nil if the result would be longer than `limit` bytes (Redis then stores the string
-    /// uncompressed) or the input is empty.
+    /// Compresses `input` exactly as liblzf 3.6 does in Redis's build (HLOG 16, VERY_FAST), so payloads are
+    /// byte-identical to Redis's; nil if the result would not fit in `limit` bytes (Redis then stores the
+    /// string uncompressed) or the input is empty.
     public static func compress(_ input: UnsafeRawBufferPointer, limit: Int) -> [UInt8]? {
-        let n = input.count
-        guard n > 0, limit > 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(min(limit, n + n / 32 + 1))
-        let hashBits = 14
-        var table = [Int](repeating: -1, count: 1 << hashBits)
-        var literalStart = 0  // first byte of the pending literal run
-        var i = 0
+        let inLen = input.count
+        guard inLen > 0, limit > 0 else { return nil }
+        let hsize = 1 << 16
+        // Slot value 0 means "no reference": liblzf never accepts a reference to the first byte.
+        var table = [Int32](repeating: 0, count: hsize)
+        var out = [UInt8](repeating: 0, count: limit + 8)
+        let outEnd = limit
+        @inline(__always) func idx(_ h: UInt32) -> Int { Int(((h >> 8) &- h &* 5) & 0xFFFF) }
+        @inline(__always) func first(_ p: Int) -> UInt32 { UInt32(input[p]) << 8 | UInt32(input[p + 1]) }
+        @inline(__always) func next(_ v: UInt32, _ p: Int) -> UInt32 { v << 8 | UInt32(input[p + 2]) }
 
-        func flushLiterals(_ end: Int) {
-            var s = literalStart
-            while s < end {
-                let run = min(maxLiteral, end - s)
-                out.append(UInt8(run - 1))
-                for k in s..<(s + run) { out.append(input[k]) }
-                s += run
-            }
-        }
-
-        while i + 2 < n {
-            let h = ((Int(input[i]) << 16 | Int(input[i + 1]) << 8 | Int(input[i + 2])) &* 2_654_435_761)
-                >> (32 - hashBits) & ((1 << hashBits) - 1)
-            let ref = table[h]
-            table[h] = i
-            if ref >= 0, i - ref <= maxOffset, input[ref] == input[i], input[ref + 1] == input[i + 1],
-               input[ref + 2] == input[i + 2] {
-                var len = 3
-                let maxLen = min(maxMatch, n - i)
-                while len < maxLen && input[ref + len] == input[i + len] { len += 1 }
-                flushLiterals(i)
-                let off = i - ref - 1
-                let l = len - 2
-                if l < 7 {
-                    out.append(UInt8(l << 5 | off >> 8))
+        var ip = 0, op = 1, lit = 0
+        var hval = inLen >= 2 ? first(0) : 0
+        while ip + 2 < inLen {
+            hval = next(hval, ip)
+            let slot = idx(hval)
+            let ref = Int(table[slot])
+            table[slot] = Int32(ip)
+            let off = ip - ref - 1
+            if ref > 0, off >= 0, off < maxOffset, input[ref + 2] == input[ip + 2],
+               input[ref] == input[ip], input[ref + 1] == input[ip + 1] {
+                var len = 2
+                let maxlen = min(inLen - ip - len, maxMatch)
+                if op + 3 + 1 >= outEnd && op - (lit == 0 ? 1 : 0) + 3 + 1 >= outEnd { return nil }
+                out[op - lit - 1] = UInt8(truncatingIfNeeded: lit - 1)
+                op -= lit == 0 ? 1 : 0
+                repeat { len += 1 } while len < maxlen && input[ref + len] == input[ip + len]
+                len -= 2
+                ip += 1
+                if len < 7 {
+                    out[op] = UInt8(truncatingIfNeeded: (off >> 8) + (len << 5)); op += 1
                 } else {
-                    out.append(UInt8(7 << 5 | off >> 8))
-                    out.append(UInt8(l - 7))
+                    out[op] = UInt8(truncatingIfNeeded: (off >> 8) + (7 << 5)); op += 1
+                    out[op] = UInt8(truncatingIfNeeded: len - 7); op += 1
                 }
-                out.append(UInt8(off & 0xFF))
-                i += len
-                literalStart = i
+                out[op] = UInt8(truncatingIfNeeded: off); op += 1
+                lit = 0; op += 1
+                ip += len + 1
+                if ip >= inLen - 2 { break }
+                ip -= 2
+                hval = first(ip)
+                hval = next(hval, ip)
+                table[idx(hval)] = Int32(ip)
+                ip += 1
+                hval = next(hval, ip)
+                table[idx(hval)] = Int32(ip)
+                ip += 1
             } else {
-                i += 1
+                if op >= outEnd { return nil }
+                lit += 1; out[op] = input[ip]; op += 1; ip += 1
+                if lit == maxLiteral {
+                    out[op - lit - 1] = UInt8(lit - 1)
+                    lit = 0; op += 1
+                }
             }
-            if out.count > limit { return nil }
         }
-        literalStart = min(literalStart, n)
-        flushLiterals(n)
-        return out.count <= limit ? out : nil
+        if op + 3 > outEnd { return nil }
+        while ip < inLen {
+            lit += 1; out[op] = input[ip]; op += 1; ip += 1
+            if lit == maxLiteral {
+                out[op - lit - 1] = UInt8(lit - 1)
+                lit = 0; op += 1
+            }
+        }
+        out[op - lit - 1] = UInt8(truncatingIfNeeded: lit - 1)
+        op -= lit == 0 ? 1 : 0
+        return Array(out[0..<op])
     }
 
     /// Decompresses `input` into exactly `length` bytes; throws (with the input offset) if the data is corrupt
