@@ -1,0 +1,194 @@
+import Testing
+@testable import Kernel
+
+@Suite("RDB file")
+struct RDBFileTests {
+    /// Parses an image, collecting everything.
+    func parse(_ image: [UInt8], _ t: EncodingThresholds = .defaults) throws
+        -> (aux: [String: String], keys: [RDBKey], functions: [[UInt8]]) {
+        var aux: [String: String] = [:], keys: [RDBKey] = [], functions: [[UInt8]] = []
+        let n = try image.withUnsafeBytes {
+            try RDBFile.parse($0, thresholds: t, onAux: { aux[$0] = String(decoding: $1, as: UTF8.self) },
+                              onKey: { keys.append($0) }, onFunction: { functions.append($0) })
+        }
+        #expect(n == keys.count)
+        return (aux, keys, functions)
+    }
+
+    /// A version-10 image with a correct checksum from what `body` writes after the header.
+    func image(_ body: (inout RDBEncoder) -> Void) -> [UInt8] {
+        var e = RDBEncoder(compression: true)
+        e.writeHeader()
+        body(&e)
+        e.writeEOF()
+        var bytes = e.takeBytes()
+        let crc = CRC64.checksum(bytes)
+        for k in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: crc >> (8 * k))) }
+        return bytes
+    }
+
+    func contents(_ v: Value) -> [String] {
+        switch v {
+        case .string(let s): return [s.string]
+        case .object(let o):
+            if let l = o as? ListObject { return l.map { $0.string } }
+            if let s = o as? SetObject { return s.members.map { $0.string }.sorted() }
+            if let h = o as? HashObject {
+                var out: [String] = []
+                h.forEach { out.append("\($0.string)=\($1.string)") }
+                return out.sorted()
+            }
+            if let z = o as? SortedSetObject {
+                var out: [String] = []
+                z.forEach(in: 0..<z.count) { out.append("\($0.string):\($1)") }
+                return out
+            }
+            return []
+        }
+    }
+
+    @Test("reads back aux fields, databases, expiry, idle and freq, and functions it wrote")
+    func roundTrip() throws {
+        let list = ListObject((0..<3000).map { RBytes("e\($0)") })
+        let bytes = image { e in
+            e.writeAux("redis-ver", "7.0.15")
+            e.writeAux("ctime", int: 1_700_000_000)
+            e.writeFunction(utf8("#!lua name=x\n"))
+            e.writeSelectDB(0)
+            e.writeResizeDB(keys: 2, expires: 1)
+            e.writeKey("s", .string("hello"), expireAt: 4_102_444_800_000, idleSeconds: nil, freq: nil)
+            e.writeKey("l", .object(list), expireAt: nil, idleSeconds: 42, freq: nil)
+            e.writeSelectDB(5)
+            e.writeKey("n", .string("-12"), expireAt: nil, idleSeconds: nil, freq: 7)
+        }
+        let (aux, keys, functions) = try parse(bytes)
+        #expect(aux == ["redis-ver": "7.0.15", "ctime": "1700000000"])
+        #expect(functions == [utf8("#!lua name=x\n")])
+        #expect(keys.map { $0.key.string } == ["s", "l", "n"])
+        #expect(keys.map { $0.db } == [0, 0, 5])
+        #expect(keys[0].expireAt == 4_102_444_800_000)
+        #expect(keys[1].idleSeconds == 42 && keys[1].expireAt == nil)
+        #expect(keys[2].freq == 7)
+        #expect(contents(keys[1].value) == (0..<3000).map { "e\($0)" })
+        #expect(contents(keys[2].value) == ["-12"])
+    }
+
+    @Test("loads collections with the encodings the thresholds decide")
+    func thresholds() throws {
+        let h = HashObject()
+        for i in 0..<10 { h.set(RBytes("f\(i)"), "v", maxEntries: 512, maxValue: 64) }
+        let s = SetObject()
+        for i in 0..<10 { s.add(RBytes("\(i)"), maxIntsetEntries: 512) }
+        let z = SortedSetObject()
+        for i in 0..<10 { z.insert(RBytes("m\(i)"), score: Double(i), maxListpackEntries: 128, maxListpackValue: 64) }
+        let bytes = image { e in
+            e.writeKey("h", .object(h), expireAt: nil, idleSeconds: nil, freq: nil)
+            e.writeKey("s", .object(s), expireAt: nil, idleSeconds: nil, freq: nil)
+            e.writeKey("z", .object(z), expireAt: nil, idleSeconds: nil, freq: nil)
+        }
+        let small = EncodingThresholds(hashMaxListpackEntries: 5, setMaxIntsetEntries: 5, zsetMaxListpackEntries: 5)
+        let keys = try parse(bytes, small).keys
+        #expect(keys.map { $0.value.encodingName } == ["hashtable", "hashtable", "skiplist"])
+        #expect(try parse(bytes).keys.map { $0.value.encodingName } == ["listpack", "intset", "listpack"])
+        #expect(contents(keys[2].value) == contents(.object(z)))
+    }
+
+    @Test("reads a version-4 image with legacy encodings and no checksum")
+    func legacy() throws {
+        // ziplist list ["a", 5], zipmap hash {a: xy}, EXPIRETIME in seconds.
+        let zl: [UInt8] = [16, 0, 0, 0, 13, 0, 0, 0, 2, 0, 0x00, 0x01, 0x61, 0x03, 0xF6, 0xFF]
+        let zm: [UInt8] = [1, 1, 0x61, 2, 0, 0x78, 0x79, 0xFF]
+        var bytes = utf8("REDIS0004") + [0xFE, 0x00]
+        bytes += [0xFD, 0x00, 0xE1, 0xF5, 0x05] + [10, 1, 0x6C, UInt8(zl.count)] + zl
+        bytes += [9, 1, 0x68, UInt8(zm.count)] + zm
+        bytes += [0xFF]
+        let keys = try parse(bytes).keys
+        #expect(keys.count == 2)
+        #expect(keys[0].expireAt == 100_000_000 * 1000)
+        #expect(contents(keys[0].value) == ["a", "5"])
+        #expect(contents(keys[1].value) == ["a=xy"])
+    }
+
+    @Test("a wrong checksum is an error naming the offset; a zero checksum is not checked")
+    func checksum() throws {
+        var bytes = image { e in e.writeKey("k", .string("v"), expireAt: nil, idleSeconds: nil, freq: nil) }
+        var bad = bytes
+        bad[bad.count - 1] ^= 1
+        #expect(throws: RDBError.self) { try parse(bad) }
+        for i in (bytes.count - 8)..<bytes.count { bytes[i] = 0 }
+        #expect(try parse(bytes).keys.count == 1)
+    }
+
+    @Test("a truncated image is an error at the end of the input, at every cut")
+    func truncated() throws {
+        let bytes = image { e in
+            e.writeAux("a", "b")
+            e.writeKey("k", .object(ListObject(["x", "y"])), expireAt: 5, idleSeconds: nil, freq: nil)
+        }
+        for cut in 0..<(bytes.count - 8) {
+            do {
+                _ = try parse(Array(bytes[0..<cut]))
+                Issue.record("cut \(cut) parsed")
+            } catch let e as RDBError {
+                #expect(e.offset <= cut)
+            }
+        }
+    }
+
+    @Test("streams and module values are refused with their names")
+    func unsupported() {
+        for (type, text) in [(UInt8(15), "stream values are not supported yet"), (19, "stream values are not supported yet"),
+                             (7, "module values are not supported")] {
+            let bytes = utf8("REDIS0010") + [type, 1, 0x6B, 0, 0xFF]
+            do {
+                _ = try parse(bytes)
+                Issue.record("type \(type) parsed")
+            } catch let e as RDBError {
+                #expect(e.message == text)
+                #expect(e.offset == 12)
+            } catch { Issue.record("\(error)") }
+        }
+    }
+
+    @Test("refuses a bad magic, a future version, and a length larger than the input")
+    func badInput() {
+        #expect(throws: RDBError.self) { try parse(utf8("REDIX0010") + [0xFF]) }
+        #expect(throws: RDBError.self) { try parse(utf8("REDIS0011") + [0xFF]) }
+        // A list claiming 2^32 elements in a tiny input.
+        #expect(throws: RDBError.self) { try parse(utf8("REDIS0010") + [1, 1, 0x6B, 0x80, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]) }
+        // A string claiming a 64-bit length.
+        #expect(throws: RDBError.self) { try parse(utf8("REDIS0010") + [0, 0x81, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]) }
+    }
+}
+
+@Suite("DUMP payload")
+struct DumpPayloadTests {
+    @Test("round-trips a value and verifies its trailer")
+    func roundTrip() throws {
+        let z = SortedSetObject()
+        z.insert("a", score: -.infinity, maxListpackEntries: 128, maxListpackValue: 64)
+        z.insert("b", score: 2.5, maxListpackEntries: 128, maxListpackValue: 64)
+        let payload = DumpPayload.make(.object(z), compression: true)
+        #expect(payload[payload.count - 10] == 10 && payload[payload.count - 9] == 0)
+        let v = try DumpPayload.parse(payload, thresholds: .defaults)
+        guard case .object(let o) = v, let back = o as? SortedSetObject else { Issue.record("not a zset"); return }
+        #expect(back.score(of: "a") == -.infinity && back.score(of: "b") == 2.5)
+    }
+
+    @Test("writes a small integer string as Redis does")
+    func exactString() {
+        let payload = DumpPayload.make(.string("1"), compression: true)
+        #expect(Array(payload.prefix(5)) == [0x00, 0xC0, 0x01, 0x0A, 0x00])
+    }
+
+    @Test("a flipped byte or a newer version fails the trailer check")
+    func trailer() {
+        var p = DumpPayload.make(.string("hello"), compression: true)
+        p[1] ^= 1
+        #expect(!DumpPayload.verify(p))
+        var q = DumpPayload.make(.string("hello"), compression: true)
+        q[q.count - 10] = 11
+        #expect(!DumpPayload.verify(q))
+        #expect(!DumpPayload.verify([1, 2, 3]))
+    }
+}
