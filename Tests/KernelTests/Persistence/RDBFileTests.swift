@@ -104,7 +104,8 @@ struct RDBFileTests {
         bytes += [0xFF]
         let keys = try parse(bytes).keys
         #expect(keys.count == 2)
-        #expect(keys[0].expireAt == 100_000_000 * 1000)
+        let expected: Int64 = 100_000_000_000
+        #expect(keys[0].expireAt == expected)
         #expect(contents(keys[0].value) == ["a", "5"])
         #expect(contents(keys[1].value) == ["a=xy"])
     }
