@@ -3,6 +3,8 @@ every type in every encoding, and RESTORE's errors and options behave the same."
 
 import pytest
 
+from resp import decode
+
 # name -> commands building key "k" (run on both servers)
 BIG = "x" * 5000
 CASES = {
@@ -279,3 +281,40 @@ def test_restore_syntax_error_comes_before_busykey(pair, clients):
 def test_restore_arity(pair):
     pair.check("RESTORE", "k", "0")
     pair.check("DUMP")
+
+
+def test_command_info_matches_in_what_the_table_records(pair):
+    # Name, arity, flags, first/last/step and ACL categories (the table records no tips or key-spec flags yet).
+    for name in ("dump", "restore"):
+        ours, real = (decode(x) for x in pair.both("COMMAND", "INFO", name))
+        assert ours[0][:6] == real[0][:6]
+
+
+def test_command_docs_match_in_what_the_table_records(pair):
+    for name in ("dump", "restore"):
+        ours, real = (decode(x) for x in pair.both("COMMAND", "DOCS", name))
+        ours_doc = dict(zip(ours[1][::2], ours[1][1::2]))
+        real_doc = dict(zip(real[1][::2], real[1][1::2]))
+        for field in (b"summary", b"since", b"group", b"complexity", b"arguments"):
+            assert ours_doc.get(field) == real_doc.get(field), field
+
+
+def test_restore_fires_the_restore_keyspace_event(ours, real):
+    payload = None
+    for server in (real, ours):
+        r = server.redis()
+        r.config_set("notify-keyspace-events", "KEA")
+        r.set("src", "v")
+        payload = payload or r.dump("src")
+        sub = server.redis().pubsub()
+        sub.psubscribe("__key*__:*")
+        assert sub.get_message(timeout=5)["type"] == "psubscribe"
+        r.restore("k", 0, payload)
+        got = []
+        for _ in range(2):
+            m = sub.get_message(timeout=5)
+            got.append((m["channel"], m["data"]))
+        assert got == [(b"__keyspace@0__:k", b"restore"), (b"__keyevent@0__:restore", b"k")], server
+        sub.close()
+        r.config_set("notify-keyspace-events", "")
+        r.close()
