@@ -13,7 +13,7 @@ public enum RDBCheck {
         var lastEnd = 0
         do {
             _ = try bytes.withUnsafeBytes { p in
-                try RDBFile.walk(p, thresholds: .defaults, onEvent: { event in
+                try RDBFile.walk(p, thresholds: .defaults, checkMode: true, onEvent: { event in
                     switch event {
                     case .aux(let k, let v, let end):
                         lines.append("[offset \(end)] AUX FIELD \(k) = '\(String(decoding: v, as: UTF8.self))'")

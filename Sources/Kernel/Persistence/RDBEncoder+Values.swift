@@ -1,5 +1,14 @@
 /// Value payloads in the encodings Redis 7.0 writes for each in-memory encoding.
 extension RDBEncoder {
+    /// Whether the value has an RDB form here (strings, lists, hashes, sets, sorted sets; not yet streams or
+    /// module types). Writers should skip (and report) values it refuses.
+    public static func supports(_ value: Value) -> Bool {
+        switch value {
+        case .string: return true
+        case .object(let o): return o is ListObject || o is HashObject || o is SetObject || o is SortedSetObject
+        }
+    }
+
     /// The RDB type byte for a value's current encoding.
     static func typeByte(_ value: Value) -> UInt8 {
         switch value {

@@ -44,8 +44,10 @@ public enum RDBFile {
         }, onKey: onKey, onFunction: onFunction)
     }
 
-    /// `parse` with every structural event reported (used by the checker).
-    public static func walk(_ bytes: UnsafeRawBufferPointer, thresholds: EncodingThresholds,
+    /// `parse` with every structural event reported (used by the checker). With `checkMode`, module aux data
+    /// and module values are skipped over (as `redis-check-rdb` does) instead of being errors; a skipped module
+    /// value is reported to `onKey` as an empty string.
+    public static func walk(_ bytes: UnsafeRawBufferPointer, thresholds: EncodingThresholds, checkMode: Bool = false,
                             onEvent: (RDBEvent) throws -> Void,
                             onKey: (RDBKey) throws -> Void,
                             onFunction: ([UInt8]) throws -> Void) throws -> Int {
@@ -95,7 +97,13 @@ public enum RDBFile {
                 try onEvent(.aux(key: String(decoding: key, as: UTF8.self), value: value, end: r.offset))
                 continue
             case Op.moduleAux:
-                throw RDBError(offset: opAt, "module aux data is not supported")
+                guard checkMode else { throw RDBError(offset: opAt, "module aux data is not supported") }
+                _ = try r.length()  // module id
+                let whenOpcode = try r.length()
+                _ = try r.length()  // when
+                guard whenOpcode == ModuleValue.uint else { throw r.error("bad when_opcode in module aux data") }
+                try ModuleValue.skip(&r)
+                continue
             case Op.function2:
                 try onFunction(try r.string())
                 continue
@@ -121,6 +129,14 @@ public enum RDBFile {
             default:
                 let key = RBytes(try r.string())
                 try onEvent(.value(key: key, type: type))
+                if checkMode && type == RDBFormat.ValueType.module2 {
+                    _ = try r.length()  // module id
+                    try ModuleValue.skip(&r)
+                    try onKey(RDBKey(db: db, key: key, value: .string(RBytes()), expireAt: expireAt, idleSeconds: idle, freq: freq))
+                    keys += 1
+                    expireAt = nil; idle = nil; freq = nil
+                    continue
+                }
                 guard let value = try RDBValueReader.read(type: type, from: &r, thresholds: thresholds) else {
                     expireAt = nil; idle = nil; freq = nil
                     continue
@@ -135,5 +151,26 @@ public enum RDBFile {
     static func hex(_ v: UInt64) -> String {
         let s = String(v, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
+    }
+}
+
+/// The self-describing serialisation modules use inside RDB (`RDB_MODULE_OPCODE_*`), which lets a reader that
+/// does not know the module skip its data.
+enum ModuleValue {
+    static let eof: UInt64 = 0, sint: UInt64 = 1, uint: UInt64 = 2, float: UInt64 = 3, double: UInt64 = 4, string: UInt64 = 5
+
+    /// Skips typed values up to and including the module EOF opcode.
+    static func skip(_ r: inout RDBReader) throws {
+        while true {
+            let op = try r.length()
+            switch op {
+            case eof: return
+            case sint, uint: _ = try r.length()
+            case float: try r.skip(4)
+            case double: try r.skip(8)
+            case string: _ = try r.string()
+            default: throw r.error("unknown module opcode \(op)")
+            }
+        }
     }
 }

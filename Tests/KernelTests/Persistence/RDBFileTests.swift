@@ -151,6 +151,20 @@ struct RDBFileTests {
         }
     }
 
+    @Test("module aux data and module values are errors when loading and skipped in check mode")
+    func moduleData() throws {
+        let moduleData: [UInt8] = [0x02, 0x07, 0x05, 0x01, 0x61, 0x03, 1, 2, 3, 4, 0x04, 1, 2, 3, 4, 5, 6, 7, 8, 0x00]
+        let bytes = utf8("REDIS0010") + [247, 0x05, 0x02, 0x02] + moduleData + [7, 1, 0x6B, 0x09] + moduleData
+            + [0, 1, 0x73, 1, 0x76, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0]
+        #expect(throws: RDBError.self) { try parse(bytes) }
+        var keys: [String] = []
+        let n = try bytes.withUnsafeBytes {
+            try RDBFile.walk($0, thresholds: .defaults, checkMode: true, onEvent: { _ in },
+                             onKey: { keys.append($0.key.string) }, onFunction: { _ in })
+        }
+        #expect(n == 2 && keys == ["k", "s"])
+    }
+
     @Test("refuses a bad magic, a future version, and a length larger than the input")
     func badInput() {
         #expect(throws: RDBError.self) { try parse(utf8("REDIX0010") + [0xFF]) }
