@@ -207,3 +207,66 @@ struct DumpPayloadTests {
         #expect(!DumpPayload.verify([1, 2, 3]))
     }
 }
+
+@Suite("Corrupt payloads")
+struct CorruptPayloadTests {
+    /// Payloads of every kind we write.
+    func samples() -> [[UInt8]] {
+        let list = ListObject((0..<50).map { RBytes("item-\($0)-" + String(repeating: "x", count: $0 * 3)) })
+        let h = HashObject(), ht = HashObject()
+        for i in 0..<20 { h.set(RBytes("f\(i)"), RBytes("\(i * 1000)"), maxEntries: 512, maxValue: 64) }
+        for i in 0..<20 { ht.set(RBytes("f\(i)"), RBytes(String(repeating: "v", count: 70)), maxEntries: 512, maxValue: 64) }
+        let s = SetObject(), st = SetObject()
+        for i in 0..<30 { s.add(RBytes("\(i * 7919)"), maxIntsetEntries: 512) }
+        for i in 0..<30 { st.add(RBytes("m\(i)"), maxIntsetEntries: 512) }
+        let z = SortedSetObject(), zs = SortedSetObject(skiplist: true)
+        for i in 0..<20 {
+            z.insert(RBytes("m\(i)"), score: Double(i) / 3, maxListpackEntries: 128, maxListpackValue: 64)
+            zs.insert(RBytes("m\(i)"), score: Double(i) / 3, maxListpackEntries: 0, maxListpackValue: 0)
+        }
+        let values: [Value] = [.string(RBytes(String(repeating: "abc", count: 100))), .string("123"), .object(list),
+                               .object(h), .object(ht), .object(s), .object(st), .object(z), .object(zs)]
+        return values.map { DumpPayload.make($0, compression: true) }
+    }
+
+    /// Re-seals a mutated payload so the trailer verifies and the body parser is exercised.
+    func reseal(_ p: [UInt8]) -> [UInt8] {
+        var body = Array(p.dropLast(8))
+        let crc = CRC64.checksum(body)
+        for k in 0..<8 { body.append(UInt8(truncatingIfNeeded: crc >> (8 * k))) }
+        return body
+    }
+
+    @Test("random byte changes, truncations and extensions never crash the parser")
+    func mutations() {
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func rand(_ n: Int) -> Int {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17
+            return Int(x % UInt64(max(1, n)))
+        }
+        var parsed = 0, refused = 0
+        for sample in samples() {
+            for _ in 0..<300 {
+                var p = sample
+                switch rand(3) {
+                case 0:
+                    for _ in 0...rand(3) { p[rand(p.count - 10)] = UInt8(rand(256)) }
+                case 1:
+                    let cut = rand(p.count - 10)
+                    p = Array(p[0..<cut]) + Array(p[(p.count - 10)...])
+                default:
+                    let at = rand(p.count - 10)
+                    p.insert(contentsOf: (0..<rand(8)).map { _ in UInt8(rand(256)) }, at: at)
+                }
+                do {
+                    _ = try DumpPayload.parse(reseal(p), thresholds: .defaults)
+                    parsed += 1
+                } catch {
+                    refused += 1
+                }
+            }
+        }
+        #expect(parsed + refused == 2700)
+        #expect(refused > 0)
+    }
+}
