@@ -1,9 +1,11 @@
 """DUMP / RESTORE against Redis 7.0: payloads cross between our server and redis-server in both directions,
 every type in every encoding, and RESTORE's errors and options behave the same."""
 
+import time
+
 import pytest
 
-from resp import decode
+from resp import decode, encode_command
 
 # name -> commands building key "k" (run on both servers)
 BIG = "x" * 5000
@@ -317,4 +319,26 @@ def test_restore_fires_the_restore_keyspace_event(ours, real):
         assert got == [(b"__keyspace@0__:k", b"restore"), (b"__keyevent@0__:restore", b"k")], server
         sub.close()
         r.config_set("notify-keyspace-events", "")
+        r.close()
+
+
+@pytest.mark.parametrize("blocking", [("BLPOP", "k", "5"), ("BZPOPMIN", "k", "5")])
+def test_restore_serves_a_client_blocked_on_the_key(ours, real, blocking):
+    for server in (real, ours):
+        r = server.redis()
+        if blocking[0] == "BLPOP":
+            r.rpush("src", "a", "b")
+        else:
+            r.zadd("src", {"a": 1})
+        payload = r.dump("src")
+        waiter = server.client(timeout=10)
+        waiter.send_raw(encode_command(*blocking))
+        deadline = time.monotonic() + 5
+        while r.info("clients")["blocked_clients"] < 1:
+            assert time.monotonic() < deadline, "client never blocked on %s" % server
+            time.sleep(0.01)
+        r.restore("k", 0, payload)
+        reply = decode(waiter.read_reply())
+        assert reply[0] == b"k", server
+        waiter.close()
         r.close()

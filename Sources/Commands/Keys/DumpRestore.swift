@@ -92,6 +92,10 @@ extension KeysCommands {
             return
         }
         c.db.add(key, value)
+        // A new list or sorted set can serve clients blocked on the key (Redis's dbAdd signals it).
+        if case .object(let o) = value, o is ListObject || o is SortedSetObject {
+            c.server.signalKeyAsReady(c.db, key)
+        }
         if ttl != 0 {
             c.db.setExpire(key, at: ttl)
             if !absttl {

@@ -125,6 +125,8 @@ public enum RDBValueReader {
     static func hash(_ pairs: [(RBytes, RBytes)], at: Int, maxEntries: Int, maxValue: Int) throws -> Value? {
         guard !pairs.isEmpty else { return nil }
         let h = HashObject()
+        // Convert first when it will not stay a listpack, so loading stays linear.
+        if pairs.count > maxEntries { h.convertToTable() }
         for (f, v) in pairs {
             guard h.set(f, v, maxEntries: Int.max, maxValue: maxValue) else { throw RDBError(offset: at, "duplicate hash field") }
         }
@@ -136,7 +138,8 @@ public enum RDBValueReader {
     static func zset(_ items: [Listpack.Element], at: Int, thresholds t: EncodingThresholds) throws -> Value? {
         guard items.count % 2 == 0 else { throw RDBError(offset: at, "sorted set listpack with an odd entry count") }
         guard !items.isEmpty else { return nil }
-        let z = SortedSetObject()
+        // Straight to the skiplist when it will not stay a listpack, so loading stays O(n log n).
+        let z = SortedSetObject(skiplist: items.count / 2 > t.zsetMaxListpackEntries)
         for i in stride(from: 0, to: items.count, by: 2) {
             let member = RBytes(items[i].bytes)
             let score: Double
