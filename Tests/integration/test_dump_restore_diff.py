@@ -95,8 +95,9 @@ def test_payload_from_ours_restores_equal_in_real(clients, case):
 
 DETERMINISTIC = ["string_int", "string_negative_int", "string_int32_edge", "string_int64", "string_embstr",
                  "string_raw", "string_compressible", "string_incompressible", "string_binary", "string_empty",
-                 "list_small", "set_intset", "set_intset16", "hash_listpack", "zset_listpack",
-                 "zset_negative_zero"]
+                 "list_small", "list_many", "list_big_elements", "list_huge_element", "set_intset", "set_intset16",
+                 "hash_listpack", "zset_listpack", "zset_negative_zero", "zset_skiplist_long_member",
+                 "zset_skiplist_many"]
 
 
 @pytest.mark.parametrize("case", DETERMINISTIC)
@@ -342,3 +343,16 @@ def test_restore_serves_a_client_blocked_on_the_key(ours, real, blocking):
         assert reply[0] == b"k", server
         waiter.close()
         r.close()
+
+
+@pytest.mark.parametrize("fill", ["-1", "-3", "5", "0"])
+def test_list_nodes_are_sized_like_redis_for_every_fill(clients, fill):
+    o, r = clients
+    for c in (o, r):
+        c.config_set("list-max-listpack-size", fill)
+        c.rpush("k", *[str(i) + ("x" * (i % 50)) for i in range(700)])
+    try:
+        assert o.dump("k") == r.dump("k")
+    finally:
+        for c in (o, r):
+            c.config_set("list-max-listpack-size", "-2")

@@ -29,7 +29,8 @@ extension KeysCommands {
             c.reply.null()
             return
         }
-        c.reply.bulk(RBytes(DumpPayload.make(value, compression: dumpCompression)))
+        c.reply.bulk(RBytes(DumpPayload.make(value, compression: dumpCompression,
+                                                   thresholds: EncodingThresholds(c.server.config))))
     }
 
     /// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]

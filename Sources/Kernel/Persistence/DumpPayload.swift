@@ -6,9 +6,14 @@ public enum DumpPayload {
     /// The text RESTORE replies when the trailer verifies but the value does not parse.
     public static let badData = "Bad data format"
 
-    /// The payload DUMP returns for `value`.
+    /// The payload DUMP returns for `value` (list nodes sized by Redis's default `list-max-listpack-size`).
     public static func make(_ value: Value, compression: Bool) -> [UInt8] {
-        var e = RDBEncoder(compression: compression)
+        make(value, compression: compression, thresholds: .defaults)
+    }
+
+    /// The payload DUMP returns for `value`, list nodes sized by `thresholds.listMaxListpackSize`.
+    public static func make(_ value: Value, compression: Bool, thresholds: EncodingThresholds) -> [UInt8] {
+        var e = RDBEncoder(compression: compression, thresholds: thresholds)
         e.writeValue(value)
         var out = e.takeBytes()
         out.append(UInt8(RDBFormat.version & 0xFF))

@@ -61,19 +61,16 @@ extension RDBEncoder {
         }
     }
 
-    /// Redis 7.0's rule for whether a quicklist node takes one more element of `elementSize` bytes.
+    /// Redis 7.0.15's rule for whether a quicklist node takes one more element of `elementSize` bytes
+    /// (`_quicklistNodeAllowInsert`: the listpack's size plus the element plus an 8-byte estimate must stay
+    /// within the size class of a negative fill; a positive fill caps the count, within the 8 KB safety limit).
     static func nodeAllowsInsert(_ node: Listpack.Builder, elementSize sz: Int, fill: Int) -> Bool {
-        var overhead = sz < 254 ? 1 : 5
-        overhead += sz < 64 ? 1 : (sz < 16384 ? 2 : 5)
-        let newSize = node.totalBytes + sz + overhead
-        let safetyLimit = 8192
+        let newSize = node.totalBytes + sz + 8
         if fill < 0 {
             let levels = [4096, 8192, 16384, 32768, 65536]
-            let i = -fill - 1
-            if i < levels.count && newSize <= levels[i] { return true }
+            return newSize <= levels[min(-fill - 1, levels.count - 1)]
         }
-        if newSize > safetyLimit { return false }
-        return fill > 0 && node.count < fill
+        return newSize <= 8192 && node.count + 1 <= max(fill, 1)
     }
 
     /// HASH_LISTPACK (field, value, ...) or HASH (count, then field/value strings).
