@@ -10,6 +10,34 @@ import Glibc
 /// `redis-swift [path/to/redis.conf] [--directive value ...]`, like `redis-server`.
 let arguments = Array(CommandLine.arguments.dropFirst())
 
+/// `redis-swift --check-rdb FILE`, or the binary invoked as `redis-check-rdb FILE` (through a symlink).
+let invokedAs = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "") } ?? ""
+if invokedAs == "redis-check-rdb" || arguments.first == "--check-rdb" {
+    let rest = invokedAs == "redis-check-rdb" ? arguments : Array(arguments.dropFirst())
+    guard let path = rest.first else {
+        fputs("Usage: \(invokedAs == "redis-check-rdb" ? "redis-check-rdb" : "redis-swift --check-rdb") <rdb-file-name>\n", stderr)
+        exit(1)
+    }
+    guard let f = fopen(path, "r") else {
+        print("[offset 0] Checking RDB file \(path)")
+        print("Cannot check RDB that is a FIFO or cannot be opened: \(String(cString: strerror(errno)))")
+        exit(1)
+    }
+    var data: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, f)
+        if n <= 0 { break }
+        data.append(contentsOf: chunk[0..<n])
+    }
+    fclose(f)
+    var tv = timeval()
+    gettimeofday(&tv, nil)
+    let (lines, status) = RDBCheck.report(data, path: path, nowMs: Int64(tv.tv_sec) * 1000 + Int64(tv.tv_usec) / 1000)
+    for line in lines { print(line) }
+    exit(status)
+}
+
 if arguments.first == "--version" || arguments.first == "-v" {
     print("Redis server v=\(ServerInfo.redisVersion) redis-swift=\(ServerInfo.version) bits=64")
     exit(0)

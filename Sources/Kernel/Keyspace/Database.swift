@@ -203,6 +203,11 @@ extension Database {
         table.values[slot]!.isNotIntEncoded = true
     }
 
+    /// Sets the LRU clock (seconds, mod 2^24) of the entry at `slot` (RESTORE ... IDLETIME, loading a file).
+    public func setLRU(at slot: Int, _ clock: UInt32) {
+        table.values[slot]!.lru = clock
+    }
+
     /// The full entry (value, LRU clock, flags) at a slot.
     public func entry(at slot: Int) -> Entry { table.values[slot]! }
 }
