@@ -114,7 +114,7 @@ public struct KeysCommands: CommandModule {
                             summary: "Get the number of references to the value of the key", since: "2.2.3",
                             complexity: "O(1)", handler: Self.objectRefcount),
             ]),
-        ] + Self.dumpRestoreCommands
+        ] + Self.dumpRestoreCommands + [Self.migrateCommand]
     }
 }
 

@@ -59,7 +59,7 @@ extension Server {
                 }
             }, onKey: { [self] k in
                 guard k.db >= 0 && k.db < databases.count else {
-                    throw RDBError(offset: 0, message: "FATAL: Data file was created with a Redis server configured to handle more than \(databases.count) databases. Exiting")
+                    throw RDBError(offset: 0, "FATAL: Data file was created with a Redis server configured to handle more than \(databases.count) databases. Exiting")
                 }
                 if let when = k.expireAt, when <= now {
                     expired += 1
@@ -67,7 +67,7 @@ extension Server {
                 }
                 let db = databases[k.db]
                 if !replaceExisting && db.table.find(k.key) != nil {
-                    throw RDBError(offset: 0, message: "Duplicate key '\(k.key.string)' found in RDB file")
+                    throw RDBError(offset: 0, "Duplicate key '\(k.key.string)' found in RDB file")
                 }
                 db.set(k.key, k.value)
                 if let when = k.expireAt { db.setExpire(k.key, at: when) }

@@ -66,7 +66,7 @@ public final class Snapshot {
         self.server = server
         self.writer = writer
         self.purpose = purpose
-        self.encoder = RDBEncoder(compression: compression)
+        self.encoder = RDBEncoder(compression: compression, thresholds: EncodingThresholds(server.config))
         self.walks = server.databases.map { TableWalk(originalDb: $0.id, end: $0.table.slotCount) }
         self.keysTotal = server.databases.reduce(0) { $0 + $1.count }
         self.startedAt = Clock.unixMilliseconds()
