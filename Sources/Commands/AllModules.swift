@@ -15,6 +15,7 @@ public enum BuiltinModules {
             TransactionCommands(),
             PubSubCommands(),
             ServerCommands(),
+            AOFCommands(),
             ConfigCommands(),
             ClientCommands(),
         ]

@@ -10,6 +10,18 @@ import Glibc
 /// `redis-swift [path/to/redis.conf] [--directive value ...]`, like `redis-server`.
 let arguments = Array(CommandLine.arguments.dropFirst())
 
+/// `--check-aof [--fix] FILE`, or the binary invoked as `redis-check-aof` (a symlink).
+let invokedAs = CommandLine.arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? ""
+if invokedAs == "redis-check-aof" || arguments.first == "--check-aof" {
+    let toolArgs = invokedAs == "redis-check-aof" ? arguments : Array(arguments.dropFirst())
+    setvbuf(stdout, nil, _IONBF, 0)
+    let status = AOFCheck.run(toolArgs, print: { print($0) }, prompt: { fputs($0, stdout) }, confirm: {
+        guard let answer = readLine() else { return false }
+        return answer.lowercased().hasPrefix("y")
+    })
+    exit(status)
+}
+
 if arguments.first == "--version" || arguments.first == "-v" {
     print("Redis server v=\(ServerInfo.redisVersion) redis-swift=\(ServerInfo.version) bits=64")
     exit(0)
@@ -79,6 +91,31 @@ if !config.save.isEmpty {
 
 /// Built-in families plus the compiled-in plugins (Plugins/).
 let server = Server(config: config, modules: BuiltinModules.all + [RateLimitModule()], log: log)
+if config.appendonly {
+    let failure: String? = server.lock.withLock { () -> String? in
+        do throws(AOF.BootError) {
+            try server.aof.boot()
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+    if let failure {
+        log.warning(failure)
+        exit(1)
+    }
+}
+config.onAppendonlyChange = { on throws(Config.ConfigError) in
+    if on {
+        do throws(AOFFiles.IOError) {
+            try server.aof.startAtRuntime()
+        } catch {
+            throw Config.ConfigError(error.message)
+        }
+    } else {
+        server.aof.stop()
+    }
+}
 let listener = Listener(server: server)
 do {
     try listener.start()
@@ -104,6 +141,7 @@ for sig in [SIGTERM, SIGINT] {
     let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
     src.setEventHandler {
         log.warning("Received \(sig == SIGTERM ? "SIGTERM" : "SIGINT") scheduling shutdown...")
+        server.lock.withLock { server.aof.shutdown() }
         log.notice("Redis is now ready to exit, bye bye...")
         listener.stop()
     }

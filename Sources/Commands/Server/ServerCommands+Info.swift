@@ -105,9 +105,34 @@ struct InfoSection {
             ("async_loading", "0"),
             ("rdb_changes_since_last_save", String(c.server.dirty)),
             ("rdb_bgsave_in_progress", "0"),
-            ("aof_enabled", c.server.config.appendonly ? "1" : "0"),
-            ("aof_rewrite_in_progress", "0"),
+        ] + aofFields(c.server.aof)
+    }
+
+    /// INFO persistence's aof_* fields, in Redis 7.0's order (the size fields only while the AOF is on).
+    static func aofFields(_ aof: AOF) -> [(String, String)] {
+        var f: [(String, String)] = [
+            ("aof_enabled", aof.enabled ? "1" : "0"),
+            ("aof_rewrite_in_progress", aof.rewriteInProgress ? "1" : "0"),
+            ("aof_rewrite_scheduled", aof.rewriteScheduled ? "1" : "0"),
+            ("aof_last_rewrite_time_sec", String(aof.lastRewriteTimeSec)),
+            ("aof_current_rewrite_time_sec", "-1"),
+            ("aof_last_bgrewrite_status", aof.lastBgrewriteOK ? "ok" : "err"),
+            ("aof_rewrites", String(aof.rewrites)),
+            ("aof_rewrites_consecutive_failures", String(aof.rewriteConsecutiveFailures)),
+            ("aof_last_write_status", aof.lastWriteOK ? "ok" : "err"),
+            ("aof_last_cow_size", "0"),
         ]
+        if aof.enabled {
+            f += [
+                ("aof_current_size", String(aof.currentSize)),
+                ("aof_base_size", String(aof.baseSize)),
+                ("aof_pending_rewrite", aof.rewriteScheduled ? "1" : "0"),
+                ("aof_buffer_length", String(aof.bufferLength)),
+                ("aof_pending_bio_fsync", String(aof.pendingBackgroundFsyncs)),
+                ("aof_delayed_fsync", String(aof.delayedFsync)),
+            ]
+        }
+        return f
     }
 
     static func stats(_ c: Client) -> [(String, String)] {

@@ -67,6 +67,8 @@ public final class Server {
     public var activeExpireEnabled: Bool { config.activeExpireEnabled }
     /// Current database the active expiry cycle continues from.
     var expireCursorDb = 0
+    /// The append-only file (disabled unless `appendonly yes`).
+    public private(set) var aof: AOF!
 
     public init(config: Config, modules: [CommandModule], log: Logger) {
         self.config = config
@@ -87,6 +89,7 @@ public final class Server {
         config.onNotifyChange = { [unowned self] in
             self._keyspaceEventFlags = KeyspaceEventClass.parse(self.config.notifyKeyspaceEvents) ?? []
         }
+        aof = AOF(server: self)
     }
 
     // MARK: - Clients
@@ -281,6 +284,9 @@ public final class Server {
         clockAnchor = 0
         inBatch = false
         if tracking.broadcastPending { trackingBroadcast() }
+        // appendfsync always: written and fsynced before any reply of this batch leaves (the lock is still held,
+        // so replies to other clients woken by the batch, flushed under the lock, cannot overtake it either).
+        if aof.enabled { aof.flush() }
     }
 
     /// Records an effect for every consumer (replicas, AOF): the one propagation seam (DESIGN §5). Effects of
@@ -375,6 +381,7 @@ public final class Server {
     /// must not take the lock synchronously.
     public func requestShutdown() {
         shuttingDown.store(true, ordering: .relaxed)
+        aof.shutdown()
         onShutdown?()
     }
 }
