@@ -15,84 +15,102 @@ public enum AOFCheck {
         public var error: String?
     }
 
-    /// Checks `bytes` as RESP commands, Redis's way: line counter starting at `line`, MULTI/EXEC pairing.
-    public static func check(_ bytes: [UInt8], line startLine: Int) -> FileReport {
+    /// Checks `bytes` as RESP commands, Redis's way: a line counter that runs on across files (`line`), errors
+    /// reported at the offset where the failing read started, MULTI/EXEC pairing. `path` names the file in
+    /// MULTI/EXEC errors.
+    public static func check(_ bytes: [UInt8], line startLine: Int, path: String = "") -> FileReport {
         var line = startLine
         var cursor = 0
         var ok = 0
-        var inMulti = false
+        var multi = 0
         var error: String?
-        func fail(_ at: Int, _ message: String) {
-            let hex = String(at, radix: 16)
+        var formatError: String?
+        var epos = 0
+        func fail(_ message: String) {
+            let hex = String(epos, radix: 16)
             error = "0x" + String(repeating: " ", count: max(0, 16 - hex.count)) + hex + ": " + message
         }
-        /// Reads a line (up to and including \n); nil at EOF.
-        func readLine() -> ArraySlice<UInt8>? {
+        func hex2(_ a: UInt8, _ b: UInt8) -> String {
+            let h = Array("0123456789abcdef".utf8)
+            return String(decoding: [h[Int(a >> 4)], h[Int(a & 15)], h[Int(b >> 4)], h[Int(b & 15)]], as: UTF8.self)
+        }
+        /// Redis's consumeNewline: the two bytes at `at` must be CRLF.
+        func newline(_ at: Int) -> Bool {
+            let a = at < bytes.count ? bytes[at] : 0, b = at + 1 < bytes.count ? bytes[at + 1] : 0
+            guard a == 0x0D && b == 0x0A else { fail("Expected \\r\\n, got: " + hex2(a, b)); return false }
+            line += 1
+            return true
+        }
+        /// Redis's readLong: a line starting with `prefix`; nil at EOF (silently) or on error.
+        func readLong(_ prefix: UInt8) -> Int? {
+            epos = cursor
             guard cursor < bytes.count else { return nil }
             var end = cursor
-            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
-            let s = bytes[cursor..<min(end + 1, bytes.count)]
-            cursor = min(end + 1, bytes.count)
-            return s
-        }
-        func number(_ l: ArraySlice<UInt8>) -> Int {
-            var n = 0, neg = false
-            var i = l.startIndex + 1
-            if i < l.endIndex && l[i] == 0x2D { neg = true; i += 1 }
-            while i < l.endIndex, l[i] >= 0x30 && l[i] <= 0x39, n < Int.max / 20 { n = n * 10 + Int(l[i] - 0x30); i += 1 }
+            while end < bytes.count && bytes[end] != 0x0A && end - cursor < 126 { end += 1 }
+            let lineEnd = min(end + 1, bytes.count)
+            guard bytes[cursor] == prefix else {
+                fail("Expected prefix '\(Character(UnicodeScalar(prefix)))', got: '\(Character(UnicodeScalar(bytes[cursor])))'")
+                return nil
+            }
+            var i = cursor + 1
+            var neg = false
+            if i < lineEnd && (bytes[i] == 0x2D || bytes[i] == 0x2B) { neg = bytes[i] == 0x2D; i += 1 }
+            var n = 0
+            while i < lineEnd, bytes[i] >= 0x30 && bytes[i] <= 0x39 {
+                if n < Int.max / 20 { n = n * 10 + Int(bytes[i] - 0x30) }
+                i += 1
+            }
+            // consumeNewline looks at the two bytes after the digits, inside the line read.
+            let a = i < lineEnd ? bytes[i] : 0, b = i + 1 < lineEnd ? bytes[i + 1] : 0
+            cursor = lineEnd
+            guard a == 0x0D && b == 0x0A else { fail("Expected \\r\\n, got: " + hex2(a, b)); return nil }
+            line += 1
             return neg ? -n : n
         }
         outer: while true {
-            if !inMulti { ok = cursor }
-            if cursor < bytes.count && bytes[cursor] == 0x23 {
-                _ = readLine()  // annotations are not counted as lines
+            if multi == 0 { ok = cursor }
+            guard cursor < bytes.count else { break }
+            if bytes[cursor] == 0x23 {
+                while cursor < bytes.count && bytes[cursor] != 0x0A { cursor += 1 }
+                cursor = min(cursor + 1, bytes.count)
                 continue
             }
-            guard let argcLine = readLine() else { break }
-            guard argcLine.first == 0x2A else {
-                fail(cursor, "Expected prefix '*', got: '\(Character(UnicodeScalar(argcLine.first ?? 0)))'")
+            guard bytes[cursor] == 0x2A else {
+                formatError = "AOF \(path) format error"
                 break
             }
-            line += 1
-            let argc = number(argcLine)
-            if argc < 1 { fail(cursor, "Invalid argument count"); break }
-            var first: [UInt8] = []
-            for i in 0..<argc {
-                guard let lenLine = readLine() else { break outer }
-                guard lenLine.first == 0x24 else {
-                    fail(cursor, "Expected prefix '$', got: '\(Character(UnicodeScalar(lenLine.first ?? 0)))'")
+            guard let argc = readLong(0x2A) else { break }
+            for i in 0..<max(argc, 0) {
+                guard var len = readLong(0x24) else { break outer }
+                if len < 0 {
+                    fail("Expected to read string of \(len) bytes, which is not in the suitable range")
                     break outer
                 }
-                line += 1
-                let len = number(lenLine)
-                let want = len + 2
-                let have = min(want, bytes.count - cursor)
-                if have < want {
+                len += 2
+                epos = cursor
+                let have = min(len, bytes.count - cursor)
+                if have < len {
                     cursor += have
-                    fail(cursor, "Expected to read \(want) bytes, got \(have) bytes")
+                    fail("Expected to read \(len) bytes, got \(have) bytes")
                     break outer
                 }
-                if bytes[cursor + len] != 0x0D || bytes[cursor + len + 1] != 0x0A {
-                    let hex = Array("0123456789abcdef".utf8)
-                    let a = bytes[cursor + len], b = bytes[cursor + len + 1]
-                    cursor += want
-                    fail(cursor, "Expected \\r\\n, got: " + String(decoding: [hex[Int(a >> 4)], hex[Int(a & 15)], hex[Int(b >> 4)], hex[Int(b & 15)]], as: UTF8.self))
-                    break outer
+                let word = bytes[cursor..<(cursor + len - 2)]
+                cursor += len
+                guard newline(cursor - 2) else { break outer }
+                if i == 0 {
+                    let lower = word.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+                    if lower == Array("multi".utf8) {
+                        multi += 1
+                        if multi > 1 { fail("Unexpected MULTI in AOF \(path)"); break outer }
+                    } else if lower == Array("exec".utf8) {
+                        multi -= 1
+                        if multi != 0 { fail("Unexpected EXEC in AOF \(path)"); break outer }
+                    }
                 }
-                if i == 0 { first = Array(bytes[cursor..<(cursor + len)]).map { $0 | 0x20 } }
-                cursor += want
-                line += 1
-            }
-            if first == Array("multi".utf8) {
-                if inMulti { fail(cursor, "Unexpected MULTI"); break }
-                inMulti = true
-            } else if first == Array("exec".utf8) {
-                if !inMulti { fail(cursor, "Unexpected EXEC"); break }
-                inMulti = false
             }
         }
-        if error == nil && inMulti && cursor >= bytes.count { fail(cursor, "Reached EOF before reading EXEC for MULTI") }
-        return FileReport(okUpTo: ok, line: line, error: error)
+        if error == nil && multi != 0 && cursor >= bytes.count { fail("Reached EOF before reading EXEC for MULTI") }
+        return FileReport(okUpTo: ok, line: line, error: formatError ?? error)
     }
 
     /// Runs the tool. `print` receives each output line; `confirm` answers the --fix question. Returns the exit
@@ -111,23 +129,24 @@ public enum AOFCheck {
             print("Cannot open file: \(path)")
             return 1
         }
-        if bytes.starts(with: Array("REDIS".utf8)) {
-            print("Start checking RDB-preamble AOF")
+        if looksLikeManifest(bytes) {
+            return checkManifest(path, bytes, fix: fix, print: print, prompt: prompt, confirm: confirm)
+        }
+        if bytes.count >= 8 && bytes.starts(with: Array("REDIS".utf8)) {
+            print("Start checking Old-Style AOF")
             print("RDB preamble checking is not supported in this build")
             return 1
         }
-        if let text = String(validating: bytes.prefix(5), as: UTF8.self), text == "file " || looksLikeManifest(bytes) {
-            return checkManifest(path, bytes, fix: fix, print: print, prompt: prompt, confirm: confirm)
-        }
         print("Start checking Old-Style AOF")
         let r = checkOne(path: path, shownName: path, bytes: bytes, line: 1, fix: fix, canFix: true, print: print, prompt: prompt, confirm: confirm)
-        if r.ok && !r.fixed { print("AOF \(path) is valid") }
+        if r.ok && !r.fixed { print("AOF \(path) is \(bytes.isEmpty ? "empty" : "valid")") }
         return r.ok ? 0 : 1
     }
 
     static func looksLikeManifest(_ bytes: [UInt8]) -> Bool {
-        for l in bytes.split(separator: 0x0A) where l.first != 0x23 {
-            return l.starts(with: Array("file ".utf8))
+        // Redis's fileIsManifest: any line (comments aside) starting with "file".
+        for l in bytes.split(separator: 0x0A, omittingEmptySubsequences: true) where l.first != 0x23 {
+            if l.starts(with: Array("file".utf8)) { return true }
         }
         return false
     }
@@ -135,13 +154,18 @@ public enum AOFCheck {
     /// Checks one file; prints the analysis line; fixes or reports. Returns validity and the line counter.
     static func checkOne(path: String, shownName: String, bytes: [UInt8], line: Int, fix: Bool, canFix: Bool,
                          print: (String) -> Void, prompt: (String) -> Void, confirm: () -> Bool) -> (ok: Bool, line: Int, fixed: Bool) {
-        let r = check(bytes, line: line)
+        if bytes.isEmpty { return (true, line, false) }
+        let r = check(bytes, line: line, path: path)
         if let e = r.error { print(e) }
         let diff = bytes.count - r.okUpTo
         print("AOF analyzed: filename=\(shownName), size=\(bytes.count), ok_up_to=\(r.okUpTo), ok_up_to_line=\(r.line), diff=\(diff)")
         if diff == 0 { return (true, r.line, false) }
-        if !fix || !canFix {
+        if !fix {
             print("AOF \(shownName) is not valid. Use the --fix option to try fixing it.")
+            return (false, r.line, false)
+        }
+        if !canFix {
+            print("Failed to truncate AOF \(shownName) because it is not the last file")
             return (false, r.line, false)
         }
         print("This will shrink the AOF \(shownName) from \(bytes.count) bytes, with \(diff) bytes, to \(r.okUpTo) bytes")
@@ -183,7 +207,7 @@ public enum AOFCheck {
             let r = checkOne(path: p, shownName: base.name, bytes: b, line: line, fix: fix, canFix: manifest.incrs.isEmpty, print: print, prompt: prompt, confirm: confirm)
             guard r.ok else { return 1 }
             line = r.line
-            if !r.fixed { print("BASE AOF \(base.name) is valid") }
+            if !r.fixed { print("BASE AOF \(base.name) is \(b.isEmpty ? "empty" : "valid")") }
         }
         if !manifest.incrs.isEmpty {
             print("Start to check INCR files.")
@@ -193,7 +217,7 @@ public enum AOFCheck {
                 let r = checkOne(path: p, shownName: e.name, bytes: b, line: line, fix: fix, canFix: i == manifest.incrs.count - 1, print: print, prompt: prompt, confirm: confirm)
                 guard r.ok else { return 1 }
                 line = r.line
-                if !r.fixed { print("INCR AOF \(e.name) is valid") }
+                if !r.fixed { print("INCR AOF \(e.name) is \(b.isEmpty ? "empty" : "valid")") }
             }
         }
         print("All AOF files and manifest are valid")
