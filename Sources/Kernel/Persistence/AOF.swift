@@ -28,6 +28,8 @@ public final class AOF {
     var lastTimestamp: Int64 = 0
     var lastFsyncMs: Int64 = 0
     var flushPostponedStart: Int64 = 0
+    /// `currentSize` at the last fsync started: nothing to sync while they are equal.
+    var syncedSize: Int64 = 0
     /// fsyncs queued or running on the background queue (INFO `aof_pending_bio_fsync`).
     let pendingFsyncs = ManagedAtomic<Int>(0)
     let fsyncQueue = DispatchQueue(label: "redis-swift.aof-fsync")
@@ -116,8 +118,10 @@ public final class AOF {
             if buffer.capacity > 4 << 20 { buffer = [] } else { buffer.removeAll(keepingCapacity: true) }
         }
         if config.noAppendfsyncOnRewrite && rewriteInProgress { return }
+        guard currentSize != syncedSize else { return }
         switch policy {
         case .always:
+            syncedSize = currentSize
             if fdatasync(fd) != 0 {
                 log.warning("Can't persist AOF for fsync error when the AOF fsync policy is 'always': \(String(cString: strerror(errno))). Exiting...")
                 exit(1)
@@ -125,6 +129,7 @@ public final class AOF {
             lastFsyncMs = now
         case .everysec:
             if now - lastFsyncMs >= 1000 && pendingFsyncs.load(ordering: .acquiring) == 0 {
+                syncedSize = currentSize
                 backgroundFsync(fd)
                 lastFsyncMs = now
             }
@@ -276,20 +281,23 @@ public final class AOF {
     /// base holding the dataset as of this instant (temp file, fsync, rename), then the manifest switch, with
     /// the old base and incr files marked history and deleted. Returns whether it succeeded.
     @discardableResult
-    public func rewrite() -> Bool {
+    public func rewrite(atStart: Bool = false) -> Bool {
         guard enabled else { return false }
         let started = Clock.unixMilliseconds()
         rewriteInProgress = true
         defer { rewriteInProgress = false }
+        let fresh = atStart
         flush(force: true)
         do {
             try AOFFiles.makeDirectory(directory)
-            let fresh = manifest.base == nil && manifest.incrs.isEmpty
             try openNewIncr(reason: fresh ? "on server start" : "on background rewrite")
             let temp = AOFFiles.join(config.dir, "temp-rewriteaof-bg-\(getpid()).aof")
+            if fresh {
+                log.notice("Creating AOF base file \(AOFManifest.baseName(config.appendfilename, seq: manifest.currentBaseSeq + 1, rdb: false)) on server start")
+            }
             try AOFRewriter.writeBase(server: server, to: temp)
-            log.notice("Successfully created the temporary AOF base file \(temp.split(separator: "/").last.map(String.init) ?? temp)")
-            try installBase(tempPath: temp, rdb: false)
+            if !fresh { log.notice("Successfully created the temporary AOF base file \(temp.split(separator: "/").last.map(String.init) ?? temp)") }
+            try installBase(tempPath: temp, rdb: false, quiet: fresh)
         } catch {
             log.warning("Background AOF rewrite terminated with error: \(error)")
             lastBgrewriteOK = false
@@ -300,14 +308,14 @@ public final class AOF {
         rewriteConsecutiveFailures = 0
         rewrites += 1
         lastRewriteTimeSec = (Clock.unixMilliseconds() - started) / 1000
-        log.notice("Background AOF rewrite finished successfully")
+        if !fresh { log.notice("Background AOF rewrite finished successfully") }
         return true
     }
 
     /// Moves a finished base file into the directory and switches the manifest to it: the previous base and
     /// every incr file but the newest become history and are deleted. The seam for an asynchronous snapshot:
     /// call it (lock held) with the snapshot's temp file after `openNewIncr`.
-    public func installBase(tempPath: String, rdb: Bool) throws(AOFFiles.IOError) {
+    public func installBase(tempPath: String, rdb: Bool, quiet: Bool = false) throws(AOFFiles.IOError) {
         var m = manifest
         let seq = m.currentBaseSeq + 1
         let name = AOFManifest.baseName(config.appendfilename, seq: seq, rdb: rdb)
@@ -318,7 +326,7 @@ public final class AOF {
             throw e
         }
         AOFFiles.fsyncDirectory(of: target)
-        log.notice("Successfully renamed the temporary AOF base file \(tempPath.split(separator: "/").last.map(String.init) ?? tempPath) into \(name)")
+        if !quiet { log.notice("Successfully renamed the temporary AOF base file \(tempPath.split(separator: "/").last.map(String.init) ?? tempPath) into \(name)") }
         if var old = m.base {
             old.type = .history
             m.history.append(old)

@@ -69,9 +69,9 @@ public enum AOFCommandReader {
         var n = 0
         var digits = 0
         while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 {
-            n = n * 10 + Int(bytes[i] - 0x30)
             digits += 1
             if digits > 18 { throw FormatError(message: "Bad file format reading the append only file", offset: start) }
+            n = n * 10 + Int(bytes[i] - 0x30)
             i += 1
         }
         if i >= bytes.count { return nil }

@@ -55,7 +55,7 @@ extension AOF {
         registerSink()
         enabled = true
         if manifest.base == nil && manifest.incrs.isEmpty {
-            if !rewrite() { throw BootError(message: "Can't create the AOF base file on server start") }
+            if !rewrite(atStart: true) { throw BootError(message: "Can't create the AOF base file on server start") }
         } else if let last = manifest.incrs.last {
             do {
                 fd = try AOFFiles.openAppend(AOFFiles.join(directory, last.name))
@@ -71,6 +71,7 @@ extension AOF {
             }
         }
         refreshSizes()
+        syncedSize = currentSize
         baseSize = manifest.base.map { AOFFiles.size(AOFFiles.join(directory, $0.name)) } ?? 0
         lastFsyncMs = Clock.unixMilliseconds()
     }
