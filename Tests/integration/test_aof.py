@@ -514,3 +514,77 @@ def test_kill9_with_appendfsync_everysec_loses_at_most_about_a_second(data_dir):
     got = r.mget(["e%d" % j for j in range(old)])
     assert all(v == b"v" for v in got), "acknowledged writes older than 2 s were lost"
     a.shutdown()
+
+
+# ------------------------------------------------- rewrite under load ----
+
+def test_bgrewriteaof_under_a_write_load_loses_nothing(data_dir):
+    a = ours(data_dir)
+    a.start()
+    acked, stop = {}, threading.Event()
+    threads = [threading.Thread(target=writer, args=(a.port, c, 0, acked, stop)) for c in range(3)]
+    for t in threads:
+        t.start()
+    r = a.redis()
+    for _ in range(5):
+        target = sum(acked.values()) + 3000
+        assert wait_until(lambda: sum(acked.values()) >= target, timeout=30)
+        assert r.bgrewriteaof()
+    stop.set()
+    for t in threads:
+        t.join(timeout=10)
+    assert r.info("persistence")["aof_rewrites"] >= 5
+    a.shutdown()
+    a.start()
+    verify_round(a.redis(), 0, acked)
+    a.shutdown()
+
+
+# ------------------------------------------------------ INFO and CONFIG ----
+
+AOF_DIRECTIVES = ["appendonly", "appendfilename", "appenddirname", "appendfsync", "no-appendfsync-on-rewrite",
+                  "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "aof-load-truncated",
+                  "aof-use-rdb-preamble", "aof-timestamp-enabled", "aof-rewrite-incremental-fsync"]
+
+
+def info_aof_fields(s):
+    return [k for k in s.redis().info("persistence") if k.startswith("aof_")]
+
+
+def test_info_persistence_aof_fields_are_redis_fields(data_dir):
+    d, _ = data_dir
+    os.mkdir(os.path.join(d, "ours"))
+    os.mkdir(os.path.join(d, "real"))
+    a = server((os.path.join(d, "ours"), data_dir[1]), ours_binary(), "--appendonly", "yes")
+    b = server((os.path.join(d, "real"), data_dir[1]), real_binary(), "--appendonly", "yes")
+    a.start()
+    b.start()
+    assert info_aof_fields(a) == info_aof_fields(b)
+    a.redis().config_set("appendonly", "no")
+    b.redis().config_set("appendonly", "no")
+    assert info_aof_fields(a) == info_aof_fields(b)
+    a.shutdown()
+    b.shutdown()
+
+
+def test_aof_directives_have_redis_defaults_and_validation(data_dir):
+    d, _ = data_dir
+    os.mkdir(os.path.join(d, "ours"))
+    os.mkdir(os.path.join(d, "real"))
+    a = server((os.path.join(d, "ours"), data_dir[1]), ours_binary())
+    b = server((os.path.join(d, "real"), data_dir[1]), real_binary())
+    a.start()
+    b.start()
+    for name in AOF_DIRECTIVES:
+        assert a.redis().config_get(name) == b.redis().config_get(name), name
+    for args in [("appendfsync", "sometimes"), ("aof-load-truncated", "maybe"), ("appenddirname", "x"),
+                 ("auto-aof-rewrite-percentage", "-1"), ("appendfsync", "no"), ("aof-timestamp-enabled", "yes")]:
+        results = []
+        for s in (a, b):
+            try:
+                results.append(("ok", s.redis().config_set(*args)))
+            except Exception as e:
+                results.append(("err", str(e)))
+        assert results[0] == results[1], args
+    a.shutdown()
+    b.shutdown()

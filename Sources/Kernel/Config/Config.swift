@@ -184,7 +184,7 @@ public final class Config {
             if on != c.appendonly, let hook = c.onAppendonlyChange { try hook(on) }
             c.appendonly = on
         }))
-        str("appendfsync", \.appendfsync, valid: ["always", "everysec", "no"])
+        str("appendfsync", \.appendfsync, valid: ["everysec", "always", "no"])
         bool("no-appendfsync-on-rewrite", \.noAppendfsyncOnRewrite)
         int("auto-aof-rewrite-percentage", \.autoAofRewritePercentage, 0...Int(Int32.max))
         mem("auto-aof-rewrite-min-size", \.autoAofRewriteMinSize, 0...Int64.max)

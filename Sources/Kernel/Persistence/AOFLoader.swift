@@ -36,6 +36,8 @@ extension AOF {
             if AOFFiles.exists(oldStyle) { try migrateOldStyle(oldStyle) }
         }
         let files = manifest.loadOrder
+        server.loading = true
+        defer { server.loading = false }
         if !files.isEmpty {
             let started = Clock.monotonicNanoseconds()
             var loadedAny = false

@@ -67,6 +67,8 @@ public final class Server {
     public var activeExpireEnabled: Bool { config.activeExpireEnabled }
     /// Current database the active expiry cycle continues from.
     var expireCursorDb = 0
+    /// Set while a file is being replayed at start (maxmemory does not refuse the replayed writes, as in Redis).
+    public var loading = false
     /// The append-only file (disabled unless `appendonly yes`).
     public private(set) var aof: AOF!
 
@@ -162,7 +164,7 @@ public final class Server {
             reject(c, cmd, Errors.noAuth)
             return
         }
-        if config.maxmemory > 0 && cmd.flags.contains(.denyoom) && overMaxmemory() {
+        if config.maxmemory > 0 && !loading && cmd.flags.contains(.denyoom) && overMaxmemory() {
             reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.")
             return
         }
