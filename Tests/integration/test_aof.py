@@ -588,3 +588,17 @@ def test_aof_directives_have_redis_defaults_and_validation(data_dir):
         assert results[0] == results[1], args
     a.shutdown()
     b.shutdown()
+
+
+def test_auto_rewrite_starts_past_percentage_and_min_size(data_dir):
+    a = ours(data_dir, "--auto-aof-rewrite-min-size", "64kb", "--auto-aof-rewrite-percentage", "100")
+    a.start()
+    r = a.redis()
+    p = r.pipeline(transaction=False)
+    for i in range(3000):
+        p.set("k%d" % (i % 10), "x" * 100)
+    p.execute()
+    assert wait_until(lambda: r.info("persistence")["aof_rewrites"] >= 1)
+    assert "Starting automatic rewriting of AOF on" in a.log()
+    assert r.info("persistence")["aof_current_size"] < 64 * 1024
+    a.shutdown()

@@ -43,6 +43,8 @@ public final class AOF {
     public internal(set) var lastRewriteTimeSec: Int64 = -1
     public internal(set) var lastBgrewriteOK = true
     public internal(set) var lastWriteOK = true
+    /// The system's reason for the last failed write (for the MISCONF error).
+    public internal(set) var lastWriteError = ""
     public internal(set) var delayedFsync = 0
     public internal(set) var rewriteInProgress = false
     /// BGREWRITEAOF asked while a rewrite could not start yet.
@@ -101,15 +103,26 @@ public final class AOF {
                 log.notice("Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.")
             }
             flushPostponedStart = 0
-            let ok = buffer.withUnsafeBytes { AOFFiles.writeAll(fd, $0) }
-            if !ok {
+            let offset = lseek(fd, 0, SEEK_END)
+            let written = buffer.withUnsafeBytes { AOFFiles.writeCounting(fd, $0) }
+            if written != buffer.count {
                 let reason = String(cString: strerror(errno))
                 if policy == .always {
                     log.warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...")
                     exit(1)
                 }
+                // Never leave half a command in the file: cut the partial write, or keep only what is missing.
+                if written > 0 {
+                    if offset >= 0 && ftruncate(fd, offset) == 0 {
+                        _ = lseek(fd, 0, SEEK_END)
+                    } else {
+                        currentSize += Int64(written)
+                        buffer.removeFirst(written)
+                    }
+                }
                 if lastWriteOK { log.warning("Error writing to the AOF file: \(reason)") }
                 lastWriteOK = false
+                lastWriteError = reason
                 return
             }
             if !lastWriteOK { log.warning("AOF write error looks solved, Redis can write again.") }
@@ -304,11 +317,12 @@ public final class AOF {
             rewriteConsecutiveFailures += 1
             return false
         }
+        if fresh { return true }  // the first base is not a background rewrite: INFO does not count it
         lastBgrewriteOK = true
         rewriteConsecutiveFailures = 0
         rewrites += 1
         lastRewriteTimeSec = (Clock.unixMilliseconds() - started) / 1000
-        if !fresh { log.notice("Background AOF rewrite finished successfully") }
+        log.notice("Background AOF rewrite finished successfully")
         return true
     }
 

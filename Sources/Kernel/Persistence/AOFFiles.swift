@@ -51,16 +51,22 @@ public enum AOFFiles {
 
     /// Writes all of `bytes` to `fd`, retrying short writes and EINTR.
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        writeCounting(fd, bytes) == bytes.count
+    }
+
+    /// Writes `bytes` to `fd` until done or an error (errno set); returns how many bytes were written.
+    public static func writeCounting(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
         var done = 0
         while done < bytes.count {
             let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
-                return false
+                return done
             }
+            if n == 0 { errno = ENOSPC; return done }
             done += n
         }
-        return true
+        return done
     }
 
     /// Writes `bytes` to `path` through a temp file in the same directory: write, fsync, rename, fsync the

@@ -168,6 +168,10 @@ public final class Server {
             reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.")
             return
         }
+        if aof.enabled && !aof.lastWriteOK && cmd.flags.contains(.write) {
+            reject(c, cmd, "MISCONF Errors writing to the AOF file: \(aof.lastWriteError)")
+            return
+        }
         if c.inSubscriberContext && !Server.subscriberContextCommands.contains(cmd.fullName) {
             c.error("ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
             return
