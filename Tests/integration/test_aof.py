@@ -602,3 +602,28 @@ def test_auto_rewrite_starts_past_percentage_and_min_size(data_dir):
     assert "Starting automatic rewriting of AOF on" in a.log()
     assert r.info("persistence")["aof_current_size"] < 64 * 1024
     a.shutdown()
+
+
+def test_appendfsync_always_woken_and_subscribed_clients_get_their_replies(data_dir):
+    a = ours(data_dir, "--appendfsync", "always")
+    a.start()
+    r = a.redis()
+    popped = []
+    t = threading.Thread(target=lambda: popped.append(a.redis().blpop("q", timeout=10)))
+    t.start()
+    assert wait_until(lambda: r.info("clients")["blocked_clients"] == 1)
+    ps = a.redis().pubsub()
+    ps.subscribe("ch")
+    assert ps.get_message(timeout=5)["type"] == "subscribe"
+    r.rpush("q", "job")
+    r.publish("ch", "hello")
+    t.join(timeout=10)
+    assert popped == [(b"q", b"job")]
+    msg = ps.get_message(timeout=5)
+    assert msg and msg["data"] == b"hello"
+    r.set("last", "1")
+    a.kill9()
+    a.start()
+    assert a.redis().get("last") == b"1"
+    assert a.redis().llen("q") == 0
+    a.shutdown()

@@ -34,6 +34,9 @@ public final class AOF {
     let pendingFsyncs = ManagedAtomic<Int>(0)
     let fsyncQueue = DispatchQueue(label: "redis-swift.aof-fsync")
     var sinkRegistered = false
+    /// Replies held for the next group fsync (`appendfsync always`), in the order they were taken.
+    var syncWaiters: [SyncWaiter] = []
+    var groupSyncScheduled = false
 
     // INFO persistence
     public internal(set) var currentSize: Int64 = 0
@@ -134,12 +137,8 @@ public final class AOF {
         guard currentSize != syncedSize else { return }
         switch policy {
         case .always:
-            syncedSize = currentSize
-            if fdatasync(fd) != 0 {
-                log.warning("Can't persist AOF for fsync error when the AOF fsync policy is 'always': \(String(cString: strerror(errno))). Exiting...")
-                exit(1)
-            }
-            lastFsyncMs = now
+            // The fsync is shared by the batches of one loop turn (AOF+GroupCommit); replies wait for it.
+            break
         case .everysec:
             if now - lastFsyncMs >= 1000 && pendingFsyncs.load(ordering: .acquiring) == 0 {
                 syncedSize = currentSize
@@ -175,6 +174,11 @@ public final class AOF {
     public func cron() {
         guard enabled else { return }
         flush()
+        if policy == .always && currentSize != syncedSize && syncWaiters.isEmpty, fd >= 0 {
+            // Effects of the cron itself (expired keys) with no reply waiting for them.
+            _ = fdatasync(fd)
+            syncedSize = currentSize
+        }
         if rewriteScheduled && !rewriteInProgress {
             rewriteScheduled = false
             _ = rewrite()
