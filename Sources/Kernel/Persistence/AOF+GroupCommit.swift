@@ -19,8 +19,10 @@ extension AOF {
 
     /// Whether a reply taken now must wait for an fsync. Call with the lock held.
     public func replyMustWaitForSync(_ c: Client) -> Bool {
+        // An earlier reply still held keeps this one behind it, whatever the policy became since.
+        if c.repliesAwaitingSync > 0 { return true }
         guard enabled && policy == .always else { return false }
-        return currentSize != syncedSize || c.repliesAwaitingSync > 0
+        return currentSize != syncedSize
     }
 
     /// Holds `send` until the next group fsync, which is scheduled on `loop` if none is pending. Lock held.

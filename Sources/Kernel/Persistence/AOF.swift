@@ -219,7 +219,11 @@ public final class AOF {
             close(newFd)
             throw error
         }
-        if fd >= 0 { closeInBackground(fd, sync: policy != .no) }
+        if fd >= 0 {
+            // Under `always`, held replies may cover the old file's tail: sync it before switching.
+            if policy == .always { _ = fdatasync(fd) }
+            closeInBackground(fd, sync: policy == .everysec)
+        }
         fd = newFd
         selectedDb = -1
         lastTimestamp = 0
@@ -360,6 +364,5 @@ public final class AOF {
         deleteHistoryFiles()
         baseSize = AOFFiles.size(target)
         refreshSizes()
-        currentSize += Int64(buffer.count)
     }
 }
