@@ -627,3 +627,14 @@ def test_appendfsync_always_woken_and_subscribed_clients_get_their_replies(data_
     assert a.redis().get("last") == b"1"
     assert a.redis().llen("q") == 0
     a.shutdown()
+
+
+def test_rdb_preamble_base_is_refused_with_a_clear_message_until_the_rdb_codec_lands(data_dir):
+    b = server(data_dir, real_binary(), "--appendonly", "yes")  # aof-use-rdb-preamble yes: base is RDB
+    b.start()
+    b.redis().set("k", "v")
+    b.shutdown()
+    a = ours(data_dir)
+    assert a.start(expect_exit=True) != 0
+    assert "Reading RDB base file on AOF loading..." in a.log()
+    assert "RDB preamble not supported in this build" in a.log()
