@@ -16,6 +16,7 @@ public enum BuiltinModules {
             PubSubCommands(),
             ServerCommands(),
             RDBCommands(),
+            AOFCommands(),
             ConfigCommands(),
             ClientCommands(),
         ]

@@ -38,6 +38,17 @@ if invokedAs == "redis-check-rdb" || arguments.first == "--check-rdb" {
     exit(status)
 }
 
+/// `--check-aof [--fix] FILE`, or the binary invoked as `redis-check-aof` (a symlink).
+if invokedAs == "redis-check-aof" || arguments.first == "--check-aof" {
+    let toolArgs = invokedAs == "redis-check-aof" ? arguments : Array(arguments.dropFirst())
+    setvbuf(stdout, nil, _IONBF, 0)
+    let status = AOFCheck.run(toolArgs, print: { print($0) }, prompt: { fputs($0, stdout) }, confirm: {
+        guard let answer = readLine() else { return false }
+        return answer.lowercased().hasPrefix("y")
+    })
+    exit(status)
+}
+
 if arguments.first == "--version" || arguments.first == "-v" {
     print("Redis server v=\(ServerInfo.redisVersion) redis-swift=\(ServerInfo.version) bits=64")
     exit(0)
@@ -107,6 +118,32 @@ let server = Server(config: config, modules: BuiltinModules.all + [RateLimitModu
 log.notice("Server initialized")
 let loaded = server.lock.withLock { server.loadRDBAtStartup() }
 if !loaded { exit(1) }
+if config.appendonly {
+    let failure: String? = server.lock.withLock { () -> String? in
+        do throws(AOF.BootError) {
+            try server.aof.boot()
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+    if let failure {
+        log.warning(failure)
+        exit(1)
+    }
+}
+server.addShutdownHook { server.aof.shutdown() }
+config.onAppendonlyChange = { on throws(Config.ConfigError) in
+    if on {
+        do throws(AOFFiles.IOError) {
+            try server.aof.startAtRuntime()
+        } catch {
+            throw Config.ConfigError(error.message)
+        }
+    } else {
+        server.aof.stop()
+    }
+}
 let listener = Listener(server: server)
 do {
     try listener.start()

@@ -98,7 +98,7 @@ struct InfoSection {
         ]
     }
 
-    /// Only what is true without RDB/AOF support: nothing is loading or saving, and every change is unsaved.
+    /// RDB and AOF state (`RDBPersistence`, `AOF`), in Redis 7.0's field order.
     static func persistence(_ c: Client) -> [(String, String)] {
         let s = c.server
         let rdb = s.rdb
@@ -106,7 +106,7 @@ struct InfoSection {
         let snapshot = s.snapshot
         // No fork: the copy-on-write fields Redis reports for its child are 0 here (nothing is copied).
         return [
-            ("loading", rdb.loading ? "1" : "0"),
+            ("loading", s.loading ? "1" : "0"),
             ("async_loading", "0"),
             ("current_cow_peak", "0"),
             ("current_cow_size", "0"),
@@ -124,10 +124,38 @@ struct InfoSection {
             ("rdb_last_cow_size", "0"),
             ("rdb_last_load_keys_expired", String(rdb.lastLoadKeysExpired)),
             ("rdb_last_load_keys_loaded", String(rdb.lastLoadKeysLoaded)),
-            ("aof_enabled", s.config.appendonly ? "1" : "0"),
-            ("aof_rewrite_in_progress", "0"),
+        ] + aofFields(s.aof) + [
             ("module_fork_in_progress", "0"),
             ("module_fork_last_cow_size", "0"),
+        ] + aofEnabledFields(s.aof)
+    }
+
+    /// INFO persistence's aof_* fields, in Redis 7.0's order.
+    static func aofFields(_ aof: AOF) -> [(String, String)] {
+        [
+            ("aof_enabled", aof.enabled ? "1" : "0"),
+            ("aof_rewrite_in_progress", aof.rewriteInProgress ? "1" : "0"),
+            ("aof_rewrite_scheduled", aof.rewriteScheduled ? "1" : "0"),
+            ("aof_last_rewrite_time_sec", String(aof.lastRewriteTimeSec)),
+            ("aof_current_rewrite_time_sec", "-1"),
+            ("aof_last_bgrewrite_status", aof.lastBgrewriteOK ? "ok" : "err"),
+            ("aof_rewrites", String(aof.rewrites)),
+            ("aof_rewrites_consecutive_failures", String(aof.rewriteConsecutiveFailures)),
+            ("aof_last_write_status", aof.lastWriteOK ? "ok" : "err"),
+            ("aof_last_cow_size", "0"),
+        ]
+    }
+
+    /// The aof_* fields Redis prints only while the AOF is on (after module_fork_*).
+    static func aofEnabledFields(_ aof: AOF) -> [(String, String)] {
+        guard aof.enabled else { return [] }
+        return [
+            ("aof_current_size", String(aof.currentSize)),
+            ("aof_base_size", String(aof.baseSize)),
+            ("aof_pending_rewrite", aof.rewriteScheduled ? "1" : "0"),
+            ("aof_buffer_length", String(aof.bufferLength)),
+            ("aof_pending_bio_fsync", String(aof.pendingBackgroundFsyncs)),
+            ("aof_delayed_fsync", String(aof.delayedFsync)),
         ]
     }
 

@@ -62,6 +62,18 @@ public final class Config {
     public var dir = ""
     public var dbfilename = "dump.rdb"
     public var appendfilename = "appendonly.aof"
+    // AOF (Kernel/Persistence/AOF*.swift)
+    public var appenddirname = "appendonlydir"
+    public var appendfsync = "everysec"
+    public var noAppendfsyncOnRewrite = false
+    public var autoAofRewritePercentage = 100
+    public var autoAofRewriteMinSize: Int64 = 64 * 1024 * 1024
+    public var aofLoadTruncated = true
+    public var aofUseRdbPreamble = true
+    public var aofTimestampEnabled = false
+    public var aofRewriteIncrementalFsync = true
+    /// Called by `CONFIG SET appendonly` (not at start-up) to turn the AOF on or off; throws to refuse.
+    public var onAppendonlyChange: ((Bool) throws(ConfigError) -> Void)?
     // Lazy freeing (accepted for compatibility: all frees are immediate)
     public var lazyfreeLazyUserDel = false
     public var lazyfreeLazyUserFlush = false
@@ -174,12 +186,34 @@ public final class Config {
             }
             c.save = parts.joined(separator: " ")
         }, multiArg: true))
+        // AOF
         d.append(Directive(name: "appendonly", aliases: [], mutable: true, get: { $0.appendonly ? "yes" : "no" }, set: { c, v throws(ConfigError) in
+            let on: Bool
             switch v.joined(separator: " ").lowercased() {
-            case "no": c.appendonly = false
-            case "yes": throw ConfigError("appendonly yes is not supported yet (no AOF persistence in this build)")
+            case "yes": on = true
+            case "no": on = false
             default: throw ConfigError("argument must be 'yes' or 'no'")
             }
+            if on != c.appendonly, let hook = c.onAppendonlyChange { try hook(on) }
+            c.appendonly = on
+        }))
+        str("appendfsync", \.appendfsync, valid: ["everysec", "always", "no"])
+        bool("no-appendfsync-on-rewrite", \.noAppendfsyncOnRewrite)
+        int("auto-aof-rewrite-percentage", \.autoAofRewritePercentage, 0...Int(Int32.max))
+        mem("auto-aof-rewrite-min-size", \.autoAofRewriteMinSize, 0...Int64.max)
+        bool("aof-load-truncated", \.aofLoadTruncated)
+        bool("aof-use-rdb-preamble", \.aofUseRdbPreamble)
+        bool("aof-timestamp-enabled", \.aofTimestampEnabled)
+        bool("aof-rewrite-incremental-fsync", \.aofRewriteIncrementalFsync)
+        d.append(Directive(name: "appenddirname", aliases: [], mutable: false, get: { $0.appenddirname }, set: { c, v throws(ConfigError) in
+            let s = v.joined(separator: " ")
+            if s.contains("/") || s == "." || s == ".." { throw ConfigError("appenddirname can't be a path, just a dirname") }
+            c.appenddirname = s
+        }))
+        d.append(Directive(name: "appendfilename", aliases: [], mutable: false, get: { $0.appendfilename }, set: { c, v throws(ConfigError) in
+            let s = v.joined(separator: " ")
+            if s.contains("/") { throw ConfigError("appendfilename can't be a path, just a filename") }
+            c.appendfilename = s
         }))
         d.append(Directive(name: "dir", aliases: [], mutable: true, get: { _ in Config.workingDirectory() }, set: { c, v throws(ConfigError) in
             let path = v.joined(separator: " ")
@@ -196,7 +230,6 @@ public final class Config {
         bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError)
         int("rdb-key-save-delay", \.rdbKeySaveDelay, Int(Int32.min)...Int(Int32.max))
         str("sanitize-dump-payload", \.sanitizeDumpPayload, valid: ["no", "yes", "clients"])
-        str("appendfilename", \.appendfilename, mutable: false)
         bool("lazyfree-lazy-user-del", \.lazyfreeLazyUserDel)
         bool("lazyfree-lazy-user-flush", \.lazyfreeLazyUserFlush)
         bool("lazyfree-lazy-expire", \.lazyfreeLazyExpire)

@@ -94,8 +94,8 @@ extension Server {
             return false
         case .read(let bytes):
             let start = Clock.monotonicNanoseconds()
-            rdb.loading = true
-            defer { rdb.loading = false }
+            loading = true
+            defer { loading = false }
             do {
                 let (loaded, expired) = try loadRDBImage(bytes, logAux: true)
                 rdb.lastLoadKeysLoaded = loaded

@@ -29,8 +29,6 @@ public final class RDBPersistence {
     /// Keys loaded and keys skipped as expired by the last load.
     public internal(set) var lastLoadKeysLoaded: Int64 = 0
     public internal(set) var lastLoadKeysExpired: Int64 = 0
-    /// True while the dataset is being loaded at start.
-    public internal(set) var loading = false
 
     init(server: Server) {
         self.server = server

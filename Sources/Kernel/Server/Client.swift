@@ -71,6 +71,8 @@ public final class Client {
     /// Set by the connection: resumes processing (writes pending replies, parses buffered commands) on the
     /// connection's event loop. Called without the data lock held, or from inside it: it only schedules work.
     var resumeHook: (() -> Void)?
+    /// Replies of this client held until the AOF is fsynced (`appendfsync always`).
+    var repliesAwaitingSync = 0
     /// Effects to propagate instead of the command itself (set by commands with a deterministic rewrite).
     var effectsOverride: [[RBytes]]?
 

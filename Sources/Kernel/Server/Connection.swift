@@ -86,6 +86,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         let c = client!
         var failure: RequestParser.Failure?
         var output: ByteBuffer?
+        var heldForSync = false
         server.lock.withLock {
             server.beginBatch()
             server.stats.netInputBytes += Int64(newBytes)
@@ -107,6 +108,20 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
             server.afterBatch()
             output = takeOutput(c, allocator: context.channel.allocator)
+            if server.aof.replyMustWaitForSync(c) {
+                // appendfsync always: the replies leave after the group fsync that covers this batch.
+                let held = output
+                output = nil
+                heldForSync = true
+                let closeAfter = failure != nil || c.closeAfterReply
+                if closeAfter { closing = true }
+                server.aof.sendAfterSync(c, loop: context.eventLoop) { [self] in
+                    if let held { self.write(held, for: c, context: context) }
+                    self.wroteSinceFlush = false
+                    context.flush()
+                    if closeAfter { context.close(promise: nil) }
+                }
+            }
         }
         if input.readableBytes > 0 && failure == nil {
             if input.readableBytes > parser.maxQueryBuffer {
@@ -119,7 +134,10 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
         }
         if let output { write(output, for: c, context: context) }
-        if failure != nil || c.closeAfterReply {
+        var overLimit = false
+        if case .queryBufferLimit = failure { overLimit = true }
+        // Held replies close the connection themselves once sent (a query buffer overflow closes at once).
+        if (failure != nil || c.closeAfterReply) && (!heldForSync || overLimit) {
             closing = true
             context.flush()
             context.close(promise: nil)

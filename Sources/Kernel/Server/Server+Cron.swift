@@ -8,6 +8,7 @@ extension Server {
         if config.maxmemory > 0 { refreshUsedMemory() }
         if activeExpireEnabled { activeExpireCycle() }
         if !pendingEffects.isEmpty { flushEffects() }
+        if aof.enabled { aof.cron() }
         if config.timeout > 0 { closeIdleClients() }
         checkSavePoints()
     }

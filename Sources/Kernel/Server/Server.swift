@@ -82,6 +82,10 @@ public final class Server {
     public var backgroundLoop: EventLoop?
     /// RDB persistence state (SAVE, BGSAVE, save points).
     public private(set) lazy var rdb = RDBPersistence(server: self)
+    /// Set while a file is being replayed at start (maxmemory does not refuse the replayed writes, as in Redis).
+    public var loading = false
+    /// The append-only file (disabled unless `appendonly yes`).
+    public private(set) var aof: AOF!
 
     public init(config: Config, modules: [CommandModule], log: Logger) {
         self.config = config
@@ -102,6 +106,7 @@ public final class Server {
         config.onNotifyChange = { [unowned self] in
             self._keyspaceEventFlags = KeyspaceEventClass.parse(self.config.notifyKeyspaceEvents) ?? []
         }
+        aof = AOF(server: self)
     }
 
     // MARK: - Clients
@@ -174,12 +179,16 @@ public final class Server {
             reject(c, cmd, Errors.noAuth)
             return
         }
-        if config.maxmemory > 0 && cmd.flags.contains(.denyoom) && overMaxmemory() {
+        if config.maxmemory > 0 && !loading && cmd.flags.contains(.denyoom) && overMaxmemory() {
             reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.")
             return
         }
         if rdb.deniesWrites && (cmd.flags.contains(.write) || cmd.fullName == "ping") {
             reject(c, cmd, RDBPersistence.misconfError)
+            return
+        }
+        if aof.enabled && !aof.lastWriteOK && cmd.flags.contains(.write) {
+            reject(c, cmd, "MISCONF Errors writing to the AOF file: \(aof.lastWriteError)")
             return
         }
         if c.inSubscriberContext && !Server.subscriberContextCommands.contains(cmd.fullName) {
@@ -301,6 +310,9 @@ public final class Server {
         clockAnchor = 0
         inBatch = false
         if tracking.broadcastPending { trackingBroadcast() }
+        // appendfsync always: written and fsynced before any reply of this batch leaves (the lock is still held,
+        // so replies to other clients woken by the batch, flushed under the lock, cannot overtake it either).
+        if aof.enabled { aof.flush() }
     }
 
     /// Records an effect for every consumer (replicas, AOF): the one propagation seam (DESIGN §5). Effects of
@@ -395,6 +407,7 @@ public final class Server {
     /// must not take the lock synchronously.
     public func requestShutdown() {
         shuttingDown.store(true, ordering: .relaxed)
+        aof.shutdown()
         onShutdown?()
     }
 }

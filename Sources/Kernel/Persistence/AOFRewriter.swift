@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes an AOF-format base file: the dataset as commands that recreate it (Redis's rewriteAppendOnlyFileRio):
+/// per database a SELECT, per key SET / RPUSH / SADD / ZADD / HMSET with at most 64 items per command
+/// (`AOF_REWRITE_ITEMS_PER_CMD`), then PEXPIREAT for keys with a TTL. Keys already expired are left out.
+///
+/// Today it runs synchronously with the data lock held (a point-in-time view for free); the fork-free snapshot
+/// engine replaces the call in `AOF.rewrite` with an RDB-preamble base written in slices.
+public enum AOFRewriter {
+    /// Items per command, as Redis.
+    public static let itemsPerCommand = 64
+    /// Bytes buffered before a write(2).
+    static let chunkSize = 1 << 20
+
+    /// Writes the base to `path` (created or truncated), fsynced. Call with the data lock held.
+    public static func writeBase(server: Server, to path: String) throws(AOFFiles.IOError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if fd < 0 { throw AOFFiles.IOError("Opening the temp file for AOF rewrite in rewriteAppendOnlyFile(): \(path)") }
+        var out: [UInt8] = []
+        out.reserveCapacity(chunkSize + 65536)
+        var failed = false
+        func drain(_ force: Bool) {
+            guard !failed, force || out.count >= chunkSize else { return }
+            if !out.isEmpty && !out.withUnsafeBytes({ AOFFiles.writeAll(fd, $0) }) { failed = true }
+            out.removeAll(keepingCapacity: true)
+        }
+        if server.config.aofTimestampEnabled {
+            out.append(contentsOf: Array("#TS:\(Clock.unixMilliseconds() / 1000)\r\n".utf8))
+        }
+        let now = Clock.unixMilliseconds()
+        for db in server.databases where db.count > 0 {
+            AOFCommandReader.encode(["SELECT", Numbers.format(Int64(db.id))], into: &out)
+            db.table.forEachSlot { slot in
+                let key = db.table.key(at: slot)
+                let expireAt = db.expires[key]
+                if let at = expireAt, at < now { return }
+                emit(key: key, value: db.table.value(at: slot).value, into: &out)
+                if let at = expireAt {
+                    AOFCommandReader.encode(["PEXPIREAT", key, Numbers.format(at)], into: &out)
+                }
+                drain(false)
+            }
+        }
+        drain(true)
+        let synced = !failed && fsync(fd) == 0
+        close(fd)
+        if !synced {
+            let e = AOFFiles.IOError("Write error writing append only file on disk")
+            unlink(path)
+            throw e
+        }
+    }
+
+    /// Builds commands of at most `itemsPerCommand` items (`RPUSH key a b ...`).
+    struct Batch {
+        var argv: [RBytes]
+        var n = 0
+        init(_ command: RBytes, _ key: RBytes) { argv = [command, key] }
+
+        mutating func add(_ parts: RBytes..., into out: inout [UInt8]) {
+            argv.append(contentsOf: parts)
+            n += 1
+            if n == AOFRewriter.itemsPerCommand { finish(into: &out) }
+        }
+
+        mutating func finish(into out: inout [UInt8]) {
+            guard n > 0 else { return }
+            AOFCommandReader.encode(argv, into: &out)
+            argv.removeSubrange(2...)
+            n = 0
+        }
+    }
+
+    /// The commands recreating one key.
+    static func emit(key: RBytes, value: Value, into out: inout [UInt8]) {
+        switch value {
+        case .string(let s):
+            AOFCommandReader.encode(["SET", key, s], into: &out)
+        case .object(let o):
+            switch o {
+            case let list as ListObject:
+                var b = Batch("RPUSH", key)
+                for e in list { b.add(e, into: &out) }
+                b.finish(into: &out)
+            case let set as SetObject:
+                var b = Batch("SADD", key)
+                set.forEach { b.add($0, into: &out) }
+                b.finish(into: &out)
+            case let zset as SortedSetObject:
+                var b = Batch("ZADD", key)
+                zset.forEach(in: 0..<zset.count) { m, s in b.add(Numbers.formatDouble(s), m, into: &out) }
+                b.finish(into: &out)
+            case let hash as HashObject:
+                var b = Batch("HMSET", key)
+                hash.forEach { f, v in b.add(f, v, into: &out) }
+                b.finish(into: &out)
+            default:
+                break  // types without a rewrite form yet (streams, modules) are not in this build
+            }
+        }
+    }
+}
