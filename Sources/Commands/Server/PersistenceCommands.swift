@@ -21,6 +21,12 @@ public struct AOFCommands: CommandModule {
             c.error("ERR Background append only file rewriting already in progress")
             return
         }
+        if aof.enabled && c.server.snapshotBusy {
+            // A BGSAVE is running: the rewrite starts when it ends (Redis's aof_rewrite_scheduled).
+            _ = aof.rewrite()
+            c.reply.status("Background append only file rewriting scheduled")
+            return
+        }
         if aof.enabled {
             guard aof.rewrite() else {
                 c.error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")

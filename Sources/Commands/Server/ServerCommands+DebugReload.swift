@@ -38,7 +38,7 @@ extension ServerCommands {
             return
         }
         do {
-            try s.loadRDBImage(bytes, logAux: false, replaceExisting: merge)
+            _ = try s.loadRDBImage(bytes, logAux: false, replaceExisting: merge)
         } catch {
             s.log.warning("Error loading the RDB dump: \(error)")
             c.error("ERR Error trying to load the RDB dump, check server logs.")

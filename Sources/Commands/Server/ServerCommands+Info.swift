@@ -137,7 +137,7 @@ struct InfoSection {
             ("aof_rewrite_in_progress", aof.rewriteInProgress ? "1" : "0"),
             ("aof_rewrite_scheduled", aof.rewriteScheduled ? "1" : "0"),
             ("aof_last_rewrite_time_sec", String(aof.lastRewriteTimeSec)),
-            ("aof_current_rewrite_time_sec", "-1"),
+            ("aof_current_rewrite_time_sec", aof.rewriteStartedAt != 0 ? String((Clock.unixMilliseconds() - aof.rewriteStartedAt) / 1000) : "-1"),
             ("aof_last_bgrewrite_status", aof.lastBgrewriteOK ? "ok" : "err"),
             ("aof_rewrites", String(aof.rewrites)),
             ("aof_rewrites_consecutive_failures", String(aof.rewriteConsecutiveFailures)),

@@ -52,6 +52,8 @@ public final class AOF {
     public internal(set) var rewriteInProgress = false
     /// BGREWRITEAOF asked while a rewrite could not start yet.
     public internal(set) var rewriteScheduled = false
+    /// Unix ms when the running background rewrite started, or 0 (`aof_current_rewrite_time_sec`).
+    public internal(set) var rewriteStartedAt: Int64 = 0
 
     /// Creates the (disabled) AOF of `server`.
     public init(server: Server) {
@@ -179,13 +181,13 @@ public final class AOF {
             _ = fdatasync(fd)
             syncedSize = currentSize
         }
-        if rewriteScheduled && !rewriteInProgress {
+        if rewriteScheduled && !rewriteInProgress && !server.snapshotBusy {
             rewriteScheduled = false
             _ = rewrite()
             return
         }
         let pct = config.autoAofRewritePercentage
-        if pct > 0 && currentSize > config.autoAofRewriteMinSize && !rewriteInProgress {
+        if pct > 0 && currentSize > config.autoAofRewriteMinSize && !rewriteInProgress && !server.snapshotBusy {
             let base = max(baseSize, 1)
             let growth = (currentSize * 100 / base) - 100
             if growth >= Int64(pct) {
@@ -267,7 +269,8 @@ public final class AOF {
         }
         registerSink()
         enabled = true
-        if !rewrite() {
+        // Synchronous: the AOF must not be on before its first base exists (Redis waits for that rewrite too).
+        if !rewrite(synchronous: true) {
             enabled = false
             if fd >= 0 { close(fd); fd = -1 }
             throw AOFFiles.IOError(message: "Unable to turn on AOF. Check server logs.")
@@ -302,8 +305,9 @@ public final class AOF {
     /// base holding the dataset as of this instant (temp file, fsync, rename), then the manifest switch, with
     /// the old base and incr files marked history and deleted. Returns whether it succeeded.
     @discardableResult
-    public func rewrite(atStart: Bool = false) -> Bool {
+    public func rewrite(atStart: Bool = false, synchronous: Bool = false) -> Bool {
         guard enabled else { return false }
+        if !atStart && !synchronous && config.aofUseRdbPreamble { return rewriteInBackground() }
         let started = Clock.unixMilliseconds()
         rewriteInProgress = true
         defer { rewriteInProgress = false }
@@ -316,9 +320,18 @@ public final class AOF {
             if fresh {
                 log.notice("Creating AOF base file \(AOFManifest.baseName(config.appendfilename, seq: manifest.currentBaseSeq + 1, rdb: false)) on server start")
             }
-            try AOFRewriter.writeBase(server: server, to: temp)
+            // The base is an RDB image when `aof-use-rdb-preamble yes` (written by the snapshot engine, here in one
+            // go), else commands that recreate the dataset.
+            let rdbBase = config.aofUseRdbPreamble && !server.snapshotBusy
+            if rdbBase {
+                guard server.writeSnapshotSync(purpose: .aofBase, finalPath: temp, tempPath: temp + ".part") else {
+                    throw AOFFiles.IOError("Can't write the AOF base file")
+                }
+            } else {
+                try AOFRewriter.writeBase(server: server, to: temp)
+            }
             if !fresh { log.notice("Successfully created the temporary AOF base file \(temp.split(separator: "/").last.map(String.init) ?? temp)") }
-            try installBase(tempPath: temp, rdb: false, quiet: fresh)
+            try installBase(tempPath: temp, rdb: rdbBase, quiet: fresh)
         } catch {
             log.warning("Background AOF rewrite terminated with error: \(error)")
             lastBgrewriteOK = false
@@ -331,6 +344,63 @@ public final class AOF {
         rewrites += 1
         lastRewriteTimeSec = (Clock.unixMilliseconds() - started) / 1000
         log.notice("Background AOF rewrite finished successfully")
+        return true
+    }
+
+    /// The fork-free rewrite (`aof-use-rdb-preamble yes`): a new incr file at once, then the base is an RDB
+    /// snapshot of this instant written in slices while clients keep writing (`Snapshot`); when it is complete
+    /// the manifest switches to it. While another snapshot runs (BGSAVE), the rewrite is scheduled instead.
+    func rewriteInBackground() -> Bool {
+        if server.snapshotBusy {
+            rewriteScheduled = true
+            return true
+        }
+        let started = Clock.unixMilliseconds()
+        flush(force: true)
+        let temp = AOFFiles.join(config.dir, "temp-rewriteaof-bg-\(getpid()).aof")
+        do {
+            try AOFFiles.makeDirectory(directory)
+            try openNewIncr(reason: "on background rewrite")
+        } catch {
+            log.warning("Background AOF rewrite terminated with error: \(error)")
+            lastBgrewriteOK = false
+            rewriteConsecutiveFailures += 1
+            return false
+        }
+        rewriteInProgress = true
+        rewriteStartedAt = started
+        let job = server.beginSnapshot(purpose: .aofBase, finalPath: temp, tempPath: temp + ".part") { [unowned self] ok in
+            rewriteInProgress = false
+            rewriteStartedAt = 0
+            var succeeded = ok
+            if ok {
+                log.notice("Successfully created the temporary AOF base file \(temp.split(separator: "/").last.map(String.init) ?? temp)")
+                do {
+                    try installBase(tempPath: temp, rdb: true)
+                } catch {
+                    log.warning("Background AOF rewrite terminated with error: \(error)")
+                    succeeded = false
+                }
+            }
+            lastBgrewriteOK = succeeded
+            if succeeded {
+                rewriteConsecutiveFailures = 0
+                rewrites += 1
+                lastRewriteTimeSec = (Clock.unixMilliseconds() - started) / 1000
+                log.notice("Background AOF rewrite finished successfully")
+            } else {
+                rewriteConsecutiveFailures += 1
+                log.warning("Background AOF rewrite failed")
+            }
+        }
+        guard job != nil else {
+            rewriteInProgress = false
+            rewriteStartedAt = 0
+            lastBgrewriteOK = false
+            rewriteConsecutiveFailures += 1
+            return false
+        }
+        log.notice("Background append only file rewriting started")
         return true
     }
 

@@ -198,6 +198,15 @@ extension AOF {
     /// Loads the RDB part of a base file (or an RDB preamble) and returns the offset where it ends. The RDB
     /// codec (`RDBFile.parse`) is wired here by the persistence integration; this build has no RDB reader.
     func loadRDBPreamble(path: String) throws(BootError) -> Int64 {
-        throw BootError(message: "RDB preamble not supported in this build")
+        guard case .read(let bytes) = Server.readWholeFile(path) else {
+            throw BootError(message: "Can't read the RDB preamble of \(path)")
+        }
+        do {
+            let (loaded, expired, end) = try server.loadRDBImage(bytes, logAux: true)
+            server.rdb.noteLoaded(loaded, expired: expired)
+            return Int64(end)
+        } catch {
+            throw BootError(message: "Bad file format reading the append only file \(path): \(error)")
+        }
     }
 }

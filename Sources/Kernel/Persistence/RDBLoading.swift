@@ -35,14 +35,16 @@ extension Server {
     /// half-load flush on error). Returns (loaded, expired) key counts. Call with the
     /// lock held.
     @discardableResult
-    public func loadRDBImage(_ bytes: [UInt8], logAux: Bool, replaceExisting: Bool = false) throws -> (loaded: Int64, expired: Int64) {
+    public func loadRDBImage(_ bytes: [UInt8], logAux: Bool, replaceExisting: Bool = false) throws -> (loaded: Int64, expired: Int64, end: Int) {
         var loaded: Int64 = 0, expired: Int64 = 0
+        var end = bytes.count
         let now = Clock.unixMilliseconds()
         let thresholds = EncodingThresholds(config)
         var createdAt: Int64?
         try bytes.withUnsafeBytes { raw in
-            _ = try RDBFile.parse(raw, thresholds: thresholds, onAux: { [self] key, value in
-                guard logAux else { return }
+            _ = try RDBFile.walk(raw, thresholds: thresholds, onEvent: { [self] event in
+                if case .checksum(_, let e) = event { end = e }
+                guard logAux, case .aux(let key, let value, _) = event else { return }
                 let text = String(decoding: value, as: UTF8.self)
                 switch key {
                 case "redis-ver": log.notice("Loading RDB produced by version \(text)")
@@ -80,7 +82,7 @@ extension Server {
             })
         }
         _ = createdAt
-        return (loaded, expired)
+        return (loaded, expired, end)
     }
 
     /// Loads `dbfilename` at start, logging as Redis does. Returns false on a fatal error (after logging).
@@ -97,7 +99,7 @@ extension Server {
             loading = true
             defer { loading = false }
             do {
-                let (loaded, expired) = try loadRDBImage(bytes, logAux: true)
+                let (loaded, expired, _) = try loadRDBImage(bytes, logAux: true)
                 rdb.lastLoadKeysLoaded = loaded
                 rdb.lastLoadKeysExpired = expired
                 log.notice("Done loading RDB, keys loaded: \(loaded), keys expired: \(expired).")

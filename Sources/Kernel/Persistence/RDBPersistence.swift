@@ -35,6 +35,12 @@ public final class RDBPersistence {
         self.lastSaveTime = server.startTime / 1000
     }
 
+    /// Records the key counts of a load (INFO's rdb_last_load_keys_*).
+    func noteLoaded(_ loaded: Int64, expired: Int64) {
+        lastLoadKeysLoaded = loaded
+        lastLoadKeysExpired = expired
+    }
+
     /// Changes since the last successful save (`rdb_changes_since_last_save`).
     public var changesSinceLastSave: Int64 { server.dirty - dirtyAtLastSave }
 
@@ -59,11 +65,8 @@ extension Server {
     /// SAVE: writes the RDB file synchronously (the server answers nobody meanwhile, as in Redis). Call with the
     /// lock held. Returns true on success.
     public func saveSync() -> Bool {
-        let path = rdb.filePath
         let dirtyAtStart = dirty
-        guard let job = beginSnapshot(purpose: .rdb, finalPath: path, tempPath: "temp-\(getpid()).rdb") else { return false }
-        while !job.runSlice(budgetNanoseconds: Int64.max) {}
-        let ok = endSnapshotSync(job)
+        let ok = writeSnapshotSync(purpose: .rdb, finalPath: rdb.filePath, tempPath: "temp-\(getpid()).rdb")
         if ok {
             log.notice("DB saved on disk")
             rdb.dirtyAtLastSave = dirtyAtStart
@@ -71,8 +74,18 @@ extension Server {
             rdb.saves += 1
             rdb.lastBgsaveOK = true
         } else {
-            log.warning("Failed saving the DB: \(job.writer.errorMessage)")
+            log.warning("Failed saving the DB")
         }
+        return ok
+    }
+
+    /// Writes a whole snapshot now, without yielding (SAVE, a first AOF base). Call with the lock held and no
+    /// snapshot running.
+    public func writeSnapshotSync(purpose: Snapshot.Purpose, finalPath: String, tempPath: String) -> Bool {
+        guard let job = beginSnapshot(purpose: purpose, finalPath: finalPath, tempPath: tempPath) else { return false }
+        while !job.runSlice(budgetNanoseconds: Int64.max) {}
+        let ok = endSnapshotSync(job)
+        if !ok { log.warning(job.writer.errorMessage) }
         return ok
     }
 
