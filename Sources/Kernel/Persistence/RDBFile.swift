@@ -1,13 +1,19 @@
 /// One key read from an RDB file.
 public struct RDBKey {
+    /// The database (last SELECTDB before the key).
     public var db: Int
+    /// The key name.
     public var key: RBytes
+    /// The value, in the encoding the load thresholds chose.
     public var value: Value
-    /// Absolute expiry in Unix milliseconds.
+    /// Absolute expiry in Unix milliseconds (EXPIRETIME seconds are converted).
     public var expireAt: Int64?
+    /// Seconds idle when saved (IDLE opcode, written under LRU policies).
     public var idleSeconds: Int64?
+    /// LFU counter when saved (FREQ opcode, written under LFU policies).
     public var freq: UInt8?
 
+    /// A key with all its attributes.
     public init(db: Int, key: RBytes, value: Value, expireAt: Int64?, idleSeconds: Int64?, freq: UInt8?) {
         self.db = db
         self.key = key
