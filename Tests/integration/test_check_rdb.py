@@ -84,6 +84,15 @@ def test_checksum_disabled_report_matches(real_rdb):
     assert ours == real
 
 
+@pytest.mark.parametrize("cut", [3, 9, 40, 300, 1000, 5000, -20, -9])
+def test_truncated_file_report_matches(real_rdb, cut):
+    data = real_rdb.read_bytes()
+    real_rdb.write_bytes(data[:cut])
+    ours, real = both(real_rdb)
+    assert real[0] == 1
+    assert ours == real
+
+
 @pytest.mark.parametrize("cut", [3, 9, 40, 100, -9])
 def test_truncated_file_is_an_error_with_the_same_progress(real_rdb, cut):
     data = real_rdb.read_bytes()

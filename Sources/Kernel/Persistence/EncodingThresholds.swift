@@ -2,10 +2,15 @@
 /// written (Redis's `hash-max-listpack-entries/-value`, `set-max-intset-entries`,
 /// `zset-max-listpack-entries/-value`, `list-max-listpack-size`).
 public struct EncodingThresholds: Sendable {
+    /// `hash-max-listpack-entries`: more fields than this → hashtable.
     public var hashMaxListpackEntries: Int
+    /// `hash-max-listpack-value`: a longer field or value → hashtable.
     public var hashMaxListpackValue: Int
+    /// `set-max-intset-entries`: more integers than this → hashtable.
     public var setMaxIntsetEntries: Int
+    /// `zset-max-listpack-entries`: more members than this → skiplist.
     public var zsetMaxListpackEntries: Int
+    /// `zset-max-listpack-value`: a longer member → skiplist.
     public var zsetMaxListpackValue: Int
     /// Quicklist node fill: negative = size class (-1 4 KB ... -5 64 KB), positive = max elements per node.
     public var listMaxListpackSize: Int

@@ -8,7 +8,8 @@ public enum RDBCheck {
         var lines = ["[offset 0] Checking RDB file \(path)"]
         var keys = 0, expires = 0, expired = 0
         var currentKey: RBytes?
-        var currentType: UInt8?
+        // Like redis-check-rdb, the type shows as 0 until the first key is complete.
+        var currentType: UInt8? = 0
         var doing = "read-type"
         var lastEnd = 0
         do {
@@ -28,10 +29,14 @@ public enum RDBCheck {
                     case .value(let key, let type):
                         currentKey = key
                         currentType = type
+                        keys += 1
                         doing = "read-object-value"
+                    case .doing(let what):
+                        doing = what
+                    case .keyType(let type):
+                        currentType = type
                     }
                 }, onKey: { k in
-                    keys += 1
                     if let at = k.expireAt {
                         expires += 1
                         if at < nowMs { expired += 1 }
@@ -48,7 +53,6 @@ public enum RDBCheck {
             lines.append("--- RDB ERROR DETECTED ---")
             if e.message.hasPrefix("Wrong RDB checksum") {
                 lines.append("[offset \(e.offset)] RDB CRC error")
-                doing = "check-sum"
             } else {
                 lines.append("[offset \(e.offset)] \(e.message)")
             }

@@ -1,13 +1,19 @@
 /// One key read from an RDB file.
 public struct RDBKey {
+    /// The database (last SELECTDB before the key).
     public var db: Int
+    /// The key name.
     public var key: RBytes
+    /// The value, in the encoding the load thresholds chose.
     public var value: Value
-    /// Absolute expiry in Unix milliseconds.
+    /// Absolute expiry in Unix milliseconds (EXPIRETIME seconds are converted).
     public var expireAt: Int64?
+    /// Seconds idle when saved (IDLE opcode, written under LRU policies).
     public var idleSeconds: Int64?
+    /// LFU counter when saved (FREQ opcode, written under LFU policies).
     public var freq: UInt8?
 
+    /// A key with all its attributes.
     public init(db: Int, key: RBytes, value: Value, expireAt: Int64?, idleSeconds: Int64?, freq: UInt8?) {
         self.db = db
         self.key = key
@@ -28,6 +34,11 @@ public enum RDBEvent {
     case checksum(verified: Bool, end: Int)
     /// A key's value of RDB type `type` is about to be read.
     case value(key: RBytes, type: UInt8)
+    /// What the walker is about to do, in redis-check-rdb's words (`start`, `read-type`, `read-expire`,
+    /// `read-aux`, `read-module-aux`, `read-functions`, `read-key`, `check-sum`).
+    case doing(String)
+    /// A value type byte was read (its key comes next).
+    case keyType(UInt8)
 }
 
 /// Whole-file RDB parsing (Redis's `rdbLoadRio`).
@@ -53,6 +64,7 @@ public enum RDBFile {
                             onFunction: ([UInt8]) throws -> Void) throws -> Int {
         typealias Op = RDBFormat.Opcode
         var r = RDBReader(bytes)
+        try onEvent(.doing("start"))
         let magic = try r.take(5)
         guard magic == Array("REDIS".utf8) else { throw RDBError(offset: 0, "Wrong signature trying to load DB from file") }
         let digits = try r.take(4)
@@ -67,12 +79,15 @@ public enum RDBFile {
         var freq: UInt8?
         while true {
             let opAt = r.offset
+            try onEvent(.doing("read-type"))
             let type = try r.u8()
             switch type {
             case Op.expireTime:
+                try onEvent(.doing("read-expire"))
                 expireAt = Int64(Int32(bitPattern: UInt32(try r.uintLE(4)))) * 1000
                 continue
             case Op.expireTimeMs:
+                try onEvent(.doing("read-expire"))
                 expireAt = Int64(bitPattern: try r.uintLE(8))
                 continue
             case Op.idle:
@@ -92,12 +107,14 @@ public enum RDBFile {
                 _ = try r.length()
                 continue
             case Op.aux:
+                try onEvent(.doing("read-aux"))
                 let key = try r.string()
                 let value = try r.string()
                 try onEvent(.aux(key: String(decoding: key, as: UTF8.self), value: value, end: r.offset))
                 continue
             case Op.moduleAux:
                 guard checkMode else { throw RDBError(offset: opAt, "module aux data is not supported") }
+                try onEvent(.doing("read-module-aux"))
                 _ = try r.length()  // module id
                 let whenOpcode = try r.length()
                 _ = try r.length()  // when
@@ -105,12 +122,14 @@ public enum RDBFile {
                 try ModuleValue.skip(&r)
                 continue
             case Op.function2:
+                try onEvent(.doing("read-functions"))
                 try onFunction(try r.string())
                 continue
             case Op.functionPreGA:
                 throw RDBError(offset: opAt, "Pre-release function format not supported")
             case Op.eof:
                 if version >= 5 {
+                    try onEvent(.doing("check-sum"))
                     let end = r.offset
                     let stored = try r.uintLE(8)
                     if stored == 0 {
@@ -127,6 +146,8 @@ public enum RDBFile {
                 }
                 return keys
             default:
+                try onEvent(.keyType(type))
+                try onEvent(.doing("read-key"))
                 let key = RBytes(try r.string())
                 try onEvent(.value(key: key, type: type))
                 if checkMode && type == RDBFormat.ValueType.module2 {

@@ -3,7 +3,7 @@ public enum RDBFormat {
     /// The version Redis 7.0 writes.
     public static let version: UInt16 = 10
 
-    /// Value type bytes.
+    /// Value type bytes (`RDB_TYPE_*`), named after the encodings they hold.
     public enum ValueType {
         public static let string: UInt8 = 0
         public static let list: UInt8 = 1
@@ -26,7 +26,7 @@ public enum RDBFormat {
         public static let streamListpacks2: UInt8 = 19
     }
 
-    /// Opcodes (bytes that are not value types where a type is expected).
+    /// Opcodes (`RDB_OPCODE_*`: bytes that are not value types where a type is expected).
     public enum Opcode {
         public static let function2: UInt8 = 245
         public static let functionPreGA: UInt8 = 246

@@ -16,6 +16,9 @@ public struct RDBReader {
         self.base = base
     }
 
+    /// The text of a read past the end (Redis's wording).
+    public static let eofMessage = "Unexpected EOF reading RDB file"
+
     /// Bytes left.
     public var remaining: Int { bytes.count - offset }
 
@@ -25,7 +28,7 @@ public struct RDBReader {
     /// Throws unless `n` more bytes are available.
     @inline(__always)
     func need(_ n: Int) throws {
-        guard n >= 0, n <= remaining else { throw error("unexpected end of input (needed \(n) bytes, \(remaining) left)") }
+        guard n >= 0, n <= remaining else { throw error(RDBReader.eofMessage) }
     }
 
     /// One byte.
@@ -107,7 +110,7 @@ public struct RDBReader {
         let start = offset
         let (v, enc) = try lengthOrEncoding()
         if !enc {
-            guard v <= UInt64(remaining) else { offset = start; throw error("string length \(v) exceeds the remaining input") }
+            guard v <= UInt64(remaining) else { throw error(RDBReader.eofMessage) }
             return try take(Int(v))
         }
         switch v {
