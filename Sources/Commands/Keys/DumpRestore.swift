@@ -20,16 +20,13 @@ extension KeysCommands {
         ]
     }
 
-    /// Whether DUMP compresses strings (Redis's `rdbcompression`, default yes; no directive here yet).
-    static let dumpCompression = true
-
     /// DUMP key
     static func dump(_ c: Client) {
         guard let value = c.db.get(c.argv[1]) else {
             c.reply.null()
             return
         }
-        c.reply.bulk(RBytes(DumpPayload.make(value, compression: dumpCompression,
+        c.reply.bulk(RBytes(DumpPayload.make(value, compression: c.server.config.rdbcompression,
                                                    thresholds: EncodingThresholds(c.server.config))))
     }
 

@@ -48,6 +48,7 @@ public final class Snapshot {
     public let startedAt: Int64
     /// Set when the output failed: the walk finishes (to restore every entry's parity) without encoding.
     var discarding = false
+    var warnedUnsupported = false
     /// What the snapshot is for.
     public let purpose: Purpose
     /// Called once, with the data lock held, when the file is complete (true) or failed (false).
@@ -150,6 +151,14 @@ public final class Snapshot {
         if db != selectedDb {
             encoder.writeSelectDB(db)
             selectedDb = db
+        }
+        guard RDBEncoder.supports(entry.value) else {
+            // A value type without an RDB form (a plugin's object): left out, said once per snapshot.
+            if !warnedUnsupported {
+                server.log.warning("Skipping values of type '\(entry.value.typeName)': no RDB serialisation for them")
+                warnedUnsupported = true
+            }
+            return
         }
         encoder.writeKey(key, entry.value, expireAt: expireAt, idleSeconds: nil, freq: nil)
         if encoder.count >= Snapshot.chunkBytes { flushChunk() }
