@@ -250,16 +250,22 @@ def test_restart_keeps_data(data_dir):
     a.shutdown()
 
 
+def rewrite_done(s):
+    return wait_until(lambda: s.redis().info("persistence")["aof_rewrite_in_progress"] == 0, timeout=60)
+
+
 def test_bgrewriteaof_switches_manifest_and_keeps_data(data_dir):
     a = ours(data_dir)
     a.start()
     write_sample(a)
     assert a.redis().bgrewriteaof()
     a.redis().set("after", "rewrite")
+    assert rewrite_done(a)
     entries = manifest_entries(data_dir)
-    assert [e[1] for e in entries] == ["appendonly.aof.2.base.aof", "appendonly.aof.2.incr.aof"]
+    # aof-use-rdb-preamble yes (the default): the new base is an RDB snapshot.
+    assert [e[1] for e in entries] == ["appendonly.aof.2.base.rdb", "appendonly.aof.2.incr.aof"]
     assert sorted(os.listdir(aof_dir(data_dir))) == sorted(
-        ["appendonly.aof.2.base.aof", "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"])
+        ["appendonly.aof.2.base.rdb", "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"])
     before = dataset(a)
     a.shutdown()
     a.start()
@@ -530,6 +536,7 @@ def test_bgrewriteaof_under_a_write_load_loses_nothing(data_dir):
         target = sum(acked.values()) + 3000
         assert wait_until(lambda: sum(acked.values()) >= target, timeout=30)
         assert r.bgrewriteaof()
+        assert rewrite_done(a)
     stop.set()
     for t in threads:
         t.join(timeout=10)
@@ -629,12 +636,34 @@ def test_appendfsync_always_woken_and_subscribed_clients_get_their_replies(data_
     a.shutdown()
 
 
-def test_rdb_preamble_base_is_refused_with_a_clear_message_until_the_rdb_codec_lands(data_dir):
+def test_real_appendonlydir_with_rdb_base_loads_in_ours(data_dir):
     b = server(data_dir, real_binary(), "--appendonly", "yes")  # aof-use-rdb-preamble yes: base is RDB
     b.start()
-    b.redis().set("k", "v")
+    write_sample(b)
+    b.redis().bgrewriteaof()
+    assert rewrite_done(b)
+    b.redis().set("after", "rewrite")
+    before = dataset(b)
     b.shutdown()
+    assert any(e[1].endswith(".base.rdb") for e in manifest_entries(data_dir))
     a = ours(data_dir)
-    assert a.start(expect_exit=True) != 0
+    a.start()
     assert "Reading RDB base file on AOF loading..." in a.log()
-    assert "RDB preamble not supported in this build" in a.log()
+    assert dataset(a) == before
+    a.shutdown()
+
+
+def test_ours_appendonlydir_with_rdb_base_loads_in_real_redis(data_dir):
+    a = ours(data_dir)
+    a.start()
+    write_sample(a)
+    assert a.redis().bgrewriteaof()
+    assert rewrite_done(a)
+    a.redis().set("after", "rewrite")
+    before = dataset(a)
+    a.shutdown()
+    assert any(e[1].endswith(".base.rdb") for e in manifest_entries(data_dir))
+    b = server(data_dir, real_binary(), "--appendonly", "yes")
+    b.start()
+    assert dataset(b) == before
+    b.shutdown()
