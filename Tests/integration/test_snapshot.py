@@ -259,3 +259,32 @@ def test_info_persistence_has_redis_fields(server_factory):
         r = server_factory(kind).redis()
         names.append([k for k in r.info("persistence").keys() if not k.startswith("aof_")])
     assert names[0] == names[1]
+
+
+def test_bgrewriteaof_with_appendonly_off_writes_a_base_like_redis(tmp_path):
+    layouts = []
+    for kind in ("ours", "real"):
+        d = tmp_path / kind
+        d.mkdir()
+        srv = ServerProcess(ours_binary() if kind == "ours" else real_binary(), kind + "-aofoff", ["--dir", str(d)])
+        srv.start()
+        try:
+            r = srv.redis()
+            r.set("k", "v")
+            assert r.bgrewriteaof()
+            wait_for(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0, what="the rewrite")
+            assert r.info("persistence")["aof_rewrites"] == 1
+            files = sorted(os.listdir(d / "appendonlydir"))
+            manifest = (d / "appendonlydir" / "appendonly.aof.manifest").read_text()
+            layouts.append((files, manifest))
+        finally:
+            srv.stop()
+    assert layouts[0] == layouts[1]
+
+
+def test_debug_change_repl_id_changes_master_replid(ours_in):
+    r = ours_in("--enable-debug-command", "yes").redis()
+    before = r.info("replication")["master_replid"]
+    assert r.execute_command("DEBUG", "CHANGE-REPL-ID") == b"OK"
+    after = r.info("replication")["master_replid"]
+    assert after != before and len(after) == 40

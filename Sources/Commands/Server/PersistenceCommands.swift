@@ -21,19 +21,16 @@ public struct AOFCommands: CommandModule {
             c.error("ERR Background append only file rewriting already in progress")
             return
         }
-        if aof.enabled && c.server.snapshotBusy {
+        if c.server.snapshotBusy {
             // A BGSAVE is running: the rewrite starts when it ends (Redis's aof_rewrite_scheduled).
-            _ = aof.rewrite()
+            aof.scheduleRewrite()
             c.reply.status("Background append only file rewriting scheduled")
             return
         }
-        if aof.enabled {
-            guard aof.rewrite() else {
-                c.error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
-                return
-            }
-        } else {
-            c.server.log.notice("BGREWRITEAOF with appendonly no: nothing to rewrite in this build")
+        let started = aof.enabled ? aof.rewrite() : aof.rewriteInBackground()
+        guard started else {
+            c.error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
+            return
         }
         c.reply.status("Background append only file rewriting started")
     }

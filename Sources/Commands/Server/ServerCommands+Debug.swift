@@ -12,6 +12,9 @@ extension ServerCommands {
                     "    Output a hex signature representing the current DB content."]),
         ("digest-value", ["DIGEST-VALUE <key> [<key> ...]",
                           "    Output a hex signature of the values of all the specified keys."]),
+        ("change-repl-id", ["CHANGE-REPL-ID",
+                            "    Change the replication IDs of the instance.",
+                            "    Dangerous: should be used only for testing the replication subsystem."]),
         ("error", ["ERROR <string>",
                    "    Return a Redis protocol error with <string> as message. Useful for clients",
                    "    unit tests to simulate Redis errors."]),
@@ -70,6 +73,10 @@ extension ServerCommands {
         case ("digest-value", 2...): debugDigestValue(c)
         case ("populate", 3...5): debugPopulate(c)
         case ("reload", _): debugReload(c)
+        case ("change-repl-id", 2):
+            c.server.replicationId = Server.randomHexId()
+            c.server.log.warning("Changing replication IDs after receiving DEBUG change-repl-id")
+            c.reply.ok()
         case ("set-active-expire", 3):
             c.server.config.activeExpireEnabled = cInt(c.argv[2]) != 0
             c.reply.ok()

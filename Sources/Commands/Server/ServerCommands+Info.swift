@@ -183,7 +183,7 @@ struct InfoSection {
             ("role", "master"),
             ("connected_slaves", "0"),
             ("master_failover_state", "no-failover"),
-            ("master_replid", c.server.runId),
+            ("master_replid", c.server.replicationId),
             ("master_replid2", String(repeating: "0", count: 40)),
             ("master_repl_offset", "0"),
             ("second_repl_offset", "-1"),

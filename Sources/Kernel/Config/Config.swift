@@ -53,6 +53,7 @@ public final class Config {
     public var rdbcompression = true
     public var rdbchecksum = true
     public var stopWritesOnBgsaveError = true
+    public var rdbSaveIncrementalFsync = true
     /// Set once a config file or the command line gave a `save` line: further lines add points (as Redis).
     var saveGivenAtStartup = false
     public var sanitizeDumpPayload = "no"
@@ -228,6 +229,7 @@ public final class Config {
         bool("rdbcompression", \.rdbcompression)
         bool("rdbchecksum", \.rdbchecksum)
         bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError)
+        bool("rdb-save-incremental-fsync", \.rdbSaveIncrementalFsync)
         int("rdb-key-save-delay", \.rdbKeySaveDelay, Int(Int32.min)...Int(Int32.max))
         str("sanitize-dump-payload", \.sanitizeDumpPayload, valid: ["no", "yes", "clients"])
         bool("lazyfree-lazy-user-del", \.lazyfreeLazyUserDel)

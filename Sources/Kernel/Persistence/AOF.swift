@@ -135,7 +135,7 @@ public final class AOF {
             currentSize += Int64(buffer.count)
             if buffer.capacity > 4 << 20 { buffer = [] } else { buffer.removeAll(keepingCapacity: true) }
         }
-        if config.noAppendfsyncOnRewrite && rewriteInProgress { return }
+        if config.noAppendfsyncOnRewrite && (rewriteInProgress || server.snapshotBusy) { return }
         guard currentSize != syncedSize else { return }
         switch policy {
         case .always:
@@ -174,17 +174,17 @@ public final class AOF {
     /// The cron's part: write what is pending (everysec and no write from the cron too), start an automatic
     /// rewrite past `auto-aof-rewrite-percentage`/`-min-size`, run a scheduled rewrite.
     public func cron() {
+        if rewriteScheduled && !rewriteInProgress && !server.snapshotBusy {
+            rewriteScheduled = false
+            _ = enabled ? rewrite() : rewriteInBackground()
+            return
+        }
         guard enabled else { return }
         flush()
         if policy == .always && currentSize != syncedSize && syncWaiters.isEmpty, fd >= 0 {
             // Effects of the cron itself (expired keys) with no reply waiting for them.
             _ = fdatasync(fd)
             syncedSize = currentSize
-        }
-        if rewriteScheduled && !rewriteInProgress && !server.snapshotBusy {
-            rewriteScheduled = false
-            _ = rewrite()
-            return
         }
         let pct = config.autoAofRewritePercentage
         if pct > 0 && currentSize > config.autoAofRewriteMinSize && !rewriteInProgress && !server.snapshotBusy {
@@ -350,7 +350,10 @@ public final class AOF {
     /// The fork-free rewrite (`aof-use-rdb-preamble yes`): a new incr file at once, then the base is an RDB
     /// snapshot of this instant written in slices while clients keep writing (`Snapshot`); when it is complete
     /// the manifest switches to it. While another snapshot runs (BGSAVE), the rewrite is scheduled instead.
-    func rewriteInBackground() -> Bool {
+    /// Runs a rewrite as soon as no snapshot is running (BGREWRITEAOF during a BGSAVE).
+    public func scheduleRewrite() { rewriteScheduled = true }
+
+    public func rewriteInBackground() -> Bool {
         if server.snapshotBusy {
             rewriteScheduled = true
             return true
@@ -360,7 +363,9 @@ public final class AOF {
         let temp = AOFFiles.join(config.dir, "temp-rewriteaof-bg-\(getpid()).aof")
         do {
             try AOFFiles.makeDirectory(directory)
-            try openNewIncr(reason: "on background rewrite")
+            // With the AOF off (BGREWRITEAOF under appendonly no) Redis 7.0 still writes a base and a manifest
+            // listing only it; there is no incr file to switch to.
+            if enabled { try openNewIncr(reason: "on background rewrite") }
         } catch {
             log.warning("Background AOF rewrite terminated with error: \(error)")
             lastBgrewriteOK = false
@@ -409,6 +414,10 @@ public final class AOF {
     /// call it (lock held) with the snapshot's temp file after `openNewIncr`.
     public func installBase(tempPath: String, rdb: Bool, quiet: Bool = false) throws(AOFFiles.IOError) {
         var m = manifest
+        if !enabled, AOFFiles.exists(manifestPath), let bytes = try? AOFFiles.readSmall(manifestPath),
+           let onDisk = try? AOFManifest.parse(bytes) {
+            m = onDisk
+        }
         let seq = m.currentBaseSeq + 1
         let name = AOFManifest.baseName(config.appendfilename, seq: seq, rdb: rdb)
         let target = AOFFiles.join(directory, name)
@@ -423,7 +432,7 @@ public final class AOF {
             old.type = .history
             m.history.append(old)
         }
-        while m.incrs.count > 1 {
+        while m.incrs.count > (enabled ? 1 : 0) {
             var e = m.incrs.removeFirst()
             e.type = .history
             m.history.append(e)

@@ -20,7 +20,9 @@ extension Server {
         precondition(!snapshotBusy, "one snapshot at a time")
         let writer: SnapshotFileWriter
         do {
-            writer = try SnapshotFileWriter(tempPath: tempPath, finalPath: finalPath, checksum: config.rdbchecksum)
+            let incremental = purpose == .rdb ? config.rdbSaveIncrementalFsync : config.aofRewriteIncrementalFsync
+            writer = try SnapshotFileWriter(tempPath: tempPath, finalPath: finalPath, checksum: config.rdbchecksum,
+                                            autosyncBytes: incremental ? 4 << 20 : 0)
         } catch {
             log.warning(error.message)
             return nil

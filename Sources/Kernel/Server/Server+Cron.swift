@@ -8,7 +8,7 @@ extension Server {
         if config.maxmemory > 0 { refreshUsedMemory() }
         if activeExpireEnabled { activeExpireCycle() }
         if !pendingEffects.isEmpty { flushEffects() }
-        if aof.enabled { aof.cron() }
+        if aof.enabled || aof.rewriteScheduled { aof.cron() }
         if config.timeout > 0 { closeIdleClients() }
         checkSavePoints()
     }

@@ -80,6 +80,8 @@ public final class Server {
     public var functionLibraries: [[UInt8]] = []
     /// The event loop background work (snapshot slices) runs on; set by the listener.
     public var backgroundLoop: EventLoop?
+    /// The replication ID (INFO's master_replid): a new random one at start, and on DEBUG CHANGE-REPL-ID.
+    public var replicationId = Server.randomHexId()
     /// RDB persistence state (SAVE, BGSAVE, save points).
     public private(set) lazy var rdb = RDBPersistence(server: self)
     /// Set while a file is being replayed at start (maxmemory does not refuse the replayed writes, as in Redis).
@@ -107,6 +109,13 @@ public final class Server {
             self._keyspaceEventFlags = KeyspaceEventClass.parse(self.config.notifyKeyspaceEvents) ?? []
         }
         aof = AOF(server: self)
+    }
+
+    /// 40 random hex digits (run ids, replication ids).
+    public static func randomHexId() -> String {
+        var id = ""
+        for _ in 0..<40 { id.append("0123456789abcdef".randomElement()!) }
+        return id
     }
 
     // MARK: - Clients
