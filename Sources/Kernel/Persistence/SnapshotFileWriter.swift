@@ -74,10 +74,10 @@ public final class SnapshotFileWriter {
         }
     }
 
-    /// Gives up: closes and removes the temporary file.
+    /// Gives up: closes and removes the temporary file (before returning, so the name can be reused at once).
     public func abandon() {
         failedFlag.store(true, ordering: .relaxed)
-        queue.async { [self] in
+        queue.sync { [self] in
             close(fd)
             unlink(tempPath)
         }
