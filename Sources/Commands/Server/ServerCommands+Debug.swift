@@ -175,19 +175,19 @@ extension ServerCommands {
         let idle = Int64((clock &- lru) & 0x00FF_FFFF)
         let address: UInt
         var refcount: Int64 = 1
-        var serialized: Int64 = 0
+        // Redis's rdbSavedObjectLen: the value's RDB serialisation without its type byte.
+        var encoder = RDBEncoder(compression: c.server.config.rdbcompression, thresholds: EncodingThresholds(c.server.config))
+        encoder.writeValue(entry.value)
+        let serialized = Int64(max(0, encoder.count - 1))
         switch entry.value {
         case .object(let o):
             address = UInt(bitPattern: Unmanaged.passUnretained(o).toOpaque())
-            // There is no RDB encoder for collections yet, so their serialized length is not known: 0 (to be the
-            // RDB codec's exact figure once it lands).
         case .string(let s):
             // Short strings live inside the key table's entry (no allocation of their own): no address to show.
             address = s.count > RBytes.inlineCapacity ? s.array.withUnsafeBytes { UInt(bitPattern: $0.baseAddress) } : 0
             if let n = Numbers.parseInt64(s), n >= 0 && n < 10000, sharesIntegers(c) {
                 refcount = 2_147_483_647   // Redis's shared integer objects report INT_MAX
             }
-            serialized = rdbStringLength(s)
         }
         var extra = ""
         if case .object(let o) = entry.value, let list = o as? ListObject {
@@ -201,19 +201,5 @@ extension ServerCommands {
     static func sharesIntegers(_ c: Client) -> Bool {
         let policy = c.server.config.maxmemoryPolicy
         return c.server.config.maxmemory == 0 || !(policy.hasSuffix("-lru") || policy.hasSuffix("-lfu"))
-    }
-
-    /// Bytes an RDB file takes for the string `s`: an 8/16/32-bit integer encoding when it is such a number,
-    /// else a length prefix (1, 2, 5 or 9 bytes) plus the bytes. LZF compression (which Redis tries for strings
-    /// over 20 bytes) is not modelled: there is no RDB writer yet, so those report their uncompressed size.
-    static func rdbStringLength(_ s: RBytes) -> Int64 {
-        if s.count <= 11, let n = Numbers.parseInt64(s) {
-            if n >= -(1 << 7) && n < (1 << 7) { return 2 }
-            if n >= -(1 << 15) && n < (1 << 15) { return 3 }
-            if n >= -(1 << 31) && n < (1 << 31) { return 5 }
-        }
-        let len = Int64(s.count)
-        let prefix: Int64 = len < 64 ? 1 : len < 16384 ? 2 : len <= Int64(UInt32.max) ? 5 : 9
-        return prefix + len
     }
 }
