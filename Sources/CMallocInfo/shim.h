@@ -21,4 +21,13 @@ static inline size_t cmallocinfo_used_bytes(void) {
 static inline size_t cmallocinfo_used_bytes(void) { return 0; }
 #endif
 
+/* The calling thread's kernel id (for a per-thread nice value); Swift does not import the SYS_gettid macro. */
+#if defined(__linux__)
+#include <unistd.h>
+#include <sys/syscall.h>
+static inline long cmallocinfo_thread_id(void) { return syscall(SYS_gettid); }
+#else
+static inline long cmallocinfo_thread_id(void) { return 0; }
+#endif
+
 #endif

@@ -1,5 +1,4 @@
 import Atomics
-import Dispatch
 
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +8,7 @@ import Glibc
 /// serial queue that also computes the CRC64 trailer; `finish` appends the checksum, fsyncs, closes and renames
 /// the temporary file over the target, so a torn write never replaces the last good file (as Redis does).
 public final class SnapshotFileWriter {
-    let queue = DispatchQueue(label: "redis-swift.snapshot-writer")
+    let queue = BackgroundWorker()
     let fd: Int32
     let tempPath: String
     let finalPath: String
@@ -71,6 +70,7 @@ public final class SnapshotFileWriter {
             if !failed && rename(tempPath, finalPath) != 0 { fail("rename: \(String(cString: strerror(errno)))") }
             if failed { unlink(tempPath) }
             done(!failed)
+            queue.stop()
         }
     }
 
@@ -81,6 +81,7 @@ public final class SnapshotFileWriter {
             close(fd)
             unlink(tempPath)
         }
+        queue.stop()
     }
 
     private func writeAll(_ raw: UnsafeRawBufferPointer) {
