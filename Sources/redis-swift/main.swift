@@ -155,7 +155,6 @@ log.notice("Running mode=standalone, port=\(listener.boundPort ?? config.port)."
 log.notice("Ready to accept connections tcp")
 
 server.onShutdown = {
-    log.warning("User requested shutdown...")
     log.notice("Redis is now ready to exit, bye bye...")
     // SHUTDOWN runs with the data lock held and stop() takes it: stop from another thread.
     DispatchQueue.global().async { listener.stop() }

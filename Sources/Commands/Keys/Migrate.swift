@@ -82,16 +82,16 @@ extension KeysCommands {
         var out: [UInt8] = []
         var expected = 0
         if !auth.isEmpty {
-            RESPRequest.append(["AUTH"] + auth, to: &out)
+            AOFCommandReader.encode(["AUTH"] + auth, into: &out)
             expected += 1
         }
-        RESPRequest.append(["SELECT", RBytes(String(dbid))], to: &out)
+        AOFCommandReader.encode(["SELECT", RBytes(String(dbid))], into: &out)
         expected += 1
         for (k, v, ttl) in keys {
             let payload = RBytes(DumpPayload.make(v, compression: c.server.config.rdbcompression))
             var cmd: [RBytes] = ["RESTORE", k, RBytes(String(ttl)), payload]
             if replace { cmd.append("REPLACE") }
-            RESPRequest.append(cmd, to: &out)
+            AOFCommandReader.encode(cmd, into: &out)
         }
 
         guard let conn = BlockingConnection(host: c.argv[1].string, port: Int(port), timeoutMs: Int(timeout)) else {
@@ -136,18 +136,6 @@ extension KeysCommands {
             c.error(firstError)
         } else {
             c.reply.ok()
-        }
-    }
-}
-
-/// Encodes commands in RESP for a server-to-server request.
-enum RESPRequest {
-    static func append(_ argv: [RBytes], to out: inout [UInt8]) {
-        out += Array("*\(argv.count)\r\n".utf8)
-        for a in argv {
-            out += Array("$\(a.count)\r\n".utf8)
-            a.withUnsafeBytes { out += $0 }
-            out += [13, 10]
         }
     }
 }

@@ -71,6 +71,7 @@ extension ServerCommands {
             return
         }
         let wantsSave = save || (!nosave && !c.server.config.savePoints.isEmpty)
+        c.server.log.warning("User requested shutdown...")
         if !c.server.prepareForShutdown(save: wantsSave, force: force) {
             c.error("ERR Errors trying to SHUTDOWN. Check logs.")
             return
