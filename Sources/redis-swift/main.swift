@@ -116,22 +116,6 @@ if config.configFile.isEmpty {
 /// Built-in families plus the compiled-in plugins (Plugins/).
 let server = Server(config: config, modules: BuiltinModules.all + [RateLimitModule()], log: log)
 log.notice("Server initialized")
-let loaded = server.lock.withLock { server.loadRDBAtStartup() }
-if !loaded { exit(1) }
-if config.appendonly {
-    let failure: String? = server.lock.withLock { () -> String? in
-        do throws(AOF.BootError) {
-            try server.aof.boot()
-            return nil
-        } catch {
-            return error.message
-        }
-    }
-    if let failure {
-        log.warning(failure)
-        exit(1)
-    }
-}
 server.addShutdownHook { server.aof.shutdown() }
 config.onAppendonlyChange = { on throws(Config.ConfigError) in
     if on {
@@ -152,6 +136,24 @@ do {
     exit(1)
 }
 log.notice("Running mode=standalone, port=\(listener.boundPort ?? config.port).")
+// The port is open while the dataset loads: clients get -LOADING meanwhile, as from Redis. The AOF wins over
+// the RDB file when it is on.
+if config.appendonly {
+    let failure: String? = server.lock.withLock { () -> String? in
+        do throws(AOF.BootError) {
+            try server.aof.boot()
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+    if let failure {
+        log.warning(failure)
+        exit(1)
+    }
+} else if !server.lock.withLock({ server.loadRDBAtStartup() }) {
+    exit(1)
+}
 log.notice("Ready to accept connections tcp")
 
 server.onShutdown = {

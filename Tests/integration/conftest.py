@@ -151,8 +151,12 @@ class ServerProcess(object):
                 raise RuntimeError("%s exited with code %s during startup:\n%s"
                                    % (self.name, self.proc.returncode, self.log_tail()))
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    # The port opens before the dataset is loaded: wait until PING stops answering -LOADING.
+                    s.sendall(b"PING\r\n")
+                    if not s.recv(64).startswith(b"-LOADING"):
+                        return
+                    time.sleep(0.05)
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("%s did not accept connections on port %d within %.0fs:\n%s"

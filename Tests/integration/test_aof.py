@@ -47,8 +47,12 @@ class DirServer(object):
                 time.sleep(0.05)
                 continue
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return None
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    # The port opens before the dataset is loaded: wait until PING stops answering -LOADING.
+                    s.sendall(b"PING\r\n")
+                    if not s.recv(64).startswith(b"-LOADING"):
+                        return None
+                    time.sleep(0.05)
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("server did not %s in time:\n%s" % ("exit" if expect_exit else "start", self.log()))

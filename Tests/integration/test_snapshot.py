@@ -288,3 +288,50 @@ def test_debug_change_repl_id_changes_master_replid(ours_in):
     assert r.execute_command("DEBUG", "CHANGE-REPL-ID") == b"OK"
     after = r.info("replication")["master_replid"]
     assert after != before and len(after) == 40
+
+
+def test_clients_get_loading_while_the_dataset_loads_like_redis(tmp_path):
+    """The port opens before the dataset is loaded (key-load-delay slows the load, as in Redis's own tests):
+    commands get -LOADING, INFO answers with loading:1 and the loading_* fields, then the data is there."""
+    seen = []
+    for kind in ("ours", "real"):
+        d = tmp_path / kind
+        d.mkdir()
+        binary = ours_binary() if kind == "ours" else real_binary()
+        srv = ServerProcess(binary, kind + "-filler", ["--dir", str(d), "--enable-debug-command", "yes"])
+        srv.start()
+        # Over 2 MB: Redis serves clients during a load every 2 MB (loading-process-events-interval-bytes).
+        srv.redis().execute_command("DEBUG", "POPULATE", 200000)
+        srv.redis().save()
+        srv.stop()
+        proc_dir = d
+        loader = ServerProcess(binary, kind + "-slowload", ["--dir", str(proc_dir), "--key-load-delay", "-10"])
+        loader.BASE_ARGS = ["--bind", "127.0.0.1", "--save", ""]
+        # Start without the harness's wait for the end of loading.
+        import socket
+        import subprocess
+        loader.port = __import__("conftest").free_port()
+        loader.proc = subprocess.Popen([binary, "--port", str(loader.port)] + loader.BASE_ARGS + loader.extra_args,
+                                       cwd=str(proc_dir), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            def connect():
+                try:
+                    return socket.create_connection(("127.0.0.1", loader.port), timeout=0.5)
+                except OSError:
+                    return None
+            s = wait_for(connect, what="the port to open")
+            s.close()
+            with loader.client() as c:
+                get_reply = c.call("GET", "key:1")
+                info = c.call_decoded("INFO", "persistence")
+            fields = set(l.split(b":")[0] for l in info.split(b"\r\n") if b":" in l)
+            seen.append((get_reply, b"loading:1" in info,
+                         {f for f in fields if f.startswith(b"loading")}))
+            r = loader.redis()
+            wait_for(lambda: r.info("persistence")["loading"] == 0, what="the load to finish")
+            assert r.get("key:1") == b"value:1" and r.dbsize() == 200000
+        finally:
+            loader.proc.kill()
+            loader.proc.wait()
+    assert seen[0] == seen[1]
+    assert seen[0][0] == b"-LOADING Redis is loading the dataset in memory\r\n" and seen[0][1]

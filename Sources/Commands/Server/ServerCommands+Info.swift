@@ -108,6 +108,7 @@ struct InfoSection {
         return [
             ("loading", s.loading ? "1" : "0"),
             ("async_loading", "0"),
+        ] + loadingFields(s) + [
             ("current_cow_peak", "0"),
             ("current_cow_size", "0"),
             ("current_cow_size_age", "0"),
@@ -128,6 +129,20 @@ struct InfoSection {
             ("module_fork_in_progress", "0"),
             ("module_fork_last_cow_size", "0"),
         ] + aofEnabledFields(s.aof)
+    }
+
+    /// The loading_* fields Redis prints while a load is in progress.
+    static func loadingFields(_ s: Server) -> [(String, String)] {
+        guard s.loading else { return [] }
+        let p = s.loadingProgress
+        return [
+            ("loading_start_time", String(p.startTime)),
+            ("loading_total_bytes", String(p.totalBytes)),
+            ("loading_rdb_used_mem", "0"),
+            ("loading_loaded_bytes", String(p.loadedBytes)),
+            ("loading_loaded_perc", ProcessMetrics.fixed2(p.percent)),
+            ("loading_eta_seconds", String(p.etaSeconds)),
+        ]
     }
 
     /// INFO persistence's aof_* fields, in Redis 7.0's order.

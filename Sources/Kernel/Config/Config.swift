@@ -57,8 +57,10 @@ public final class Config {
     /// Set once a config file or the command line gave a `save` line: further lines add points (as Redis).
     var saveGivenAtStartup = false
     public var sanitizeDumpPayload = "no"
-    /// Test aid (as Redis): a delay per key written by a snapshot, in µs (negative: ns).
+    /// Test aid (as Redis): a delay per key written by a snapshot, in µs (negative -N: 1 µs every N keys).
     public var rdbKeySaveDelay = 0
+    /// Test aid (as Redis): a delay per key loaded at start, in µs (negative -N: 1 µs every N keys).
+    public var keyLoadDelay = 0
     public var appendonly = false
     public var dir = ""
     public var dbfilename = "dump.rdb"
@@ -231,6 +233,7 @@ public final class Config {
         bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError)
         bool("rdb-save-incremental-fsync", \.rdbSaveIncrementalFsync)
         int("rdb-key-save-delay", \.rdbKeySaveDelay, Int(Int32.min)...Int(Int32.max))
+        int("key-load-delay", \.keyLoadDelay, Int(Int32.min)...Int(Int32.max))
         str("sanitize-dump-payload", \.sanitizeDumpPayload, valid: ["no", "yes", "clients"])
         bool("lazyfree-lazy-user-del", \.lazyfreeLazyUserDel)
         bool("lazyfree-lazy-user-flush", \.lazyfreeLazyUserFlush)

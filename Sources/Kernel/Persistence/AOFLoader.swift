@@ -36,7 +36,7 @@ extension AOF {
             if AOFFiles.exists(oldStyle) { try migrateOldStyle(oldStyle) }
         }
         let files = manifest.loadOrder
-        server.loading = true
+        server.beginLoading(totalBytes: files.reduce(0) { $0 + AOFFiles.size(AOFFiles.join(directory, $1.name)) })
         defer { server.loading = false }
         if !files.isEmpty {
             let started = Clock.monotonicNanoseconds()
@@ -47,8 +47,10 @@ extension AOF {
                     throw BootError(message: "The AOF file \(e.name) doesn't exist")
                 }
                 if AOFFiles.size(path) == 0 { continue }
+                let loadedBefore = server.loadingProgress.loadedBytes
                 let t0 = Clock.monotonicNanoseconds()
                 try loadFile(path: path, name: e.name, isBase: e.type == .base, isLast: i == files.count - 1)
+                server.loadingProgress.loadedBytes = loadedBefore + AOFFiles.size(path)
                 loadedAny = true
                 log.notice("DB loaded from \(e.type == .base ? "base" : "incr") file \(e.name): \(Self.seconds(since: t0)) seconds")
             }
@@ -111,6 +113,8 @@ extension AOF {
         var cursor = 0
         var eof = false
         var first = true
+        var replayed = 0
+        let loadedBeforeFile = server.loadingProgress.loadedBytes
         let client = server.addClient(channel: nil)
         client.authenticated = true
         var validUpTo: Int64 = 0
@@ -139,6 +143,11 @@ extension AOF {
                 server.execute(client)
                 client.reply.buffer.clear()
                 if !inMulti { validUpTo = bufStart + Int64(cursor) }
+                replayed += 1
+                if replayed & 1023 == 0 && !inMulti {
+                    server.loadingProgress.loadedBytes = loadedBeforeFile + bufStart + Int64(cursor)
+                    server.yieldLockWhileLoading()
+                }
             case .incomplete:
                 if eof {
                     let leftover = buf.count - cursor
@@ -202,7 +211,7 @@ extension AOF {
             throw BootError(message: "Can't read the RDB preamble of \(path)")
         }
         do {
-            let (loaded, expired, end) = try server.loadRDBImage(bytes, logAux: true)
+            let (loaded, expired, end) = try server.loadRDBImage(bytes, logAux: true, yieldingLock: true)
             server.rdb.noteLoaded(loaded, expired: expired)
             return Int64(end)
         } catch {

@@ -26,7 +26,7 @@ public enum RDBCheck {
                         lines.append(verified ? "[offset \(end)] Checksum OK"
                                      : "[offset \(end)] RDB file was saved with checksum disabled: no check performed.")
                         lastEnd = end
-                    case .value(let key, let type):
+                    case .value(let key, let type, _):
                         currentKey = key
                         currentType = type
                         keys += 1

@@ -32,8 +32,8 @@ public enum RDBEvent {
     case selectDB(Int, end: Int)
     /// The checksum trailer matched (`verified`), or was 0 (saved with rdbchecksum off: not checked).
     case checksum(verified: Bool, end: Int)
-    /// A key's value of RDB type `type` is about to be read.
-    case value(key: RBytes, type: UInt8)
+    /// A key's value of RDB type `type` is about to be read; `at` is the offset of the value.
+    case value(key: RBytes, type: UInt8, at: Int)
     /// What the walker is about to do, in redis-check-rdb's words (`start`, `read-type`, `read-expire`,
     /// `read-aux`, `read-module-aux`, `read-functions`, `read-key`, `check-sum`).
     case doing(String)
@@ -149,7 +149,7 @@ public enum RDBFile {
                 try onEvent(.keyType(type))
                 try onEvent(.doing("read-key"))
                 let key = RBytes(try r.string())
-                try onEvent(.value(key: key, type: type))
+                try onEvent(.value(key: key, type: type, at: r.offset))
                 if checkMode && type == RDBFormat.ValueType.module2 {
                     _ = try r.length()  // module id
                     try ModuleValue.skip(&r)

@@ -35,7 +35,8 @@ extension Server {
     /// half-load flush on error). Returns (loaded, expired) key counts. Call with the
     /// lock held.
     @discardableResult
-    public func loadRDBImage(_ bytes: [UInt8], logAux: Bool, replaceExisting: Bool = false) throws -> (loaded: Int64, expired: Int64, end: Int) {
+    public func loadRDBImage(_ bytes: [UInt8], logAux: Bool, replaceExisting: Bool = false,
+                             yieldingLock: Bool = false) throws -> (loaded: Int64, expired: Int64, end: Int) {
         var loaded: Int64 = 0, expired: Int64 = 0
         var end = bytes.count
         let now = Clock.unixMilliseconds()
@@ -44,6 +45,10 @@ extension Server {
         try bytes.withUnsafeBytes { raw in
             _ = try RDBFile.walk(raw, thresholds: thresholds, onEvent: { [self] event in
                 if case .checksum(_, let e) = event { end = e }
+                if case .value(_, _, let at) = event {
+                    loadingProgress.loadedBytes = Int64(at)
+                    if yieldingLock && (loaded + expired) & 1023 == 0 { yieldLockWhileLoading() }
+                }
                 guard logAux, case .aux(let key, let value, _) = event else { return }
                 let text = String(decoding: value, as: UTF8.self)
                 switch key {
@@ -63,6 +68,7 @@ extension Server {
                 guard k.db >= 0 && k.db < databases.count else {
                     throw RDBError(offset: 0, "FATAL: Data file was created with a Redis server configured to handle more than \(databases.count) databases. Exiting")
                 }
+                if config.keyLoadDelay != 0 { Snapshot.debugDelay(config.keyLoadDelay) }
                 if let when = k.expireAt, when <= now {
                     expired += 1
                     return
@@ -85,6 +91,22 @@ extension Server {
         return (loaded, expired, end)
     }
 
+    /// Marks the start of a load at start-up: clients get `-LOADING` until it ends, INFO reports progress.
+    public func beginLoading(totalBytes: Int64) {
+        loading = true
+        loadingProgress = LoadingProgress(startTime: Clock.unixMilliseconds() / 1000, totalBytes: totalBytes,
+                                          loadedBytes: 0, startedAt: Clock.monotonicNanoseconds())
+    }
+
+    /// Lets clients in during a long load at start (they get `-LOADING`, INFO and the like answer): the loader,
+    /// which holds the data lock, releases it briefly. Never from inside a command.
+    public func yieldLockWhileLoading() {
+        lock.unlock()
+        sched_yield()
+        lock.lock()
+        updateClocks()
+    }
+
     /// Loads `dbfilename` at start, logging as Redis does. Returns false on a fatal error (after logging).
     public func loadRDBAtStartup() -> Bool {
         let path = rdb.filePath
@@ -96,10 +118,10 @@ extension Server {
             return false
         case .read(let bytes):
             let start = Clock.monotonicNanoseconds()
-            loading = true
+            beginLoading(totalBytes: Int64(bytes.count))
             defer { loading = false }
             do {
-                let (loaded, expired, _) = try loadRDBImage(bytes, logAux: true)
+                let (loaded, expired, _) = try loadRDBImage(bytes, logAux: true, yieldingLock: true)
                 rdb.lastLoadKeysLoaded = loaded
                 rdb.lastLoadKeysExpired = expired
                 log.notice("Done loading RDB, keys loaded: \(loaded), keys expired: \(expired).")

@@ -197,14 +197,12 @@ public final class Snapshot {
         writer.finish(done)
     }
 
-    /// Redis's debugDelay: µs when positive, ns when negative.
+    /// Redis's debugDelay: sleeps `amount` µs; a negative amount -N sleeps 1 µs once every N calls on average
+    /// (shorter average delays than a sleep allows).
     static func debugDelay(_ amount: Int) {
-        var ts = timespec(tv_sec: 0, tv_nsec: amount > 0 ? amount * 1000 : -amount)
-        if ts.tv_nsec >= 1_000_000_000 {
-            ts.tv_sec = ts.tv_nsec / 1_000_000_000
-            ts.tv_nsec %= 1_000_000_000
-        }
-        nanosleep(&ts, nil)
+        var usec = amount
+        if usec < 0 { usec = Int.random(in: 0..<(-usec)) == 0 ? 1 : 0 }
+        if usec > 0 { usleep(UInt32(clamping: usec)) }
     }
 
     /// Whether the writer has too much queued to accept another slice now.

@@ -5,6 +5,8 @@ extension Server {
         clockAnchor = 0
         updateClocks()
         stats.sampleOps(now: commandTime)
+        // While the dataset loads at start (the loader lets clients in between batches) nothing else runs.
+        if loading { return }
         if config.maxmemory > 0 { refreshUsedMemory() }
         if activeExpireEnabled { activeExpireCycle() }
         if !pendingEffects.isEmpty { flushEffects() }

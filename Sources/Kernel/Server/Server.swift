@@ -84,8 +84,11 @@ public final class Server {
     public var replicationId = Server.randomHexId()
     /// RDB persistence state (SAVE, BGSAVE, save points).
     public private(set) lazy var rdb = RDBPersistence(server: self)
-    /// Set while a file is being replayed at start (maxmemory does not refuse the replayed writes, as in Redis).
+    /// Set while a file is being replayed at start (maxmemory does not refuse the replayed writes, as in Redis;
+    /// clients get `-LOADING` for commands without the `loading` flag).
     public var loading = false
+    /// Progress of the load at start, for INFO.
+    public var loadingProgress = LoadingProgress()
     /// The append-only file (disabled unless `appendonly yes`).
     public private(set) var aof: AOF!
 
@@ -186,6 +189,10 @@ public final class Server {
         }
         if !c.authenticated && !cmd.flags.contains(.noAuth) {
             reject(c, cmd, Errors.noAuth)
+            return
+        }
+        if loading && c.channel != nil && !cmd.flags.contains(.loading) {
+            reject(c, cmd, "LOADING Redis is loading the dataset in memory")
             return
         }
         if config.maxmemory > 0 && !loading && cmd.flags.contains(.denyoom) && overMaxmemory() {
