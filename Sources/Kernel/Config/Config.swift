@@ -41,6 +41,8 @@ public final class Config {
     public var hz = 10
     public var ioThreads = 1
     public var enableDebugCommand = "no"
+    /// Accepted for Redis compatibility (`enable-protected-configs`); protected configs are not enforced yet.
+    public var enableProtectedConfigs = "no"
     // Security and limits
     public var requirepass = ""
     public var protoMaxBulkLen: Int64 = 512 * 1024 * 1024
@@ -174,6 +176,7 @@ public final class Config {
         int("hz", \.hz, 0...Int(Int32.max))
         int("io-threads", \.ioThreads, 1...128, mutable: false)
         str("enable-debug-command", \.enableDebugCommand, valid: ["no", "yes", "local"], mutable: false)
+        str("enable-protected-configs", \.enableProtectedConfigs, valid: ["no", "yes", "local"], mutable: false)
         str("requirepass", \.requirepass)
         mem("proto-max-bulk-len", \.protoMaxBulkLen, 1024 * 1024...Int64.max)
         mem("client-query-buffer-limit", \.clientQueryBufferLimit, 1024 * 1024...Int64.max)
