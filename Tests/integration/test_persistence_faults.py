@@ -177,7 +177,7 @@ def rewrite_vs_bgsave(kind, d):
         fill(srv, 1500)
         with srv.client() as c:
             wait_rewrite_done(srv)
-            c.call("CONFIG", "SET", "rdb-key-save-delay", "2000")
+            c.call("CONFIG", "SET", "rdb-key-save-delay", "1000")
             out = [c.call("BGSAVE"), c.call("BGREWRITEAOF")]
             out.append(info(srv)["aof_rewrite_scheduled"])
             wait_bgsave_done(srv)
