@@ -274,3 +274,10 @@ def test_shutdown_closes_the_connection_and_saves_as_told_like_redis(tmp_path, a
         finally:
             srv.stop()
     assert outcome["ours"] == outcome["real"]
+
+
+@pytest.mark.parametrize("args", [("dir", "/tmp"), ("dbfilename", "other.rdb"), ("save", "", "dir", "/tmp"),
+                                  ("daemonize", "no", "dir", "/tmp"), ("dir", "/tmp", "dir", "/tmp")])
+def test_dir_and_dbfilename_are_protected_configs_like_redis(pair, args):
+    pair.check("CONFIG", "SET", *args)
+    pair.check("CONFIG", "GET", "dbfilename")

@@ -41,8 +41,10 @@ public final class Config {
     public var hz = 10
     public var ioThreads = 1
     public var enableDebugCommand = "no"
-    /// Accepted for Redis compatibility (`enable-protected-configs`); protected configs are not enforced yet.
+    /// `enable-protected-configs`: whether CONFIG SET may change the `protectedDirectives` (no, yes, local).
     public var enableProtectedConfigs = "no"
+    /// Directives Redis 7.0 marks PROTECTED_CONFIG: CONFIG SET refuses them unless `enable-protected-configs` allows.
+    public static let protectedDirectives: Set<String> = ["dir", "dbfilename"]
     // Security and limits
     public var requirepass = ""
     public var protoMaxBulkLen: Int64 = 512 * 1024 * 1024
