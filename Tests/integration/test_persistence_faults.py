@@ -281,3 +281,52 @@ def test_shutdown_closes_the_connection_and_saves_as_told_like_redis(tmp_path, a
 def test_dir_and_dbfilename_are_protected_configs_like_redis(pair, args):
     pair.check("CONFIG", "SET", *args)
     pair.check("CONFIG", "GET", "dbfilename")
+
+
+def test_kill9_during_bgrewriteaof_loses_no_acknowledged_write(tmp_path):
+    srv = start("ours", tmp_path, *AOF, "--appendfsync", "always")
+    try:
+        fill(srv, 1500)
+        wait_rewrite_done(srv)
+        with srv.client() as c:
+            c.call("CONFIG", "SET", "rdb-key-save-delay", "2000")
+            assert c.call("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+            for i in range(200):  # acknowledged while the rewrite runs: they go to the new incr file
+                assert c.call("SET", "during:%d" % i, i) == b"+OK\r\n"
+            assert info(srv)["aof_rewrite_in_progress"] == "1"
+        want = digest(srv)
+        srv.proc.send_signal(signal.SIGKILL)
+        srv.proc.wait(timeout=5)
+    finally:
+        srv.stop()
+    again = start("ours", tmp_path, *AOF)
+    try:
+        assert digest(again) == want
+    finally:
+        again.stop()
+    other = start("real", tmp_path, *AOF)  # and the directory left behind is one redis-server accepts
+    try:
+        assert digest(other) == want
+    finally:
+        other.stop()
+
+
+def test_sigterm_during_bgsave_still_saves_the_final_snapshot(tmp_path):
+    srv = start("ours", tmp_path, "--save", "3600 1")
+    try:
+        fill(srv, 1000)
+        with srv.client() as c:
+            c.call("CONFIG", "SET", "rdb-key-save-delay", "1000")
+            assert c.call("BGSAVE") == b"+Background saving started\r\n"
+            c.call("SET", "written-after-bgsave-started", "1")
+        want = digest(srv)
+        assert info(srv)["rdb_bgsave_in_progress"] == "1"
+        srv.proc.send_signal(signal.SIGTERM)
+        assert srv.proc.wait(timeout=20) == 0
+    finally:
+        srv.stop()
+    loader = start("real", tmp_path)
+    try:
+        assert digest(loader) == want
+    finally:
+        loader.stop()

@@ -384,3 +384,25 @@ def test_debug_reload_nosave_noflush_merge_matches_redis(pair):
     pair.check("GET", "k")
     pair.check("GET", "new")
     pair.check("DBSIZE")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# DUMP payloads of every dataset key, both ways
+# ---------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("direction", ["real-to-ours", "ours-to-real"])
+def test_dump_payloads_of_every_key_restore_identically(ours, real, direction):
+    src, dst = (real, ours) if direction == "real-to-ours" else (ours, real)
+    ds = build("everything")
+    with src.client() as c:
+        datasets.load(c, ds)
+    with src.client() as s, dst.client() as d:
+        for db in ds.dbs():
+            s.call("SELECT", db)
+            d.call("SELECT", db)
+            for _, key in [(x, k) for x, k in ds.keys() if x == db]:
+                payload = s.call_decoded("DUMP", key)
+                ttl = max(0, int(s.call("PTTL", key)[1:-2]))
+                assert d.call("RESTORE", key, ttl, payload) == b"+OK\r\n", key
+                assert d.call("DEBUG", "DIGEST-VALUE", key) == s.call("DEBUG", "DIGEST-VALUE", key), key
+    assert digest(dst) == digest(src)
