@@ -174,7 +174,7 @@ def test_appendonlydir_with_the_datasets_moves_between_servers(tmp_path, writer,
 def rewrite_vs_bgsave(kind, d):
     srv = start(kind, d, *AOF)
     try:
-        fill(srv, 1500)
+        fill(srv, 800)
         with srv.client() as c:
             wait_rewrite_done(srv)
             c.call("CONFIG", "SET", "rdb-key-save-delay", "1000")
