@@ -68,13 +68,12 @@ public final class SnapshotFileWriter {
         }
     }
 
-    /// Gives up: closes and removes the temporary file.
+    /// Gives up: removes the temporary file now (as Redis's rdbRemoveTempFile, so the next snapshot may reuse
+    /// the name at once without a late unlink deleting its file) and closes it once queued writes are done.
     public func abandon() {
         failedFlag.store(true, ordering: .relaxed)
-        queue.async { [self] in
-            close(fd)
-            unlink(tempPath)
-        }
+        unlink(tempPath)
+        queue.async { [self] in close(fd) }
     }
 
     private func writeAll(_ raw: UnsafeRawBufferPointer) {
