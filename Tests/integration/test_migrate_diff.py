@@ -61,16 +61,15 @@ def observe(srv, password=None, keys=(), db=0):
         return c.call("DEBUG", "DIGEST"), ttls
 
 
-def run(sources, targets, kind, steps, password=False, keys=(), db=0):
+def run(sources, targets, kind, steps, keys=(), db=0):
     """Runs `steps(client, port)` on each source against a fresh target of `kind`; asserts all agree."""
     results = {}
-    target = targets[(kind, password)]
-    pw = PASSWORD if password else None
+    target = targets[(kind, False)]
     for name, src in sources.items():
-        flush(target, pw)
+        flush(target)
         with src.client() as c:
             replies = steps(c, target.port)
-        results[name] = (replies, observe(src, keys=keys), observe(target, pw, keys=keys, db=db))
+        results[name] = (replies, observe(src, keys=keys), observe(target, keys=keys, db=db))
     assert results["ours"] == results["real"]
     return results["ours"]
 
