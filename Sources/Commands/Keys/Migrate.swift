@@ -57,7 +57,9 @@ extension KeysCommands {
             }
             i += 1
         }
-        guard let port = Numbers.parseInt64(c.argv[2]), let dbid = Numbers.parseInt64(c.argv[4]),
+        // The port is read as C's atoi (Redis does not validate it): "notaport" is port 0, and the connection fails.
+        let port = atoiPort(c.argv[2])
+        guard let dbid = Numbers.parseInt64(c.argv[4]),
               var timeout = Numbers.parseInt64(c.argv[5]) else {
             return c.error(Errors.notInteger)
         }
@@ -94,7 +96,7 @@ extension KeysCommands {
             AOFCommandReader.encode(cmd, into: &out)
         }
 
-        guard let conn = BlockingConnection(host: c.argv[1].string, port: Int(port), timeoutMs: Int(timeout)) else {
+        guard let conn = BlockingConnection(host: c.argv[1].string, port: port, timeoutMs: Int(timeout)) else {
             return c.error("IOERR error or timeout connecting to the client")
         }
         defer { conn.close() }
@@ -140,6 +142,22 @@ extension KeysCommands {
     }
 }
 
+/// MIGRATE's port as Redis reads it (atoi, then a 16-bit port): leading digits after an optional sign, else 0.
+func atoiPort(_ arg: RBytes) -> Int {
+    var value = 0, negative = false, started = false
+    let bytes = arg.withUnsafeBytes { Array($0) }
+    for (i, b) in bytes.enumerated() {
+        if i == 0 && !started && (b == UInt8(ascii: "-") || b == UInt8(ascii: "+")) {
+            negative = b == UInt8(ascii: "-")
+            continue
+        }
+        guard b >= 48 && b <= 57 else { break }
+        started = true
+        value = (value &* 10 &+ Int(b - 48)) & 0xFFFF_FFFF
+    }
+    return (negative ? -value : value) & 0xFFFF
+}
+
 /// A blocking TCP connection with a deadline per operation, for the rare synchronous server-to-server calls
 /// (MIGRATE), as Redis's syncWrite/syncReadLine.
 final class BlockingConnection {
@@ -160,7 +178,9 @@ final class BlockingConnection {
         while let a = ai, connected < 0 {
             let s = socket(a.pointee.ai_family, a.pointee.ai_socktype | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             if s >= 0 {
-                if Glibc.connect(s, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 || (errno == EINPROGRESS && BlockingConnection.wait(s, POLLOUT, timeoutMs) && BlockingConnection.socketError(s) == 0) {
+                // As Redis's connBlockingConnect: a connect in progress that becomes writable counts as connected
+                // even when it failed (refused), so the error shows on the first write ("writing to target").
+                if Glibc.connect(s, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 || (errno == EINPROGRESS && BlockingConnection.wait(s, POLLOUT, timeoutMs)) {
                     connected = s
                 } else {
                     Glibc.close(s)
@@ -175,13 +195,6 @@ final class BlockingConnection {
     private static func wait(_ fd: Int32, _ events: Int32, _ ms: Int) -> Bool {
         var p = pollfd(fd: fd, events: Int16(events), revents: 0)
         return poll(&p, 1, Int32(clamping: ms)) == 1
-    }
-
-    private static func socketError(_ fd: Int32) -> Int32 {
-        var err: Int32 = 0
-        var len = socklen_t(MemoryLayout<Int32>.size)
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
-        return err
     }
 
     func writeAll(_ bytes: [UInt8]) -> Bool {

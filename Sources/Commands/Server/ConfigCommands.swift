@@ -79,6 +79,18 @@ public struct ConfigCommands: CommandModule {
         }
     }
 
+    /// Whether `enable-protected-configs` lets this connection change a protected directive (`local`: loopback or
+    /// internal clients), as Redis's allowProtectedAction.
+    static func protectedConfigAllowed(_ c: Client) -> Bool {
+        switch c.server.config.enableProtectedConfigs {
+        case "yes": return true
+        case "local":
+            guard c.channel != nil else { return true }
+            return c.address.hasPrefix("127.0.0.1:") || c.address.hasPrefix("[::1]:")
+        default: return false
+        }
+    }
+
     /// CONFIG SET parameter value [parameter value ...]
     ///
     /// All or nothing: every name is checked first, then the values are applied in order, and if one is
@@ -98,6 +110,8 @@ public struct ConfigCommands: CommandModule {
             let problem: String?
             if !d.mutable {
                 problem = "can't set immutable config"
+            } else if Config.protectedDirectives.contains(d.name) && !protectedConfigAllowed(c) {
+                problem = "can't set protected config"
             } else if changes.contains(where: { $0.0.name == d.name }) {
                 problem = "duplicate parameter"
             } else {

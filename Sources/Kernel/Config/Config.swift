@@ -41,6 +41,10 @@ public final class Config {
     public var hz = 10
     public var ioThreads = 1
     public var enableDebugCommand = "no"
+    /// `enable-protected-configs`: whether CONFIG SET may change the `protectedDirectives` (no, yes, local).
+    public var enableProtectedConfigs = "no"
+    /// Directives Redis 7.0 marks PROTECTED_CONFIG: CONFIG SET refuses them unless `enable-protected-configs` allows.
+    public static let protectedDirectives: Set<String> = ["dir", "dbfilename"]
     // Security and limits
     public var requirepass = ""
     public var protoMaxBulkLen: Int64 = 512 * 1024 * 1024
@@ -177,6 +181,7 @@ public final class Config {
         int("hz", \.hz, 0...Int(Int32.max))
         int("io-threads", \.ioThreads, 1...128, mutable: false)
         str("enable-debug-command", \.enableDebugCommand, valid: ["no", "yes", "local"], mutable: false)
+        str("enable-protected-configs", \.enableProtectedConfigs, valid: ["no", "yes", "local"], mutable: false)
         str("requirepass", \.requirepass)
         mem("proto-max-bulk-len", \.protoMaxBulkLen, 1024 * 1024...Int64.max)
         mem("client-query-buffer-limit", \.clientQueryBufferLimit, 1024 * 1024...Int64.max)

@@ -397,6 +397,8 @@ public final class AOF {
                 rewriteConsecutiveFailures += 1
                 log.warning("Background AOF rewrite failed")
             }
+            // A BGSAVE SCHEDULE'd while this rewrite ran starts now (Redis's serverCron does the same).
+            server.startScheduledWork()
         }
         guard job != nil else {
             rewriteInProgress = false

@@ -90,8 +90,10 @@ public final class Snapshot {
     func runSlice(budgetNanoseconds: Int64 = Snapshot.sliceBudgetNanoseconds) -> Bool {
         let start = Clock.monotonicNanoseconds()
         var visited = 0
+        // With `rdb-key-save-delay` every key is slow: check the clock after each one so a slice stays short.
+        let mask = server.config.rdbKeySaveDelay != 0 ? 0 : 63
         while walkIndex < walks.count {
-            if walkTable(walkIndex, until: { visited += 1; return visited & 63 == 0 && Clock.monotonicNanoseconds() - start > budgetNanoseconds }) {
+            if walkTable(walkIndex, until: { visited += 1; return visited & mask == 0 && Clock.monotonicNanoseconds() - start > budgetNanoseconds }) {
                 walkIndex += 1
             } else {
                 break
