@@ -138,21 +138,18 @@ do {
 log.notice("Running mode=standalone, port=\(listener.boundPort ?? config.port).")
 // The port is open while the dataset loads: clients get -LOADING meanwhile, as from Redis. The AOF wins over
 // the RDB file when it is on.
-if config.appendonly {
-    let failure: String? = server.lock.withLock { () -> String? in
+// A failed load exits with the lock still held, so no client is served a partial dataset meanwhile.
+server.lock.withLock {
+    if config.appendonly {
         do throws(AOF.BootError) {
             try server.aof.boot()
-            return nil
         } catch {
-            return error.message
+            log.warning(error.message)
+            exit(1)
         }
-    }
-    if let failure {
-        log.warning(failure)
+    } else if !server.loadRDBAtStartup() {
         exit(1)
     }
-} else if !server.lock.withLock({ server.loadRDBAtStartup() }) {
-    exit(1)
 }
 log.notice("Ready to accept connections tcp")
 
