@@ -2,6 +2,7 @@ import Commands
 import Dispatch
 import Kernel
 import RateLimitPlugin
+import Replication
 
 #if canImport(Glibc)
 import Glibc
@@ -114,7 +115,7 @@ if config.configFile.isEmpty {
 }
 
 /// Built-in families plus the compiled-in plugins (Plugins/).
-let server = Server(config: config, modules: BuiltinModules.all + [RateLimitModule()], log: log)
+let server = Server(config: config, modules: BuiltinModules.all + [ReplicationCommands(), RateLimitModule()], log: log)
 log.notice("Server initialized")
 let loaded = server.lock.withLock { server.loadRDBAtStartup() }
 if !loaded { exit(1) }

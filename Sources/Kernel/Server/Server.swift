@@ -82,6 +82,9 @@ public final class Server {
     public var backgroundLoop: EventLoop?
     /// The replication ID (INFO's master_replid): a new random one at start, and on DEBUG CHANGE-REPL-ID.
     public var replicationId = Server.randomHexId()
+    /// Replication offsets, role and secondary ID (kept by the `Replication` target).
+    public let replication = ReplicationState()
+    var clientRemovedHooks: [(Client) -> Void] = []
     /// RDB persistence state (SAVE, BGSAVE, save points).
     public private(set) lazy var rdb = RDBPersistence(server: self)
     /// Set while a file is being replayed at start (maxmemory does not refuse the replayed writes, as in Redis).
@@ -140,6 +143,12 @@ public final class Server {
         c.unsubscribeAll(.pattern, notify: false)
         c.unsubscribeAll(.shard, notify: false)
         clients[c.id] = nil
+        for hook in clientRemovedHooks { hook(c) }
+    }
+
+    /// Registers work run when a connection goes away (replication forgets its replicas here).
+    public func addClientRemovedHook(_ hook: @escaping (Client) -> Void) {
+        clientRemovedHooks.append(hook)
     }
 
     // MARK: - Dispatch
