@@ -21,20 +21,68 @@ public struct ReplicationCommands: CommandModule {
             CommandSpec("wait", arity: 3, flags: [.noscript], categories: [.connection],
                         summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
                         since: "3.0.0", complexity: "O(1)", handler: Self.wait),
+            CommandSpec("replicaof", arity: 3, flags: [.admin, .noscript, .stale, .noAsyncLoading],
+                        summary: "Configures a server as replica of another, or promotes it to a master.", since: "5.0.0",
+                        complexity: "O(1)", handler: Self.replicaof),
+            CommandSpec("slaveof", arity: 3, flags: [.admin, .noscript, .stale, .noAsyncLoading],
+                        summary: "Sets a Redis server as a replica of another, or promotes it to being a master.", since: "1.0.0",
+                        complexity: "O(1)", handler: Self.replicaof),
             CommandSpec("role", arity: 1, flags: [.noscript, .loading, .stale, .fast, .sentinel], categories: [.admin, .dangerous],
                         summary: "Returns the replication role.", since: "2.8.12", complexity: "O(1)", handler: Self.role),
         ]
     }
 
+    /// Starts following `replicaof` from the configuration (call once the listener runs).
+    public static func startFromConfig(_ server: Server) {
+        let parts = server.config.replicaof.split(separator: " ")
+        guard parts.count == 2, let port = Int(parts[1]) else { return }
+        server.lock.withLock { ReplicationMaster.of(server).becomeReplica(of: String(parts[0]), port: port) }
+    }
+
+    /// REPLICAOF host port | NO ONE (and SLAVEOF)
+    static func replicaof(_ c: Client) {
+        let s = c.server
+        if c.argv[1].lowercased() == "no" && c.argv[2].lowercased() == "one" {
+            if s.replication.role == .replica {
+                ReplicationMaster.of(s).becomeMaster()
+                s.log.notice("MASTER MODE enabled (user request from 'id=\(c.id) addr=\(c.address)')")
+            }
+            c.reply.ok()
+            return
+        }
+        guard let port = Numbers.parseInt64(c.argv[2]), (0...65535).contains(port) else {
+            c.error("ERR Invalid master port")
+            return
+        }
+        let host = c.argv[1].string
+        let m = ReplicationMaster.of(s)
+        if s.replication.role == .replica, let link = m.masterLink, link.host == host, link.port == Int(port) {
+            s.log.notice("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.")
+            c.reply.status("OK Already connected to specified master")
+            return
+        }
+        m.becomeReplica(of: host, port: Int(port))
+        s.log.notice("REPLICAOF \(host):\(port) enabled (user request from 'id=\(c.id) addr=\(c.address)')")
+        c.reply.ok()
+    }
+
     /// SYNC: the pre-PSYNC full synchronisation (no `+FULLRESYNC` line).
     static func sync(_ c: Client) {
         guard c.linkKind != .replica else { return }
+        guard c.server.replication.role == .master else {
+            c.error("ERR Replica-of-replica (chained replication) is not supported yet")
+            return
+        }
         ReplicationMaster.of(c.server).attach(c, request: nil)
     }
 
     /// PSYNC replid offset
     static func psync(_ c: Client) {
         guard c.linkKind != .replica else { return }
+        guard c.server.replication.role == .master else {
+            c.error("ERR Replica-of-replica (chained replication) is not supported yet")
+            return
+        }
         guard let offset = Numbers.parseInt64(c.argv[2]) else {
             c.error("ERR value is not an integer or out of range")
             return
@@ -123,6 +171,15 @@ public struct ReplicationCommands: CommandModule {
     /// ROLE
     static func role(_ c: Client) {
         let s = c.server
+        if s.replication.role == .replica, let link = ReplicationMaster.existing(s)?.masterLink {
+            c.reply.arrayHeader(5)
+            c.reply.bulk("slave")
+            c.reply.bulk(link.host)
+            c.reply.integer(link.port)
+            c.reply.bulk(s.replication.masterLinkUp ? "connected" : (link.syncing ? "sync" : "connecting"))
+            c.reply.integer(s.replication.masterOffset)
+            return
+        }
         c.reply.arrayHeader(3)
         c.reply.bulk("master")
         c.reply.integer(s.replication.masterOffset)

@@ -21,6 +21,8 @@ final class ReplicationMaster {
     private var cronTicks = 0
     private var waiters = WaitQueue()
     private var getAckPending = false
+    /// Our link to our master while we are a replica.
+    var masterLink: MasterLink?
 
     private init(server: Server) {
         self.server = server
@@ -31,7 +33,9 @@ final class ReplicationMaster {
         if let m = server.replication.owner as? ReplicationMaster { return m }
         let m = ReplicationMaster(server: server)
         server.replication.owner = m
-        server.replication.infoFields = { [unowned m] s in ReplicationInfo.fields(s, master: m) }
+        server.replication.infoFields = { [unowned m] s in
+            s.replication.role == .replica ? ReplicationInfo.replicaFields(s, master: m) : ReplicationInfo.fields(s, master: m)
+        }
         server.addClientRemovedHook { [unowned m] c in m.clientRemoved(c) }
         return m
     }
@@ -58,7 +62,8 @@ final class ReplicationMaster {
 
     /// The effects sink: one effect into the stream.
     func feed(db: Int?, _ argv: [RBytes]) {
-        guard backlog != nil else { return }
+        // A replica's offset is its master's stream (chained replicas are not supported yet).
+        guard backlog != nil, state.role == .master else { return }
         feedBytes(encoder.encode(db: db, argv))
     }
 
@@ -243,6 +248,39 @@ final class ReplicationMaster {
             let n = replicasAcknowledging(w.offset)
             server.unblock(w.client) { $0.reply.integer(n) }
         }
+    }
+
+    // MARK: - Becoming a replica, or a master again
+
+    /// REPLICAOF host port: drops our replicas and connects to the master, offering our own history for a
+    /// partial resync (Redis's replicationCacheMasterUsingMyself).
+    func becomeReplica(of host: String, port: Int) {
+        masterLink?.stop()
+        for r in replicas { r.client.disconnect() }
+        if state.role == .master { state.hasMasterHistory = true }
+        state.role = .replica
+        state.masterLinkUp = false
+        let link = MasterLink(server: server, host: host, port: port)
+        masterLink = link
+        link.connect()
+    }
+
+    /// REPLICAOF NO ONE: keeps the data, starts a new history whose previous ID stays valid for PSYNC.
+    func becomeMaster() {
+        guard state.role == .replica else { return }
+        masterLink?.stop()
+        masterLink = nil
+        state.role = .master
+        state.masterLinkUp = false
+        state.replid2 = server.replicationId
+        state.secondOffset = state.masterOffset + 1
+        server.replicationId = Server.randomHexId()
+        if backlog != nil {
+            // The backlog restarts at the current offset (its old bytes were our master's stream, not fed here).
+            backlog = ReplicationBacklog(capacity: Int(clamping: server.config.replBacklogSize), masterOffset: state.masterOffset)
+        }
+        encoder.selectedDb = -1
+        server.log.notice("Setting secondary replication ID to \(state.replid2), valid up to offset: \(state.secondOffset). New replication ID is \(server.replicationId)")
     }
 
     // MARK: - Periodic work and disconnects

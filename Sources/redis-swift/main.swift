@@ -154,6 +154,7 @@ do {
 }
 log.notice("Running mode=standalone, port=\(listener.boundPort ?? config.port).")
 log.notice("Ready to accept connections tcp")
+ReplicationCommands.startFromConfig(server)
 
 server.onShutdown = {
     log.warning("User requested shutdown...")

@@ -277,3 +277,78 @@ def test_client_list_flags_replica_connections(master, replica_factory):
     with master.client() as c:
         listing = c.call_decoded("CLIENT", "LIST", "TYPE", "replica")
     assert b"flags=S " in listing
+
+
+# ---------------------------------------------------------------------------
+# Replica side: our server as the replica of a real redis-server master
+# ---------------------------------------------------------------------------
+
+@pytest.fixture
+def real_master():
+    srv = ServerProcess(real_binary(), "real-master", ["--repl-ping-replica-period", "1"])
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def our_replica_factory():
+    started = []
+
+    def make(master_port, *extra):
+        srv = ServerProcess(ours_binary(), "ours-replica", ["--replicaof", "127.0.0.1", str(master_port)] + list(extra))
+        srv.start()
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        srv.stop()
+
+
+def test_our_replica_syncs_from_a_real_master_and_follows_its_writes(real_master, our_replica_factory):
+    with real_master.client() as c:
+        datasets.load(c, datasets.everything(seed=4))
+    replica = our_replica_factory(real_master.port)
+    wait_for(lambda: link_up(replica), what="our replica's link to come up")
+    run_pipelined(real_master, mixed_writes(random.Random(9), 5000), seed=9)
+    wait_in_sync(real_master, replica)
+    assert digest(replica) == digest(real_master)
+    info = replica.redis().info("replication")
+    assert info["role"] == "slave" and info["master_port"] == real_master.port
+    assert info["slave_read_only"] == 1
+
+
+def test_writes_to_our_read_only_replica_are_refused(real_master, our_replica_factory):
+    replica = our_replica_factory(real_master.port)
+    wait_for(lambda: link_up(replica), what="our replica's link to come up")
+    with replica.client() as c:
+        assert c.call("SET", "k", "v") == b"-READONLY You can't write against a read only replica.\r\n"
+        assert c.call("GET", "k") == b"$-1\r\n"
+
+
+def test_our_replica_resumes_with_a_partial_resync_after_the_master_cuts_the_link(real_master, our_replica_factory):
+    replica = our_replica_factory(real_master.port)
+    wait_for(lambda: link_up(replica), what="our replica's link to come up")
+    run_pipelined(real_master, mixed_writes(random.Random(10), 1000), seed=10)
+    wait_in_sync(real_master, replica)
+    assert real_master.redis().execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
+    real_master.redis().set("after-cut", 1)
+    wait_for(lambda: "Successful partial resynchronization with master" in open(replica.log_path).read(),
+             what="the partial resync in our log")
+    wait_in_sync(real_master, replica)
+    assert digest(replica) == digest(real_master)
+    assert replica.redis().get("after-cut") == b"1"
+
+
+def test_replicaof_no_one_makes_our_replica_a_writable_master(real_master, our_replica_factory):
+    replica = our_replica_factory(real_master.port)
+    wait_for(lambda: link_up(replica), what="our replica's link to come up")
+    real_master.redis().set("kept", 1)
+    wait_in_sync(real_master, replica)
+    r = replica.redis()
+    assert r.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+    assert r.set("new", 2)
+    assert r.get("kept") == b"1"
+    info = r.info("replication")
+    assert info["role"] == "master" and info["second_repl_offset"] > 0

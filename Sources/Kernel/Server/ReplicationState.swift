@@ -15,6 +15,10 @@ public final class ReplicationState {
     /// Lines of `INFO replication` supplied by the replication target once it is active; nil means a master
     /// that never had a replica.
     public var infoFields: ((Server) -> [(String, String)])?
+    /// On a replica: whether the link with the master is up (`master_link_status`).
+    public var masterLinkUp = false
+    /// On a replica: whether our ID and offset continue a master's history (a PSYNC may continue it).
+    public var hasMasterHistory = false
     /// The replication target's own state object, created when replication is first used.
     public var owner: AnyObject?
 

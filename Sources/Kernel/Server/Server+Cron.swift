@@ -6,7 +6,8 @@ extension Server {
         updateClocks()
         stats.sampleOps(now: commandTime)
         if config.maxmemory > 0 { refreshUsedMemory() }
-        if activeExpireEnabled { activeExpireCycle() }
+        // A replica's keys expire when its master's DEL arrives (Redis: no active expiry on a replica).
+        if activeExpireEnabled && replication.role == .master { activeExpireCycle() }
         if !pendingEffects.isEmpty { flushEffects() }
         if aof.enabled || aof.rewriteScheduled { aof.cron() }
         if config.timeout > 0 { closeIdleClients() }

@@ -197,6 +197,16 @@ public final class Server {
             reject(c, cmd, Errors.noAuth)
             return
         }
+        if replication.role == .replica && c.linkKind != .master {
+            if config.replicaReadOnly && cmd.flags.contains(.write) {
+                reject(c, cmd, "READONLY You can't write against a read only replica.")
+                return
+            }
+            if !replication.masterLinkUp && !config.replicaServeStaleData && !cmd.flags.contains(.stale) {
+                reject(c, cmd, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+                return
+            }
+        }
         if config.maxmemory > 0 && !loading && cmd.flags.contains(.denyoom) && overMaxmemory() {
             reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.")
             return
