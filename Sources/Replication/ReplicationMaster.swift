@@ -1,10 +1,6 @@
 import Kernel
 import NIOCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The master side of replication: attached replicas, the backlog, the stream of effects, full and partial
 /// resynchronisation, pings, acknowledgements and WAIT. Created on the first SYNC/PSYNC (until then no effect
 /// sink is registered and nothing runs per command). Every method runs with the data lock held.
@@ -184,22 +180,10 @@ final class ReplicationMaster {
         startFullSyncIfPossible()
     }
 
-    /// Reads a whole file (the RDB image just written). Nil when it cannot be read.
+    /// Reads the image just written (the kernel's whole-file reader). Nil when it cannot be read.
     static func readFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return nil }
-        let size = Int(st.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        while done < size {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, size - done) }
-            if n <= 0 { return nil }
-            done += n
-        }
-        return bytes
+        if case .read(let bytes) = Server.readWholeFile(path) { return bytes }
+        return nil
     }
 
     // MARK: - Acknowledgements, WAIT
