@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "redis-swift", targets: ["redis-swift"]),
         .library(name: "Kernel", targets: ["Kernel"]),
         .library(name: "Commands", targets: ["Commands"]),
+        .library(name: "Replication", targets: ["Replication"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -38,6 +39,16 @@ let package = Package(
             dependencies: ["Kernel", "CMallocInfo"],
             swiftSettings: fast
         ),
+        // Replication (issue 12): PSYNC2 master side; registers its commands as a module.
+        .target(
+            name: "Replication",
+            dependencies: [
+                "Kernel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: fast
+        ),
         // Example custom module, compiled in (see Plugins/README.md). An explicit path: Plugins/ is also SwiftPM's
         // default folder for package plugins.
         .target(
@@ -47,11 +58,15 @@ let package = Package(
         ),
         .executableTarget(
             name: "redis-swift",
-            dependencies: ["Kernel", "Commands", "RateLimitPlugin"]
+            dependencies: ["Kernel", "Commands", "Replication", "RateLimitPlugin"]
         ),
         .testTarget(
             name: "KernelTests",
             dependencies: ["Kernel"]
+        ),
+        .testTarget(
+            name: "ReplicationTests",
+            dependencies: ["Kernel", "Replication"]
         ),
         .testTarget(
             name: "CommandsTests",

@@ -2,6 +2,7 @@ import Commands
 import Dispatch
 import Kernel
 import RateLimitPlugin
+import Replication
 
 #if canImport(Glibc)
 import Glibc
@@ -114,7 +115,7 @@ if config.configFile.isEmpty {
 }
 
 /// Built-in families plus the compiled-in plugins (Plugins/).
-let server = Server(config: config, modules: BuiltinModules.all + [RateLimitModule()], log: log)
+let server = Server(config: config, modules: BuiltinModules.all + [ReplicationCommands(), RateLimitModule()], log: log)
 log.notice("Server initialized")
 server.addShutdownHook { server.aof.shutdown() }
 config.onAppendonlyChange = { on throws(Config.ConfigError) in
@@ -152,6 +153,7 @@ server.lock.withLock {
     }
 }
 log.notice("Ready to accept connections tcp")
+ReplicationCommands.startFromConfig(server)
 
 server.onShutdown = {
     log.notice("Redis is now ready to exit, bye bye...")

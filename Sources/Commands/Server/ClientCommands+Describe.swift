@@ -19,9 +19,14 @@ enum ClientType {
         }
     }
 
-    /// The class of a connection. The kernel has no replication links and no subscribed state yet, so every
-    /// client is a normal one.
-    static func of(_ client: Client) -> ClientType { .normal }
+    /// The class of a connection: its replication link kind, else pubsub when subscribed, else normal.
+    static func of(_ client: Client) -> ClientType {
+        switch client.linkKind {
+        case .replica: return .replica
+        case .master: return .master
+        case .normal: return client.isPubSubClient ? .pubsub : .normal
+        }
+    }
 }
 
 extension ClientCommands {
@@ -41,6 +46,8 @@ extension ClientCommands {
         let replyUsed = client.reply.buffer.readableBytes
         // Redis's letters, in Redis's order.
         var flags = ""
+        if client.linkKind == .replica { flags += "S" }
+        if client.linkKind == .master { flags += "M" }
         if client.isPubSubClient { flags += "P" }
         if client.inMulti { flags += "x" }
         if client.isBlocked { flags += "b" }

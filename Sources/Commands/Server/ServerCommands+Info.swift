@@ -191,18 +191,21 @@ struct InfoSection {
         ]
     }
 
-    /// A master without replicas and without a backlog (replication is not implemented yet). The replication
-    /// id is the run id: both are random 40-hex-digit ids fixed at start.
+    /// The replication target's fields once it is active; before that, a master without replicas and without a
+    /// backlog.
     static func replication(_ c: Client) -> [(String, String)] {
-        [
+        let s = c.server
+        if let fields = s.replication.infoFields { return fields(s) }
+        return [
             ("role", "master"),
             ("connected_slaves", "0"),
             ("master_failover_state", "no-failover"),
-            ("master_replid", c.server.replicationId),
-            ("master_replid2", String(repeating: "0", count: 40)),
-            ("master_repl_offset", "0"),
-            ("second_repl_offset", "-1"),
+            ("master_replid", s.replicationId),
+            ("master_replid2", s.replication.replid2),
+            ("master_repl_offset", String(s.replication.masterOffset)),
+            ("second_repl_offset", String(s.replication.secondOffset)),
             ("repl_backlog_active", "0"),
+            ("repl_backlog_size", String(s.config.replBacklogSize)),
             ("repl_backlog_first_byte_offset", "0"),
             ("repl_backlog_histlen", "0"),
         ]

@@ -106,6 +106,23 @@ public final class Config {
     public var slowlogLogSlowerThan: Int64 = 10000
     public var slowlogMaxLen: Int64 = 128
     public var activeExpireEnabled = true
+    // Replication
+    public var replBacklogSize: Int64 = 1 << 20
+    public var replBacklogTtl = 3600
+    public var replPingReplicaPeriod = 10
+    public var replTimeout = 60
+    public var replicaReadOnly = true
+    public var replicaServeStaleData = true
+    public var replicaPriority = 100
+    public var replicaAnnounced = true
+    public var masterauth = ""
+    public var masteruser = ""
+    /// `replicaof host port` from the config file or the command line ("" when none).
+    public var replicaof = ""
+    public var replDisklessSync = false
+    public var replDisklessSyncDelay = 5
+    public var minReplicasToWrite = 0
+    public var minReplicasMaxLag = 10
     /// Command families that are not registered (hardened deployments).
     public var disabledFamilies: [String] = []
     /// Path of the config file the server started with, if any.
@@ -131,8 +148,8 @@ public final class Config {
                 c[keyPath: kp] = valid == nil ? s : s.lowercased()
             }))
         }
-        func bool(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Bool>, mutable: Bool = true) {
-            d.append(Directive(name: name, aliases: [], mutable: mutable, get: { $0[keyPath: kp] ? "yes" : "no" }, set: { c, v throws(ConfigError) in
+        func bool(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Bool>, mutable: Bool = true, aliases: [String] = []) {
+            d.append(Directive(name: name, aliases: aliases, mutable: mutable, get: { $0[keyPath: kp] ? "yes" : "no" }, set: { c, v throws(ConfigError) in
                 switch v.joined(separator: " ").lowercased() {
                 case "yes": c[keyPath: kp] = true
                 case "no": c[keyPath: kp] = false
@@ -234,6 +251,27 @@ public final class Config {
             c.dbfilename = name
         }))
         bool("rdbcompression", \.rdbcompression)
+        mem("repl-backlog-size", \.replBacklogSize, 1...Int64.max)
+        int("repl-backlog-ttl", \.replBacklogTtl, 0...Int(Int32.max))
+        int("repl-ping-replica-period", \.replPingReplicaPeriod, 1...Int(Int32.max), aliases: ["repl-ping-slave-period"])
+        int("repl-timeout", \.replTimeout, 1...Int(Int32.max))
+        bool("replica-read-only", \.replicaReadOnly, aliases: ["slave-read-only"])
+        bool("replica-serve-stale-data", \.replicaServeStaleData, aliases: ["slave-serve-stale-data"])
+        int("replica-priority", \.replicaPriority, 0...Int(Int32.max), aliases: ["slave-priority"])
+        bool("replica-announced", \.replicaAnnounced)
+        str("masterauth", \.masterauth)
+        str("masteruser", \.masteruser)
+        d.append(Directive(name: "replicaof", aliases: ["slaveof"], mutable: false, get: { $0.replicaof }, set: { c, v throws(ConfigError) in
+            let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
+            guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) else {
+                throw ConfigError("wrong number of arguments")
+            }
+            c.replicaof = parts.joined(separator: " ")
+        }, multiArg: true))
+        bool("repl-diskless-sync", \.replDisklessSync)
+        int("repl-diskless-sync-delay", \.replDisklessSyncDelay, 0...Int(Int32.max))
+        int("min-replicas-to-write", \.minReplicasToWrite, 0...Int(Int32.max), aliases: ["min-slaves-to-write"])
+        int("min-replicas-max-lag", \.minReplicasMaxLag, 0...Int(Int32.max), aliases: ["min-slaves-max-lag"])
         bool("rdbchecksum", \.rdbchecksum)
         bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError)
         bool("rdb-save-incremental-fsync", \.rdbSaveIncrementalFsync)

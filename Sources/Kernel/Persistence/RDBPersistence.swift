@@ -89,14 +89,17 @@ extension Server {
         return ok
     }
 
-    /// BGSAVE: starts a fork-free background save. Returns nil when started, or the error message.
-    public func startBackgroundSave() -> String? {
+    /// BGSAVE: starts a fork-free background save. Returns nil when started, or the error message. A save for a
+    /// replica's full sync passes its `replication` position (written as aux fields) and `then`, called with the
+    /// lock held once the file is complete (true) or failed (false).
+    public func startBackgroundSave(replication: ReplicationAux? = nil, then: ((Bool) -> Void)? = nil) -> String? {
         if rdb.bgsaveInProgress { return "ERR Background save already in progress" }
         if snapshotBusy { return "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible." }
         rdb.lastBgsaveTry = Clock.unixMilliseconds()
         rdb.dirtyAtBgsaveStart = dirty
         let started = Clock.unixMilliseconds()
-        guard beginSnapshot(purpose: .rdb, finalPath: rdb.filePath, tempPath: "temp-bg-\(getpid()).rdb", completion: { [unowned self] ok in
+        guard beginSnapshot(purpose: .rdb, finalPath: rdb.filePath, tempPath: "temp-bg-\(getpid()).rdb",
+                            replication: replication, completion: { [unowned self] ok in
             rdb.lastBgsaveSeconds = (Clock.unixMilliseconds() - started) / 1000
             rdb.bgsaveStartedAt = 0
             rdb.lastBgsaveOK = ok
@@ -108,11 +111,13 @@ extension Server {
             } else {
                 log.warning("Background saving error")
             }
+            then?(ok)
             startScheduledWork()
         }) != nil else {
             // Redis's child fails the same way after the fork: the command still reports a start.
             rdb.lastBgsaveOK = false
             log.warning("Background saving error")
+            then?(false)
             return nil
         }
         rdb.bgsaveStartedAt = started

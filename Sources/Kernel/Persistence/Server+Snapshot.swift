@@ -16,6 +16,7 @@ extension Server {
     /// Call with the lock held.
     @discardableResult
     public func beginSnapshot(purpose: Snapshot.Purpose, finalPath: String, tempPath: String,
+                              replication: ReplicationAux? = nil,
                               completion: ((Bool) -> Void)? = nil) -> Snapshot? {
         precondition(!snapshotBusy, "one snapshot at a time")
         let writer: SnapshotFileWriter
@@ -30,6 +31,7 @@ extension Server {
         refreshUsedMemory()
         let job = Snapshot(server: self, writer: writer, purpose: purpose, compression: config.rdbcompression)
         job.completion = completion
+        job.replicationAux = replication
         job.writeHeader()
         // Flip the parity: every existing entry is now pending for this snapshot, in O(1).
         snapshotParity ^= Entry.parityFlag

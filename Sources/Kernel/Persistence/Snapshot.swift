@@ -51,6 +51,8 @@ public final class Snapshot {
     var warnedUnsupported = false
     /// What the snapshot is for.
     public let purpose: Purpose
+    /// The replication position written as `repl-*` aux fields (an RDB for a replica's full sync).
+    var replicationAux: ReplicationAux?
     /// Called once, with the data lock held, when the file is complete (true) or failed (false).
     var completion: ((Bool) -> Void)?
     /// Roughly how long one slice may hold the data lock (0.5 ms: a PING waits at most about this long).
@@ -80,6 +82,11 @@ public final class Snapshot {
         encoder.writeAux("redis-bits", int: Int64(MemoryLayout<Int>.size * 8))
         encoder.writeAux("ctime", int: startedAt / 1000)
         encoder.writeAux("used-mem", int: server.usedMemory)
+        if let aux = replicationAux {
+            encoder.writeAux("repl-stream-db", int: Int64(aux.streamDb))
+            encoder.writeAux("repl-id", aux.replid)
+            encoder.writeAux("repl-offset", int: aux.offset)
+        }
         encoder.writeAux("aof-base", int: purpose == .aofBase ? 1 : 0)
         for code in server.functionLibraries { encoder.writeFunction(code) }
     }

@@ -128,6 +128,15 @@ extension Server {
         c.scheduleResume()
     }
 
+    /// Ends a client's wait with a reply its command writes itself (WAIT's count), then lets its connection go
+    /// on with buffered input.
+    public func unblock(_ c: Client, replying write: (Client) -> Void) {
+        guard c.blockState != nil else { return }
+        unblock(c)
+        write(c)
+        c.scheduleResume()
+    }
+
     /// Number of clients waiting in blocking commands (INFO's `blocked_clients`).
     public var blockedClients: Int { blockedCount }
 

@@ -75,6 +75,9 @@ public final class Client {
     var repliesAwaitingSync = 0
     /// Effects to propagate instead of the command itself (set by commands with a deterministic rewrite).
     var effectsOverride: [[RBytes]]?
+    /// Whether this connection is a replica attached to us or our master's link (CLIENT LIST's flags, output
+    /// limit class).
+    public var linkKind: ReplicationLinkKind = .normal
 
     init(id: UInt64, server: Server, channel: Channel?, allocator: ByteBufferAllocator) {
         self.id = id

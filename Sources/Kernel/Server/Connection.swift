@@ -164,7 +164,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Hands replies to NIO; the flush happens once per read burst.
     private func write(_ out: ByteBuffer, for c: Client, context: ChannelHandlerContext) {
         let size = out.readableBytes
-        if c.isPubSubClient || size > 65536 {
+        if c.isPubSubClient || c.linkKind == .replica || size > 65536 {
             // Track what NIO still holds, for output buffer limits.
             c.unflushedBytes.wrappingIncrement(by: size, ordering: .relaxed)
             let promise = context.eventLoop.makePromise(of: Void.self)

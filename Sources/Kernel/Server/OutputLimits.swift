@@ -17,7 +17,8 @@ extension Server {
     /// Whether `c` must be disconnected for holding too much unsent output (hard limit, or soft limit for
     /// longer than its seconds). Counts the reply buffer plus what NIO has not written to the socket yet.
     func outputLimitExceeded(_ c: Client) -> Bool {
-        let limit = c.isPubSubClient ? config.outputLimitPubSub : config.outputLimitNormal
+        let limit = c.linkKind == .replica ? config.outputLimitReplica
+            : c.isPubSubClient ? config.outputLimitPubSub : config.outputLimitNormal
         if limit.hard == 0 && limit.soft == 0 { return false }
         let used = Int64(c.reply.buffer.readableBytes) + Int64(c.unflushedBytes.load(ordering: .relaxed))
         if limit.hard > 0 && used >= limit.hard { return true }

@@ -190,6 +190,23 @@ extension Client {
         scheduleResume()
     }
 
+    /// Appends raw protocol bytes to the client's output and has them written (the replication stream). With
+    /// `enforceLimit` the client's output-buffer limit class applies: past it the client is disconnected and
+    /// false is returned.
+    @discardableResult
+    public func deliverRaw(_ bytes: [UInt8], enforceLimit: Bool) -> Bool {
+        guard !closeAfterReply else { return false }
+        reply.raw(bytes)
+        if enforceLimit && server.outputLimitExceeded(self) {
+            server.log.warning("Client id=\(id) addr=\(address) scheduled to be closed ASAP for overcoming of output buffer limits.")
+            reply.buffer.clear()
+            disconnect()
+            return false
+        }
+        scheduleResume()
+        return true
+    }
+
     /// Asks the connection's loop to write this client's pending replies (once until it runs).
     func scheduleResume() {
         guard !resumeScheduled, server.currentClient !== self else { return }

@@ -8,7 +8,8 @@ extension Server {
         // While the dataset loads at start (the loader lets clients in between batches) nothing else runs.
         if loading { return }
         if config.maxmemory > 0 { refreshUsedMemory() }
-        if activeExpireEnabled { activeExpireCycle() }
+        // A replica's keys expire when its master's DEL arrives (Redis: no active expiry on a replica).
+        if activeExpireEnabled && replication.role == .master { activeExpireCycle() }
         if !pendingEffects.isEmpty { flushEffects() }
         if aof.enabled || aof.rewriteScheduled { aof.cron() }
         if config.timeout > 0 { closeIdleClients() }

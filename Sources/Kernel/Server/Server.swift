@@ -82,6 +82,9 @@ public final class Server {
     public var backgroundLoop: EventLoop?
     /// The replication ID (INFO's master_replid): a new random one at start, and on DEBUG CHANGE-REPL-ID.
     public var replicationId = Server.randomHexId()
+    /// Replication offsets, role and secondary ID (kept by the `Replication` target).
+    public let replication = ReplicationState()
+    var clientRemovedHooks: [(Client) -> Void] = []
     /// RDB persistence state (SAVE, BGSAVE, save points).
     public private(set) lazy var rdb = RDBPersistence(server: self)
     /// Set while a file is being replayed at start (maxmemory does not refuse the replayed writes, as in Redis;
@@ -143,6 +146,12 @@ public final class Server {
         c.unsubscribeAll(.pattern, notify: false)
         c.unsubscribeAll(.shard, notify: false)
         clients[c.id] = nil
+        for hook in clientRemovedHooks { hook(c) }
+    }
+
+    /// Registers work run when a connection goes away (replication forgets its replicas here).
+    public func addClientRemovedHook(_ hook: @escaping (Client) -> Void) {
+        clientRemovedHooks.append(hook)
     }
 
     // MARK: - Dispatch
@@ -194,6 +203,16 @@ public final class Server {
         if loading && c.channel != nil && !cmd.flags.contains(.loading) {
             reject(c, cmd, "LOADING Redis is loading the dataset in memory")
             return
+        }
+        if replication.role == .replica && c.linkKind != .master {
+            if config.replicaReadOnly && cmd.flags.contains(.write) {
+                reject(c, cmd, "READONLY You can't write against a read only replica.")
+                return
+            }
+            if !replication.masterLinkUp && !config.replicaServeStaleData && !cmd.flags.contains(.stale) {
+                reject(c, cmd, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+                return
+            }
         }
         if config.maxmemory > 0 && !loading && cmd.flags.contains(.denyoom) && overMaxmemory() {
             reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.")

@@ -1,0 +1,47 @@
+/// The replication facts the kernel itself reads (INFO, the dispatcher, snapshots), owned by the `Replication`
+/// target, which keeps them current. Everything here is read and written with the data lock held.
+public final class ReplicationState {
+    /// The role the server plays (INFO's `role`).
+    public enum Role: Sendable { case master, replica }
+
+    /// `master` unless REPLICAOF made this server a replica.
+    public var role: Role = .master
+    /// The previous replication ID (`master_replid2`), accepted for PSYNC up to `secondOffset`.
+    public var replid2 = String(repeating: "0", count: 40)
+    /// Bytes of the replication stream produced (or, on a replica, processed) so far (`master_repl_offset`).
+    public var masterOffset: Int64 = 0
+    /// The offset up to which `replid2` is valid, or -1 (`second_repl_offset`).
+    public var secondOffset: Int64 = -1
+    /// Lines of `INFO replication` supplied by the replication target once it is active; nil means a master
+    /// that never had a replica.
+    public var infoFields: ((Server) -> [(String, String)])?
+    /// On a replica: whether the link with the master is up (`master_link_status`).
+    public var masterLinkUp = false
+    /// On a replica: whether our ID and offset continue a master's history (a PSYNC may continue it).
+    public var hasMasterHistory = false
+    /// The replication target's own state object, created when replication is first used.
+    public var owner: AnyObject?
+
+    /// Creates the state of a master without replicas.
+    public init() {}
+}
+
+/// The `repl-*` aux fields Redis writes into an RDB meant for a replica (rdbSaveInfoAuxFields with `rsi`).
+public struct ReplicationAux: Sendable {
+    /// The database the replication stream last selected (`repl-stream-db`).
+    public var streamDb: Int
+    /// The master's replication ID (`repl-id`).
+    public var replid: String
+    /// The master offset the image corresponds to (`repl-offset`).
+    public var offset: Int64
+
+    /// Describes the replication position an RDB image corresponds to.
+    public init(streamDb: Int, replid: String, offset: Int64) {
+        self.streamDb = streamDb
+        self.replid = replid
+        self.offset = offset
+    }
+}
+
+/// What a connection is to replication: a plain client, a replica attached to us, or our link to our master.
+public enum ReplicationLinkKind: Sendable { case normal, replica, master }

@@ -1,0 +1,195 @@
+import Kernel
+
+/// The replication command family: SYNC, PSYNC, REPLCONF, WAIT and ROLE.
+public struct ReplicationCommands: CommandModule {
+    public let family = "replication"
+
+    /// Creates the family (registered by the executable next to the built-in families).
+    public init() {}
+
+    public var commands: [CommandSpec] {
+        [
+            CommandSpec("sync", arity: 1, flags: [.admin, .noscript, .noMulti, .noAsyncLoading],
+                        summary: "An internal command used in replication.", since: "1.0.0", complexity: "",
+                        handler: Self.sync),
+            CommandSpec("psync", arity: -3, flags: [.admin, .noscript, .noMulti, .noAsyncLoading],
+                        summary: "An internal command used in replication.", since: "2.8.0", complexity: "",
+                        handler: Self.psync),
+            CommandSpec("replconf", arity: -1, flags: [.admin, .noscript, .loading, .stale, .allowBusy],
+                        summary: "An internal command for configuring the replication stream.", since: "3.0.0",
+                        complexity: "O(1)", handler: Self.replconf),
+            CommandSpec("wait", arity: 3, flags: [.noscript], categories: [.connection],
+                        summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
+                        since: "3.0.0", complexity: "O(1)", handler: Self.wait),
+            CommandSpec("replicaof", arity: 3, flags: [.admin, .noscript, .stale, .noAsyncLoading],
+                        summary: "Configures a server as replica of another, or promotes it to a master.", since: "5.0.0",
+                        complexity: "O(1)", handler: Self.replicaof),
+            CommandSpec("slaveof", arity: 3, flags: [.admin, .noscript, .stale, .noAsyncLoading],
+                        summary: "Sets a Redis server as a replica of another, or promotes it to being a master.", since: "1.0.0",
+                        complexity: "O(1)", handler: Self.replicaof),
+            CommandSpec("role", arity: 1, flags: [.noscript, .loading, .stale, .fast, .sentinel], categories: [.admin, .dangerous],
+                        summary: "Returns the replication role.", since: "2.8.12", complexity: "O(1)", handler: Self.role),
+        ]
+    }
+
+    /// Starts following `replicaof` from the configuration (call once the listener runs).
+    public static func startFromConfig(_ server: Server) {
+        let parts = server.config.replicaof.split(separator: " ")
+        guard parts.count == 2, let port = Int(parts[1]) else { return }
+        server.lock.withLock { ReplicationMaster.of(server).becomeReplica(of: String(parts[0]), port: port) }
+    }
+
+    /// REPLICAOF host port | NO ONE (and SLAVEOF)
+    static func replicaof(_ c: Client) {
+        let s = c.server
+        if c.argv[1].lowercased() == "no" && c.argv[2].lowercased() == "one" {
+            if s.replication.role == .replica {
+                ReplicationMaster.of(s).becomeMaster()
+                s.log.notice("MASTER MODE enabled (user request from 'id=\(c.id) addr=\(c.address)')")
+            }
+            c.reply.ok()
+            return
+        }
+        guard let port = Numbers.parseInt64(c.argv[2]), (0...65535).contains(port) else {
+            c.error("ERR Invalid master port")
+            return
+        }
+        let host = c.argv[1].string
+        let m = ReplicationMaster.of(s)
+        if s.replication.role == .replica, let link = m.masterLink, link.host == host, link.port == Int(port) {
+            s.log.notice("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.")
+            c.reply.status("OK Already connected to specified master")
+            return
+        }
+        m.becomeReplica(of: host, port: Int(port))
+        s.log.notice("REPLICAOF \(host):\(port) enabled (user request from 'id=\(c.id) addr=\(c.address)')")
+        c.reply.ok()
+    }
+
+    /// SYNC: the pre-PSYNC full synchronisation (no `+FULLRESYNC` line).
+    static func sync(_ c: Client) {
+        guard c.linkKind != .replica else { return }
+        guard c.server.replication.role == .master else {
+            c.error("ERR Replica-of-replica (chained replication) is not supported yet")
+            return
+        }
+        ReplicationMaster.of(c.server).attach(c, request: nil)
+    }
+
+    /// PSYNC replid offset
+    static func psync(_ c: Client) {
+        guard c.linkKind != .replica else { return }
+        guard c.server.replication.role == .master else {
+            c.error("ERR Replica-of-replica (chained replication) is not supported yet")
+            return
+        }
+        guard let offset = Numbers.parseInt64(c.argv[2]) else {
+            c.error("ERR value is not an integer or out of range")
+            return
+        }
+        ReplicationMaster.of(c.server).attach(c, request: (c.argv[1].string, offset))
+    }
+
+    /// REPLCONF <option> <value> [<option> <value> ...]
+    static func replconf(_ c: Client) {
+        guard c.argv.count % 2 == 1 else {
+            c.error("ERR syntax error")
+            return
+        }
+        let m = ReplicationMaster.of(c.server)
+        var info = m.handshakeInfo[c.id] ?? (port: 0, ip: nil, eof: false, psync2: false)
+        var i = 1
+        while i < c.argv.count {
+            let option = c.argv[i].string.lowercased()
+            let value = c.argv[i + 1]
+            switch option {
+            case "listening-port":
+                guard let port = Numbers.parseInt64(value) else {
+                    c.error("ERR value is not an integer or out of range")
+                    return
+                }
+                info.port = Int(clamping: port)
+            case "ip-address":
+                info.ip = value.string
+            case "capa":
+                switch value.string.lowercased() {
+                case "eof": info.eof = true
+                case "psync2": info.psync2 = true
+                default: break
+                }
+            case "ack":
+                // Replicas get no reply to ACK (Redis never replies to them on the stream).
+                if let offset = Numbers.parseInt64(value) { m.acknowledged(c, offset: offset) }
+                return
+            case "getack":
+                // Only meaningful on a replica's master link (answered by the replica side).
+                return
+            case "rdb-only", "rdb-filter-only":
+                break
+            default:
+                c.error("ERR Unrecognized REPLCONF option: \(c.argv[i].string)")
+                return
+            }
+            i += 2
+        }
+        m.handshakeInfo[c.id] = info
+        c.reply.ok()
+    }
+
+    /// WAIT numreplicas timeout
+    static func wait(_ c: Client) {
+        let s = c.server
+        if s.replication.role == .replica {
+            c.error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+            return
+        }
+        guard let wanted = Numbers.parseInt64(c.argv[1]) else {
+            c.error("ERR value is not an integer or out of range")
+            return
+        }
+        guard let timeout = Numbers.parseInt64(c.argv[2]) else {
+            c.error("ERR timeout is not an integer or out of range")
+            return
+        }
+        if timeout < 0 {
+            c.error("ERR timeout is negative")
+            return
+        }
+        guard let m = ReplicationMaster.existing(s) else {
+            c.reply.integer(0)
+            return
+        }
+        let offset = s.replication.masterOffset
+        let acked = m.replicasAcknowledging(offset)
+        if acked >= wanted || !c.canBlock {
+            c.reply.integer(acked)
+            return
+        }
+        m.park(c, offset: offset, count: Int(clamping: wanted), timeoutMs: timeout)
+    }
+
+    /// ROLE
+    static func role(_ c: Client) {
+        let s = c.server
+        if s.replication.role == .replica, let link = ReplicationMaster.existing(s)?.masterLink {
+            c.reply.arrayHeader(5)
+            c.reply.bulk("slave")
+            c.reply.bulk(link.host)
+            c.reply.integer(link.port)
+            c.reply.bulk(s.replication.masterLinkUp ? "connected" : (link.syncing ? "sync" : "connecting"))
+            c.reply.integer(s.replication.masterOffset)
+            return
+        }
+        c.reply.arrayHeader(3)
+        c.reply.bulk("master")
+        c.reply.integer(s.replication.masterOffset)
+        let replicas = ReplicationMaster.existing(s)?.replicas.filter { $0.state == .online } ?? []
+        c.reply.arrayHeader(replicas.count)
+        for r in replicas {
+            c.reply.arrayHeader(3)
+            c.reply.bulk(r.ip)
+            c.reply.bulk(String(r.listeningPort))
+            c.reply.bulk(String(r.ackOffset))
+        }
+    }
+}
