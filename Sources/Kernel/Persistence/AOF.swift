@@ -375,30 +375,14 @@ public final class AOF {
         rewriteInProgress = true
         rewriteStartedAt = started
         let job = server.beginSnapshot(purpose: .aofBase, finalPath: temp, tempPath: temp + ".part") { [unowned self] ok in
-            rewriteInProgress = false
-            rewriteStartedAt = 0
-            var succeeded = ok
-            if ok {
-                log.notice("Successfully created the temporary AOF base file \(temp.split(separator: "/").last.map(String.init) ?? temp)")
-                do {
-                    try installBase(tempPath: temp, rdb: true)
-                } catch {
-                    log.warning("Background AOF rewrite terminated with error: \(error)")
-                    succeeded = false
-                }
+            guard ok else {
+                finishRewrite(succeeded: false, started: started)
+                return
             }
-            lastBgrewriteOK = succeeded
-            if succeeded {
-                rewriteConsecutiveFailures = 0
-                rewrites += 1
-                lastRewriteTimeSec = (Clock.unixMilliseconds() - started) / 1000
-                log.notice("Background AOF rewrite finished successfully")
-            } else {
-                rewriteConsecutiveFailures += 1
-                log.warning("Background AOF rewrite failed")
+            log.notice("Successfully created the temporary AOF base file \(temp.split(separator: "/").last.map(String.init) ?? temp)")
+            installBaseOffTheOwner(tempPath: temp) { [unowned self] succeeded in
+                finishRewrite(succeeded: succeeded, started: started)
             }
-            // A BGSAVE SCHEDULE'd while this rewrite ran starts now (Redis's serverCron does the same).
-            server.startScheduledWork()
         }
         guard job != nil else {
             rewriteInProgress = false
@@ -409,6 +393,87 @@ public final class AOF {
         }
         log.notice("Background append only file rewriting started")
         return true
+    }
+
+    /// The end of a background rewrite (lock held): counters, log lines, and work that waited for it.
+    func finishRewrite(succeeded: Bool, started: Int64) {
+        rewriteInProgress = false
+        rewriteStartedAt = 0
+        lastBgrewriteOK = succeeded
+        if succeeded {
+            rewriteConsecutiveFailures = 0
+            rewrites += 1
+            lastRewriteTimeSec = (Clock.unixMilliseconds() - started) / 1000
+            log.notice("Background AOF rewrite finished successfully")
+        } else {
+            rewriteConsecutiveFailures += 1
+            log.warning("Background AOF rewrite failed")
+        }
+        // A BGSAVE SCHEDULE'd while this rewrite ran starts now (Redis's serverCron does the same).
+        server.startScheduledWork()
+    }
+
+    /// `installBase` with the file system work (rename, fsyncs, the manifest, deleting history files) on a
+    /// background thread, so the data owner never waits for the disk; the new manifest is adopted under the lock
+    /// afterwards and `done(ok)` runs with the lock held. Nothing else changes the manifest meanwhile: a rewrite
+    /// is still in progress. Call with the lock held.
+    func installBaseOffTheOwner(tempPath: String, done: @escaping (Bool) -> Void) {
+        var m = manifest
+        if !enabled, AOFFiles.exists(manifestPath), let bytes = try? AOFFiles.readSmall(manifestPath),
+           let onDisk = try? AOFManifest.parse(bytes) {
+            m = onDisk
+        }
+        let seq = m.currentBaseSeq + 1
+        let name = AOFManifest.baseName(config.appendfilename, seq: seq, rdb: true)
+        let dir = directory
+        let target = AOFFiles.join(dir, name)
+        if var old = m.base {
+            old.type = .history
+            m.history.append(old)
+        }
+        while m.incrs.count > (enabled ? 1 : 0) {
+            var e = m.incrs.removeFirst()
+            e.type = .history
+            m.history.append(e)
+        }
+        m.base = .init(name: name, seq: seq, type: .base)
+        m.currentBaseSeq = seq
+        let withHistory = m
+        m.history.removeAll()
+        let final = m
+        let manifestPath = self.manifestPath
+        let manifestTemp = AOFFiles.join(dir, "temp-" + config.appendfilename + ".manifest")
+        let server = self.server
+        DispatchQueue.global().async { [self] in
+            var failure: String?
+            if rename(tempPath, target) != 0 {
+                failure = "Can't rename the temp AOF base file \(tempPath) into \(name)"
+                unlink(tempPath)
+            } else {
+                AOFFiles.fsyncDirectory(of: target)
+                do {
+                    try AOFFiles.writeAtomically(withHistory.serialized(), to: manifestPath, tempPath: manifestTemp)
+                    for e in withHistory.history { unlink(AOFFiles.join(dir, e.name)) }
+                    try AOFFiles.writeAtomically(final.serialized(), to: manifestPath, tempPath: manifestTemp)
+                } catch {
+                    failure = "\(error)"
+                }
+            }
+            let baseBytes = AOFFiles.size(target)
+            server.lock.withLock {
+                if let failure {
+                    log.warning("Background AOF rewrite terminated with error: \(failure)")
+                    done(false)
+                    return
+                }
+                log.notice("Successfully renamed the temporary AOF base file \(tempPath.split(separator: "/").last.map(String.init) ?? tempPath) into \(name)")
+                for e in withHistory.history { log.notice("Removing the history file \(e.name) in the background") }
+                manifest = final
+                baseSize = baseBytes
+                refreshSizes()
+                done(true)
+            }
+        }
     }
 
     /// Moves a finished base file into the directory and switches the manifest to it: the previous base and

@@ -55,8 +55,8 @@ public final class Snapshot {
     var replicationAux: ReplicationAux?
     /// Called once, with the data lock held, when the file is complete (true) or failed (false).
     var completion: ((Bool) -> Void)?
-    /// Roughly how long one slice may hold the data lock (0.5 ms: a PING waits at most about this long).
-    static let sliceBudgetNanoseconds: Int64 = 500_000
+    /// Roughly how long one slice may hold the data lock (0.25 ms: a PING waits at most about this long).
+    static let sliceBudgetNanoseconds: Int64 = 250_000
     /// Chunks handed to the writer at this size.
     static let chunkBytes = 256 * 1024
     /// The owner stops producing while the writer has this much queued.
