@@ -444,3 +444,38 @@ def test_diskless_load_decides_whether_the_image_is_saved_to_the_rdb_file(server
     wait_for(lambda: in_sync(master, replica), what="the replica to sync")
     assert digest(master) == digest(replica)
     assert os.path.exists(os.path.join(replica.dir, "dump.rdb")) == file_expected
+
+
+# -- configuration ------------------------------------------------------------------------------------------
+
+# `repl-diskless-sync` is left out: its default is `no` here and `yes` in Redis 7.0 (a known difference).
+REPLICATION_DIRECTIVES = [
+    "repl-backlog-size", "repl-backlog-ttl", "repl-ping-replica-period", "repl-ping-slave-period", "repl-timeout",
+    "replica-read-only", "slave-read-only", "replica-serve-stale-data", "slave-serve-stale-data",
+    "replica-priority", "slave-priority", "replica-announced", "replica-announce-ip", "slave-announce-ip",
+    "replica-announce-port", "slave-announce-port", "replica-lazy-flush", "slave-lazy-flush",
+    "repl-disable-tcp-nodelay", "repl-diskless-sync-delay",
+    "repl-diskless-sync-max-replicas", "repl-diskless-load", "min-replicas-to-write", "min-slaves-to-write",
+    "min-replicas-max-lag", "min-slaves-max-lag", "masterauth", "masteruser",
+]
+
+SETTINGS = [
+    ("repl-backlog-ttl", "7"), ("replica-priority", "3"), ("slave-announce-ip", "10.0.0.1"),
+    ("replica-announce-port", "6390"), ("replica-announced", "no"), ("slave-lazy-flush", "yes"),
+    ("repl-diskless-sync-max-replicas", "2"), ("repl-diskless-load", "swapdb"), ("min-slaves-to-write", "0"),
+    ("repl-diskless-load", "bogus"), ("replica-announce-port", "70000"),
+]
+
+
+def config_view(srv):
+    with srv.client() as c:
+        sets = [c.call("CONFIG", "SET", name, value) for name, value in SETTINGS]
+        gets = [c.call("CONFIG", "GET", name) for name in REPLICATION_DIRECTIVES]
+    return sets, gets
+
+
+def test_replication_directives_are_set_and_read_as_redis(servers):
+    ours, real = config_view(servers("ours")), config_view(servers("real"))
+    assert ours[0] == real[0]
+    for name, got, want in zip(REPLICATION_DIRECTIVES, ours[1], real[1]):
+        assert got == want, name

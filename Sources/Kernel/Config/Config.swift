@@ -117,6 +117,10 @@ public final class Config {
     public var replicaAnnounced = true
     /// `replica-announce-ip` / `replica-announce-port`: what a replica tells its master in REPLCONF ("" / 0: its own).
     public var replicaAnnounceIp = ""
+    /// `replica-lazy-flush` and `repl-disable-tcp-nodelay`: accepted for compatibility, no effect (flushes are
+    /// immediate; replication sockets always use TCP_NODELAY).
+    public var replicaLazyFlush = false
+    public var replDisableTcpNodelay = false
     public var replicaAnnouncePort = 0
     public var masterauth = ""
     public var masteruser = ""
@@ -276,6 +280,8 @@ public final class Config {
             c.replicaAnnounceIp = v.joined(separator: " ")
         }))
         int("replica-announce-port", \.replicaAnnouncePort, 0...65535, aliases: ["slave-announce-port"])
+        bool("replica-lazy-flush", \.replicaLazyFlush, aliases: ["slave-lazy-flush"])
+        bool("repl-disable-tcp-nodelay", \.replDisableTcpNodelay)
         str("masterauth", \.masterauth)
         str("masteruser", \.masteruser)
         d.append(Directive(name: "replicaof", aliases: ["slaveof"], mutable: false, get: { $0.replicaof }, set: { c, v throws(ConfigError) in
