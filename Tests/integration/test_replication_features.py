@@ -479,3 +479,32 @@ def test_replication_directives_are_set_and_read_as_redis(servers):
     assert ours[0] == real[0]
     for name, got, want in zip(REPLICATION_DIRECTIVES, ours[1], real[1]):
         assert got == want, name
+
+
+@pytest.mark.parametrize("chain", [("real", "ours", "real"), ("ours", "ours", "ours")])
+def test_chain_follows_mixed_writes_sent_while_the_sub_replica_syncs(servers, chain):
+    import random
+    import threading
+    from test_replication import mixed_writes
+
+    top, middle, bottom = (servers(kind) for kind in chain)
+    replicate(middle, top)
+    wait_for(lambda: in_sync(top, middle), what="the middle replica to sync")
+    ops = mixed_writes(random.Random(12), 6000)
+
+    def writer():
+        r = top.redis()
+        for start in range(0, len(ops), 200):
+            p = r.pipeline(transaction=start % 1000 == 0)
+            p.execute_command("SELECT", (start // 200) % 3)
+            for op in ops[start:start + 200]:
+                p.execute_command(*op)
+            p.execute(raise_on_error=False)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    replicate(bottom, middle)
+    t.join(timeout=DEADLINE)
+    assert not t.is_alive()
+    wait_for(lambda: in_sync(top, middle) and in_sync(middle, bottom), what="the chain to catch up")
+    assert digest(top) == digest(middle) == digest(bottom)
