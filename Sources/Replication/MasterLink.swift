@@ -325,17 +325,27 @@ final class MasterLink {
                 return fail(error)
             }
         }
-        server.log.notice("MASTER <-> REPLICA sync: Flushing old data")
-        for db in server.databases { db.flush() }
+        // `swapdb`: the old dataset is kept aside and comes back if the image cannot be loaded.
+        let backup = mode == "swapdb" ? server.setDatasetAside() : nil
+        if backup == nil {
+            server.log.notice("MASTER <-> REPLICA sync: Flushing old data")
+            for db in server.databases { db.flush() }
+        }
         server.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
         do {
             server.loading = true
             defer { server.loading = false }
             try server.loadRDBImage(image, logAux: true)
         } catch {
-            for db in server.databases { db.flush() }
+            if let backup {
+                server.restoreDataset(backup)
+                server.log.warning("MASTER <-> REPLICA sync: Discarding the half-loaded data and restoring the previous dataset")
+            } else {
+                for db in server.databases { db.flush() }
+            }
             image = []
-            return fail("Failed trying to load the MASTER synchronization DB from disk, check server logs.")
+            let source = mode == "disabled" || (mode == "on-empty-db" && keys > 0) ? "disk" : "socket"
+            return fail("Failed trying to load the MASTER synchronization DB from \(source), check server logs.")
         }
         let streamDb = ReplicationImageAux.streamDb(in: image) ?? 0
         image = []

@@ -508,3 +508,111 @@ def test_chain_follows_mixed_writes_sent_while_the_sub_replica_syncs(servers, ch
     assert not t.is_alive()
     wait_for(lambda: in_sync(top, middle) and in_sync(middle, bottom), what="the chain to catch up")
     assert digest(top) == digest(middle) == digest(bottom)
+
+
+class FakeMaster(object):
+    """A master that answers the handshake and sends `image` as a full sync, for every connection; with `cut`
+    it sends only the first half of the image and closes the connection."""
+
+    def __init__(self, image, cut=False):
+        import socket
+        self.image = image
+        self.cut = cut
+        self.psyncs = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stopped = False
+        self.thread = __import__("threading").Thread(target=self.serve)
+        self.thread.start()
+
+    def serve(self):
+        import socket
+        while not self.stopped:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            conn.settimeout(5)
+            try:
+                buf = b""
+                while not self.stopped:
+                    data = conn.recv(4096)
+                    if not data:
+                        break
+                    buf += data
+                    while b"\r\n" in buf:
+                        line, _, rest = buf.partition(b"\r\n")
+                        if line.startswith(b"*"):
+                            n = int(line[1:])
+                            parts = rest.split(b"\r\n")
+                            if len(parts) < 2 * n + 1:
+                                break
+                            args = [parts[2 * i + 1] for i in range(n)]
+                            buf = b"\r\n".join(parts[2 * n:])
+                        else:
+                            args, buf = line.split(), rest
+                        name = args[0].upper() if args else b""
+                        if name == b"PING":
+                            conn.sendall(b"+PONG\r\n")
+                        elif name == b"PSYNC":
+                            self.psyncs += 1
+                            body = self.image[:len(self.image) // 2] if self.cut else self.image
+                            conn.sendall(b"+FULLRESYNC " + b"a" * 40 + b" 0\r\n$%d\r\n" % len(self.image) + body)
+                            if self.cut:
+                                raise OSError("cut")
+                        else:
+                            conn.sendall(b"+OK\r\n")
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+    def stop(self):
+        self.stopped = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+def image_of_one_key():
+    """A valid RDB image (from a real redis-server) holding the key `from-image`."""
+    with ServerProcess(real_binary(), "image-source") as source:
+        source.redis().set("from-image", "1")
+        source.redis().save()
+        with open(os.path.join(source.dir, "dump.rdb"), "rb") as f:
+            return f.read()
+
+
+def follow_fake_master(servers, kind, fake):
+    replica = servers(kind, "--repl-diskless-load", "swapdb")
+    replica.redis().set("kept", "yes")
+    replica.redis().execute_command("REPLICAOF", "127.0.0.1", fake.port)
+    wait_for(lambda: fake.psyncs >= 2, what="a failed load and a retry")
+    return replica
+
+
+@pytest.mark.parametrize("kind", ["ours", "real"])
+def test_swapdb_keeps_the_old_dataset_when_the_transfer_is_cut(servers, kind):
+    fake = FakeMaster(image_of_one_key(), cut=True)
+    try:
+        replica = follow_fake_master(servers, kind, fake)
+        assert replica.redis().get("kept") == b"yes"
+        assert replica.redis().get("from-image") is None
+    finally:
+        fake.stop()
+
+
+def test_swapdb_keeps_the_old_dataset_when_the_image_is_corrupt(servers):
+    """redis-server 7.0 exits on a corrupt image; we keep serving the old dataset and retry."""
+    image = bytearray(image_of_one_key())
+    image[-1] ^= 0xFF  # a wrong CRC64
+    fake = FakeMaster(bytes(image))
+    try:
+        replica = follow_fake_master(servers, "ours", fake)
+        assert replica.alive()
+        assert replica.redis().get("kept") == b"yes"
+        assert replica.redis().get("from-image") is None
+    finally:
+        fake.stop()
