@@ -71,6 +71,11 @@ def in_sync(master, *replicas):
     return True
 
 
+def wait_online(master):
+    """ROLE lists online replicas only; a redis-server master marks a replica online at its first ACK."""
+    wait_for(lambda: master.redis().execute_command("ROLE")[2], what="the replica to be online")
+
+
 def write_some(srv, n=200, prefix="k"):
     r = srv.redis()
     p = r.pipeline(transaction=False)
@@ -188,8 +193,9 @@ def test_master_reports_the_announced_ip_and_port(servers, replica_kind, master_
     wait_for(lambda: in_sync(master, replica), what="the replica to sync")
     slave0 = info(master)["slave0"]
     assert (slave0["ip"], slave0["port"]) == ("10.1.2.3", 4242)
-    role = master.redis().execute_command("ROLE")
-    assert [x for x in role[2][0][:2]] == [b"10.1.2.3", b"4242"]
+    # ROLE lists online replicas only (a diskless redis-server master waits for the replica's first ACK).
+    listed = wait_for(lambda: master.redis().execute_command("ROLE")[2], what="ROLE to list the replica")
+    assert listed[0][:2] == [b"10.1.2.3", b"4242"]
 
 
 def test_replica_info_shows_priority_and_announced_as_redis(servers):
@@ -293,6 +299,7 @@ def test_failover_preconditions_are_checked_as_redis(servers):
         replica = servers("real")
         replicate(replica, master)
         wait_for(lambda: in_sync(master, replica), what="the replica to sync")
+        wait_online(master)
         with master.client() as c:
             got.append([c.call("FAILOVER", "FORCE"), c.call("FAILOVER", "TO", "10.9.9.9", "1")])
         with servers(kind, "--replicaof", "127.0.0.1", str(master.port)).client() as c:
@@ -312,6 +319,7 @@ def test_failover_hands_the_master_role_to_the_replica(servers, master_kind, rep
     write_some(master, prefix="before")
     replicate(replica, master)
     wait_for(lambda: in_sync(master, replica), what="the replica to sync")
+    wait_online(master)
     assert master.redis().execute_command("FAILOVER") in (b"OK", "OK", True)
     wait_for(lambda: role_name(master) == b"slave" and role_name(replica) == b"master"
              and info(master)["master_link_status"] == "up", what="the roles to swap")
@@ -330,6 +338,7 @@ def test_failover_gives_up_after_its_timeout_and_releases_held_writes(servers, k
     replica = servers("real")
     replicate(replica, master)
     wait_for(lambda: in_sync(master, replica), what="the replica to sync")
+    wait_online(master)
     sleeper = replica.client(timeout=10)
     sleeper.send("DEBUG", "SLEEP", "2")
     try:
@@ -354,6 +363,7 @@ def test_forced_failover_answers_held_writes_with_readonly_as_redis(servers):
         replica = servers("real")
         replicate(replica, master)
         wait_for(lambda: in_sync(master, replica), what="the replica to sync")
+        wait_online(master)
         sleeper = replica.client(timeout=10)
         sleeper.send("DEBUG", "SLEEP", "1")
         master.redis().set("behind", "1")
