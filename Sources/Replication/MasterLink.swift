@@ -9,7 +9,7 @@ import NIOPosix
 final class MasterLink {
     /// Handshake and transfer states (Redis's REPL_STATE_*).
     enum Phase: Equatable {
-        case connecting, waitPong, waitAuth, waitPort, waitCapa, waitPsync
+        case connecting, waitPong, waitAuth, waitPort, waitIP, waitCapa, waitPsync
         case waitBulkHeader, readBulk(remaining: Int), readEOFBulk(mark: [UInt8])
         case streaming
     }
@@ -46,6 +46,12 @@ final class MasterLink {
         masterClient.linkKind = .master
         masterClient.authenticated = true
     }
+
+    /// The database the master's stream has selected (a chained replica's image names it: `repl-stream-db`).
+    var streamDb: Int { masterClient.db.id }
+
+    /// Our own replication state: its backlog and replicas receive the stream we apply.
+    private var master: ReplicationMaster { ReplicationMaster.of(server) }
 
     /// Whether an image is being received (`master_sync_in_progress`).
     var syncing: Bool {
@@ -183,8 +189,19 @@ final class MasterLink {
             return true
         case .waitPort:
             guard takeLine() != nil else { return false }
-            phase = .waitCapa
-            send(["REPLCONF", "capa", "eof", "capa", "psync2"])
+            if !server.config.replicaAnnounceIp.isEmpty {
+                phase = .waitIP
+                send(["REPLCONF", "ip-address", RBytes(server.config.replicaAnnounceIp)])
+                return true
+            }
+            sendCapa()
+            return true
+        case .waitIP:
+            guard let line = takeLine() else { return false }
+            if line.hasPrefix("-") {
+                server.log.notice("(Non critical) Master does not understand REPLCONF ip-address: \(line)")
+            }
+            sendCapa()
             return true
         case .waitCapa:
             guard takeLine() != nil else { return false }
@@ -192,7 +209,12 @@ final class MasterLink {
             let state = server.replication
             if state.hasMasterHistory {
                 server.log.notice("Trying a partial resynchronization (request \(server.replicationId):\(state.masterOffset + 1)).")
-                send(["PSYNC", RBytes(server.replicationId), Numbers.format(state.masterOffset + 1)])
+                if master.failover.phase == .inProgress {
+                    // FAILOVER: the target promotes itself on this request.
+                    send(["PSYNC", RBytes(server.replicationId), Numbers.format(state.masterOffset + 1), "FAILOVER"])
+                } else {
+                    send(["PSYNC", RBytes(server.replicationId), Numbers.format(state.masterOffset + 1)])
+                }
             } else {
                 server.log.notice("Partial resynchronization not possible (no cached master)")
                 send(["PSYNC", "?", "-1"])
@@ -206,6 +228,7 @@ final class MasterLink {
                 fullSyncId = parts[1]
                 fullSyncOffset = off
                 server.log.notice("Full resync from master: \(fullSyncId):\(fullSyncOffset)")
+                master.failoverHandshakeEnded(ok: true)
                 phase = .waitBulkHeader
                 return true
             }
@@ -215,12 +238,21 @@ final class MasterLink {
                     state.replid2 = server.replicationId
                     state.secondOffset = state.masterOffset + 1
                     server.replicationId = parts[1]
+                    // Our replicas must learn the new ID: they reconnect (and continue, through replid2).
+                    master.disconnectReplicas()
                 }
+                master.continueBacklog(at: state.masterOffset)
                 server.log.notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.")
                 server.log.notice("Successful partial resynchronization with master.")
                 readOffset = state.masterOffset
+                master.failoverHandshakeEnded(ok: true)
                 goOnline()
                 return true
+            }
+            if master.failover.phase == .inProgress {
+                server.log.warning("Unexpected reply to PSYNC from master: \(line)")
+                master.failoverHandshakeEnded(ok: false)
+                return false
             }
             return fail("Unexpected reply to PSYNC from master: \(line)")
         case .waitBulkHeader:
@@ -265,7 +297,13 @@ final class MasterLink {
 
     private func sendPort() {
         phase = .waitPort
-        send(["REPLCONF", "listening-port", Numbers.format(Int64(server.config.port))])
+        let port = server.config.replicaAnnouncePort != 0 ? server.config.replicaAnnouncePort : server.config.port
+        send(["REPLCONF", "listening-port", Numbers.format(Int64(port))])
+    }
+
+    private func sendCapa() {
+        phase = .waitCapa
+        send(["REPLCONF", "capa", "eof", "capa", "psync2"])
     }
 
     private func fail(_ message: String) -> Bool {
@@ -277,18 +315,39 @@ final class MasterLink {
 
     /// The image is complete: flush, load, and take the master's replication ID and offset.
     private func loadImage() -> Bool {
-        server.log.notice("MASTER <-> REPLICA sync: Flushing old data")
-        for db in server.databases { db.flush() }
+        // Our replicas follow another history now: they must sync again (Redis's disconnectSlaves).
+        master.disconnectReplicas()
+        let mode = server.config.replDisklessLoad
+        let keys = server.databases.reduce(0) { $0 + $1.count }
+        if mode == "disabled" || (mode == "on-empty-db" && keys > 0) {
+            if let error = ReplicationImageFile.save(image, to: server.rdb.filePath) {
+                image = []
+                return fail(error)
+            }
+        }
+        // `swapdb`: the old dataset is kept aside and comes back if the image cannot be loaded.
+        let backup = mode == "swapdb" ? server.setDatasetAside() : nil
+        if backup == nil {
+            server.log.notice("MASTER <-> REPLICA sync: Flushing old data")
+            for db in server.databases { db.flush() }
+        }
         server.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
         do {
             server.loading = true
             defer { server.loading = false }
             try server.loadRDBImage(image, logAux: true)
         } catch {
-            for db in server.databases { db.flush() }
+            if let backup {
+                server.restoreDataset(backup)
+                server.log.warning("MASTER <-> REPLICA sync: Discarding the half-loaded data and restoring the previous dataset")
+            } else {
+                for db in server.databases { db.flush() }
+            }
             image = []
-            return fail("Failed trying to load the MASTER synchronization DB from disk, check server logs.")
+            let source = mode == "disabled" || (mode == "on-empty-db" && keys > 0) ? "disk" : "socket"
+            return fail("Failed trying to load the MASTER synchronization DB from \(source), check server logs.")
         }
+        let streamDb = ReplicationImageAux.streamDb(in: image) ?? 0
         image = []
         let state = server.replication
         server.replicationId = fullSyncId
@@ -297,7 +356,8 @@ final class MasterLink {
         state.secondOffset = -1
         state.hasMasterHistory = true
         readOffset = fullSyncOffset
-        masterClient.db = server.databases[0]
+        masterClient.db = server.databases.indices.contains(streamDb) ? server.databases[streamDb] : server.databases[0]
+        master.continueBacklog(at: fullSyncOffset)
         server.log.notice("MASTER <-> REPLICA sync: Finished with success")
         goOnline()
         return true
@@ -336,12 +396,14 @@ final class MasterLink {
             consumed = stop
             return true
         case .command(let argv, let stop):
+            let start = consumed
             let end = stop - consumed
             consumed = stop
             readOffset += Int64(end)
             let name = argv[0].lowercased()
             if name == "replconf", argv.count >= 2, argv[1].lowercased() == "getack" {
                 server.replication.masterOffset += Int64(end)
+                master.proxy(Array(input[start..<stop]))
                 sendAck()
                 return true
             }
@@ -349,6 +411,8 @@ final class MasterLink {
             server.execute(masterClient)
             masterClient.reply.buffer.clear()
             server.replication.masterOffset += Int64(end)
+            // Byte for byte to our own backlog and replicas, after applying (Redis 7.0's proxying).
+            master.proxy(Array(input[start..<stop]))
             return true
         }
     }

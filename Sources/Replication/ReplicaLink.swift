@@ -29,8 +29,11 @@ final class ReplicaLink {
     /// The last offset it acknowledged with `REPLCONF ACK`, and when (Unix ms).
     var ackOffset: Int64 = 0
     var ackTime: Int64
+    /// When it attached (Unix ms): `repl-diskless-sync-delay` counts from the oldest waiting replica.
+    let waitingSince: Int64
 
     init(client: Client, state: State, usesPsync: Bool, now: Int64) {
+        self.waitingSince = now
         self.client = client
         self.state = state
         self.usesPsync = usesPsync

@@ -27,6 +27,9 @@ public struct ReplicationCommands: CommandModule {
             CommandSpec("slaveof", arity: 3, flags: [.admin, .noscript, .stale, .noAsyncLoading],
                         summary: "Sets a Redis server as a replica of another, or promotes it to being a master.", since: "1.0.0",
                         complexity: "O(1)", handler: Self.replicaof),
+            CommandSpec("failover", arity: -1, flags: [.admin, .noscript, .stale], categories: [.dangerous],
+                        summary: "Starts a coordinated failover from a server to one of its replicas.", since: "6.2.0",
+                        complexity: "O(1)", handler: Self.failover),
             CommandSpec("role", arity: 1, flags: [.noscript, .loading, .stale, .fast, .sentinel], categories: [.admin, .dangerous],
                         summary: "Returns the replication role.", since: "2.8.12", complexity: "O(1)", handler: Self.role),
         ]
@@ -42,6 +45,10 @@ public struct ReplicationCommands: CommandModule {
     /// REPLICAOF host port | NO ONE (and SLAVEOF)
     static func replicaof(_ c: Client) {
         let s = c.server
+        if failingOver(s) {
+            c.error("ERR REPLICAOF not allowed while failing over.")
+            return
+        }
         if c.argv[1].lowercased() == "no" && c.argv[2].lowercased() == "one" {
             if s.replication.role == .replica {
                 ReplicationMaster.of(s).becomeMaster()
@@ -66,11 +73,26 @@ public struct ReplicationCommands: CommandModule {
         c.reply.ok()
     }
 
+    /// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]
+    static func failover(_ c: Client) {
+        ReplicationMaster.of(c.server).failoverCommand(c)
+    }
+
+    /// Whether a FAILOVER is under way on `s`.
+    static func failingOver(_ s: Server) -> Bool {
+        guard let m = ReplicationMaster.existing(s) else { return false }
+        return m.failover.phase != .none
+    }
+
     /// SYNC: the pre-PSYNC full synchronisation (no `+FULLRESYNC` line).
     static func sync(_ c: Client) {
         guard c.linkKind != .replica else { return }
-        guard c.server.replication.role == .master else {
-            c.error("ERR Replica-of-replica (chained replication) is not supported yet")
+        if failingOver(c.server) {
+            c.error("NOMASTERLINK Can't SYNC while failing over")
+            return
+        }
+        guard c.server.replication.role == .master || c.server.replication.masterLinkUp else {
+            c.error("NOMASTERLINK Can't SYNC while not connected with my master")
             return
         }
         ReplicationMaster.of(c.server).attach(c, request: nil)
@@ -79,8 +101,15 @@ public struct ReplicationCommands: CommandModule {
     /// PSYNC replid offset
     static func psync(_ c: Client) {
         guard c.linkKind != .replica else { return }
-        guard c.server.replication.role == .master else {
-            c.error("ERR Replica-of-replica (chained replication) is not supported yet")
+        if c.argv.count > 3 && c.argv[3].lowercased() == "failover" && c.server.replication.role == .replica {
+            guard ReplicationMaster.of(c.server).acceptFailoverRequest(c) else { return }
+        }
+        if failingOver(c.server) {
+            c.error("NOMASTERLINK Can't SYNC while failing over")
+            return
+        }
+        guard c.server.replication.role == .master || c.server.replication.masterLinkUp else {
+            c.error("NOMASTERLINK Can't SYNC while not connected with my master")
             return
         }
         guard let offset = Numbers.parseInt64(c.argv[2]) else {

@@ -4,23 +4,7 @@ import Kernel
 enum ReplicationInfo {
     /// The master's `INFO replication` lines.
     static func fields(_ s: Server, master m: ReplicationMaster) -> [(String, String)] {
-        var f: [(String, String)] = [("role", "master"), ("connected_slaves", String(m.replicas.count))]
-        for (i, r) in m.replicas.enumerated() {
-            f.append(("slave\(i)", "ip=\(r.ip),port=\(r.listeningPort),state=\(r.stateName),offset=\(r.ackOffset),lag=\(m.lag(r))"))
-        }
-        let backlog = m.backlog
-        f += [
-            ("master_failover_state", "no-failover"),
-            ("master_replid", s.replicationId),
-            ("master_replid2", s.replication.replid2),
-            ("master_repl_offset", String(s.replication.masterOffset)),
-            ("second_repl_offset", String(s.replication.secondOffset)),
-            ("repl_backlog_active", backlog == nil ? "0" : "1"),
-            ("repl_backlog_size", String(s.config.replBacklogSize)),
-            ("repl_backlog_first_byte_offset", String(backlog?.firstByteOffset ?? 0)),
-            ("repl_backlog_histlen", String(backlog?.histlen ?? 0)),
-        ]
-        return f
+        [("role", "master")] + replicasAndBacklog(s, master: m)
     }
 
     /// A replica's `INFO replication` lines (Redis 7.0's order).
@@ -42,16 +26,32 @@ enum ReplicationInfo {
             ("slave_priority", String(s.config.replicaPriority)),
             ("slave_read_only", s.config.replicaReadOnly ? "1" : "0"),
             ("replica_announced", s.config.replicaAnnounced ? "1" : "0"),
-            ("connected_slaves", "0"),
-            ("master_failover_state", "no-failover"),
+        ]
+        return f + replicasAndBacklog(s, master: m)
+    }
+
+    /// The lines both roles share: attached replicas (`min_slaves_good_slaves` when `min-replicas-*` is on),
+    /// the failover state, the IDs and offsets, the backlog.
+    private static func replicasAndBacklog(_ s: Server, master m: ReplicationMaster) -> [(String, String)] {
+        m.followBacklogSize()
+        var f: [(String, String)] = [("connected_slaves", String(m.replicas.count))]
+        if s.config.minReplicasToWrite > 0 && s.config.minReplicasMaxLag > 0 {
+            f.append(("min_slaves_good_slaves", String(m.goodReplicaCount())))
+        }
+        for (i, r) in m.replicas.enumerated() {
+            f.append(("slave\(i)", "ip=\(r.ip),port=\(r.listeningPort),state=\(r.stateName),offset=\(r.ackOffset),lag=\(m.lag(r))"))
+        }
+        let backlog = m.backlog
+        f += [
+            ("master_failover_state", m.failoverStateName),
             ("master_replid", s.replicationId),
             ("master_replid2", s.replication.replid2),
             ("master_repl_offset", String(s.replication.masterOffset)),
             ("second_repl_offset", String(s.replication.secondOffset)),
-            ("repl_backlog_active", "0"),
+            ("repl_backlog_active", backlog == nil ? "0" : "1"),
             ("repl_backlog_size", String(s.config.replBacklogSize)),
-            ("repl_backlog_first_byte_offset", "0"),
-            ("repl_backlog_histlen", "0"),
+            ("repl_backlog_first_byte_offset", String(backlog?.firstByteOffset ?? 0)),
+            ("repl_backlog_histlen", String(backlog?.histlen ?? 0)),
         ]
         return f
     }

@@ -14,9 +14,13 @@ final class ReplicationMaster {
     /// Set while the snapshot for a full sync runs.
     private var syncSnapshotRunning = false
     private var cronTask: RepeatedTask?
+    /// When the last replica left (Unix ms), for `repl-backlog-ttl`.
+    private var noReplicasSince = Clock.unixMilliseconds()
     private var cronTicks = 0
     private var waiters = WaitQueue()
     private var getAckPending = false
+    /// FAILOVER's progress (`ReplicationMaster+Failover`).
+    var failover = FailoverState()
     /// Our link to our master while we are a replica.
     var masterLink: MasterLink?
 
@@ -41,33 +45,65 @@ final class ReplicationMaster {
 
     // MARK: - The stream
 
+    /// Registers the effects sink, the once-a-second cron and the good-replica count, once.
+    private func activate() {
+        guard cronTask == nil, let loop = server.backgroundLoop else { return }
+        server.addPropagationSink { [unowned self] db, argv in self.feed(db: db, argv) }
+        server.replication.goodReplicas = { [unowned self] in self.goodReplicaCount() }
+        cronTask = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [unowned self] _ in
+            self.server.lock.withLock { self.cron() }
+        }
+    }
+
     /// Creates the backlog and starts receiving effects, with new replication IDs, as Redis does when its first
-    /// replica attaches.
-    private func createBacklog(loop: EventLoop) {
+    /// replica attaches to a master.
+    private func createBacklog() {
+        activate()
         guard backlog == nil else { return }
         server.replicationId = Server.randomHexId()
         state.replid2 = String(repeating: "0", count: 40)
         state.secondOffset = -1
         backlog = ReplicationBacklog(capacity: Int(clamping: server.config.replBacklogSize), masterOffset: state.masterOffset)
         server.log.notice("Replication backlog created, my new replication IDs are '\(server.replicationId)' and '\(state.replid2)'")
-        server.addPropagationSink { [unowned self] db, argv in self.feed(db: db, argv) }
-        cronTask = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [unowned self] _ in
-            self.server.lock.withLock { self.cron() }
+    }
+
+    /// On a replica: a new, empty backlog continuing the master's stream after `offset` (full sync), or the
+    /// current one when it already ends there (partial resync). Chained replicas PSYNC against it.
+    func continueBacklog(at offset: Int64) {
+        activate()
+        if let backlog, backlog.endOffset == offset { return }
+        backlog = ReplicationBacklog(capacity: Int(clamping: server.config.replBacklogSize), masterOffset: offset)
+    }
+
+    /// Follows `CONFIG SET repl-backlog-size` (checked wherever the backlog is used).
+    func followBacklogSize() {
+        let wanted = Int(clamping: server.config.replBacklogSize)
+        if let b = backlog, b.capacity != wanted {
+            backlog?.resize(wanted)
+            server.log.notice("Replication backlog resized to \(wanted) bytes")
         }
     }
 
-    /// The effects sink: one effect into the stream.
+    /// The effects sink: one effect into the stream. A replica's stream is its master's (`proxy`).
     func feed(db: Int?, _ argv: [RBytes]) {
-        // A replica's offset is its master's stream (chained replicas are not supported yet).
         guard backlog != nil, state.role == .master else { return }
-        feedBytes(encoder.encode(db: db, argv))
+        let bytes = encoder.encode(db: db, argv)
+        state.masterOffset += Int64(bytes.count)
+        feedBytes(bytes)
     }
 
-    /// Appends stream bytes: the backlog, the master offset, online replicas, and the pending buffers of
-    /// replicas whose snapshot is running.
+    /// On a replica: bytes of the master's stream just applied (the replica side already counted them into the
+    /// offset), forwarded unchanged to our backlog and our own replicas (Redis 7.0 proxies the stream).
+    func proxy(_ bytes: [UInt8]) {
+        guard backlog != nil else { return }
+        feedBytes(bytes)
+    }
+
+    /// Appends stream bytes: the backlog, online replicas, and the pending buffers of replicas whose snapshot
+    /// is running.
     private func feedBytes(_ bytes: [UInt8]) {
+        followBacklogSize()
         backlog?.append(bytes)
-        state.masterOffset += Int64(bytes.count)
         for r in replicas {
             switch r.state {
             case .online: r.client.deliverRaw(bytes, enforceLimit: true)
@@ -87,7 +123,7 @@ final class ReplicationMaster {
     /// PSYNC replid offset (or SYNC when `request` is nil): a partial resync when the backlog holds the
     /// replica's offset under one of our IDs, else a full one.
     func attach(_ c: Client, request: (replid: String, offset: Int64)?) {
-        guard let loop = c.channel?.eventLoop else { return }
+        guard c.channel != nil else { return }
         if let request, tryPartial(c, replid: request.replid, offset: request.offset) { return }
         if let request, request.replid != "?" {
             if request.replid != server.replicationId && request.replid != state.replid2 {
@@ -101,11 +137,12 @@ final class ReplicationMaster {
         let link = ReplicaLink(client: c, state: .waitBgsaveStart, usesPsync: request != nil, now: server.commandTime)
         replicas.append(link)
         applyCapabilities(to: link, from: c)
-        createBacklog(loop: loop)
+        if state.role == .master { createBacklog() } else { continueBacklog(at: state.masterOffset) }
         startFullSyncIfPossible()
     }
 
     private func tryPartial(_ c: Client, replid: String, offset: Int64) -> Bool {
+        followBacklogSize()
         guard let backlog else { return false }
         let idOK = replid == server.replicationId || (replid == state.replid2 && offset <= state.secondOffset)
         guard idOK, let missed = backlog.bytes(from: offset) else { return false }
@@ -137,11 +174,15 @@ final class ReplicationMaster {
     private func startFullSyncIfPossible() {
         let waiting = replicas.filter { $0.state == .waitBgsaveStart }
         guard !waiting.isEmpty, !syncSnapshotRunning, !server.snapshotBusy else { return }
-        // The stream selects again after the image, whatever the replica's state was.
-        encoder.selectedDb = -1
+        // A master's stream selects again after the image; a replica's image names the database its master's
+        // stream has selected, since the proxied stream will not select it again.
+        var streamDb = 0
+        if state.role == .master { encoder.selectedDb = -1 } else { streamDb = masterLink?.streamDb ?? 0 }
         let offset = state.masterOffset
-        let aux = ReplicationAux(streamDb: 0, replid: server.replicationId, offset: offset)
-        server.log.notice("Starting BGSAVE for SYNC with target: disk")
+        let aux = ReplicationAux(streamDb: streamDb, replid: server.replicationId, offset: offset)
+        let diskless = server.config.replDisklessSync && waiting.allSatisfy { $0.capaEOF }
+        if diskless && !disklessDelayOver(waiting) { return }
+        server.log.notice("Starting BGSAVE for SYNC with target: \(diskless ? "replicas sockets" : "disk")")
         syncSnapshotRunning = true
         for r in waiting {
             r.state = .waitBgsaveEnd
@@ -150,11 +191,58 @@ final class ReplicationMaster {
                 r.client.deliverRaw(Array("+FULLRESYNC \(server.replicationId) \(offset)\r\n".utf8), enforceLimit: false)
             }
         }
+        if diskless {
+            startDisklessSync(waiting, aux: aux)
+            return
+        }
         if let error = server.startBackgroundSave(replication: aux, then: { [unowned self] ok in self.snapshotDone(ok) }) {
             server.log.warning("BGSAVE for replication failed: \(error)")
             syncSnapshotRunning = false
             for r in waiting { r.client.disconnect() }
         }
+    }
+
+    /// `repl-diskless-sync-delay`: more replicas may arrive and share the transfer, unless
+    /// `repl-diskless-sync-max-replicas` of them already wait.
+    private func disklessDelayOver(_ waiting: [ReplicaLink]) -> Bool {
+        let maxReplicas = server.config.replDisklessSyncMaxReplicas
+        if maxReplicas > 0 && waiting.count >= maxReplicas { return true }
+        let delayMs = Int64(server.config.replDisklessSyncDelay) * 1000
+        let oldest = waiting.map(\.waitingSince).min() ?? 0
+        return Clock.unixMilliseconds() - oldest >= delayMs
+    }
+
+    /// Streams the snapshot to the waiting replicas' sockets (no file), then their pending stream.
+    private func startDisklessSync(_ waiting: [ReplicaLink], aux: ReplicationAux) {
+        guard let loop = server.backgroundLoop else { return }
+        let sink = ReplicaSocketSink(links: waiting, checksum: server.config.rdbchecksum, loop: loop) { [unowned self] link in
+            self.replicas.contains { $0 === link }
+        }
+        let job = server.beginSnapshot(purpose: .rdb, sink: sink, replication: aux) { [unowned self] ok in
+            self.disklessDone(sink.links, ok: ok)
+        }
+        if job == nil {
+            syncSnapshotRunning = false
+            for r in waiting { r.client.disconnect() }
+        }
+    }
+
+    /// The streamed image is complete: its replicas get what happened since and are online.
+    private func disklessDone(_ links: [ReplicaLink], ok: Bool) {
+        syncSnapshotRunning = false
+        for r in links where replicas.contains(where: { $0 === r }) {
+            guard ok else {
+                r.client.disconnect()
+                continue
+            }
+            if !r.pending.isEmpty { r.client.deliverRaw(r.pending, enforceLimit: false) }
+            r.pending = []
+            r.state = .online
+            r.ackTime = server.commandTime
+            server.log.notice("Synchronization with replica \(r.client.address) succeeded")
+        }
+        if !ok { server.log.warning("Diskless rdb transfer failed") }
+        startFullSyncIfPossible()
     }
 
     /// The image is on disk: each waiting replica gets `$<len>\r\n<image>` and then what happened since.
@@ -194,6 +282,18 @@ final class ReplicationMaster {
         if offset > link.ackOffset { link.ackOffset = offset }
         link.ackTime = server.commandTime
         serveWaiters()
+        if failover.phase == .waitForSync { updateFailover() }
+    }
+
+    /// Replicas online whose last ACK is at most `min-replicas-max-lag` seconds old.
+    func goodReplicaCount() -> Int {
+        let maxLag = Int64(server.config.minReplicasMaxLag)
+        return replicas.reduce(0) { $0 + ($1.state == .online && lag($1) <= maxLag ? 1 : 0) }
+    }
+
+    /// Drops every replica (they reconnect and learn a new replication ID, partially when they can).
+    func disconnectReplicas() {
+        for r in replicas { r.client.disconnect() }
     }
 
     /// Replicas (online) that acknowledged `offset` or more.
@@ -221,7 +321,7 @@ final class ReplicationMaster {
             loop.execute { [unowned self] in
                 self.server.lock.withLock {
                     self.getAckPending = false
-                    self.feed(db: nil, ["REPLCONF", "GETACK", "*"])
+                    if self.failover.phase == .none { self.feed(db: nil, ["REPLCONF", "GETACK", "*"]) }
                 }
             }
         }
@@ -240,7 +340,7 @@ final class ReplicationMaster {
     /// partial resync (Redis's replicationCacheMasterUsingMyself).
     func becomeReplica(of host: String, port: Int) {
         masterLink?.stop()
-        for r in replicas { r.client.disconnect() }
+        disconnectReplicas()
         if state.role == .master { state.hasMasterHistory = true }
         state.role = .replica
         state.masterLinkUp = false
@@ -259,10 +359,10 @@ final class ReplicationMaster {
         state.replid2 = server.replicationId
         state.secondOffset = state.masterOffset + 1
         server.replicationId = Server.randomHexId()
-        if backlog != nil {
-            // The backlog restarts at the current offset (its old bytes were our master's stream, not fed here).
-            backlog = ReplicationBacklog(capacity: Int(clamping: server.config.replBacklogSize), masterOffset: state.masterOffset)
-        }
+        // The backlog holds our old master's stream and goes on: a replica of the old master (or the old master
+        // itself) continues with `+CONTINUE` through `replid2`. Our replicas reconnect to learn the new ID.
+        disconnectReplicas()
+        noReplicasSince = Clock.unixMilliseconds()
         encoder.selectedDb = -1
         server.log.notice("Setting secondary replication ID to \(state.replid2), valid up to offset: \(state.secondOffset). New replication ID is \(server.replicationId)")
     }
@@ -275,7 +375,8 @@ final class ReplicationMaster {
         cronTicks += 1
         let now = Clock.unixMilliseconds()
         let period = max(1, server.config.replPingReplicaPeriod)
-        if cronTicks % period == 0 && !replicas.isEmpty { feed(db: nil, ["PING"]) }
+        // No PING while a failover holds writes: the replicas must be able to catch up with a still offset.
+        if cronTicks % period == 0 && !replicas.isEmpty && failover.phase == .none { feed(db: nil, ["PING"]) }
         for r in replicas where r.state != .online {
             r.client.deliverRaw([0x0A], enforceLimit: false)
         }
@@ -283,6 +384,16 @@ final class ReplicationMaster {
         for r in replicas where r.state == .online && now - r.ackTime > timeoutMs {
             server.log.warning("Disconnecting timedout replica (streaming sync): \(r.client.address)")
             r.client.disconnect()
+        }
+        followBacklogSize()
+        let ttl = Int64(server.config.replBacklogTtl)
+        if replicas.isEmpty, ttl > 0, backlog != nil, state.role == .master, (now - noReplicasSince) / 1000 > ttl {
+            // Redis's replicationCron: a new history, the backlog freed.
+            server.replicationId = Server.randomHexId()
+            state.replid2 = String(repeating: "0", count: 40)
+            state.secondOffset = -1
+            backlog = nil
+            server.log.notice("Replication backlog freed after \(ttl) seconds without connected replicas.")
         }
         startFullSyncIfPossible()
     }
@@ -292,8 +403,12 @@ final class ReplicationMaster {
         waiters.forget(c)
         guard let i = replicas.firstIndex(where: { $0.client === c }) else { return }
         let r = replicas.remove(at: i)
+        if replicas.isEmpty { noReplicasSince = Clock.unixMilliseconds() }
         server.log.notice("Connection with replica \(r.ip):\(r.listeningPort) lost.")
     }
+
+    /// INFO's `master_failover_state`.
+    var failoverStateName: String { failover.name }
 
     /// Lag in seconds since the replica's last ACK.
     func lag(_ r: ReplicaLink) -> Int64 { max(0, (server.commandTime - r.ackTime) / 1000) }

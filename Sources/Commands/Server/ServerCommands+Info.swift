@@ -196,9 +196,12 @@ struct InfoSection {
     static func replication(_ c: Client) -> [(String, String)] {
         let s = c.server
         if let fields = s.replication.infoFields { return fields(s) }
+        var goodReplicas: [(String, String)] = []
+        if s.config.minReplicasToWrite > 0 && s.config.minReplicasMaxLag > 0 { goodReplicas = [("min_slaves_good_slaves", "0")] }
         return [
             ("role", "master"),
             ("connected_slaves", "0"),
+        ] + goodReplicas + [
             ("master_failover_state", "no-failover"),
             ("master_replid", s.replicationId),
             ("master_replid2", s.replication.replid2),

@@ -115,12 +115,24 @@ public final class Config {
     public var replicaServeStaleData = true
     public var replicaPriority = 100
     public var replicaAnnounced = true
+    /// `replica-announce-ip` / `replica-announce-port`: what a replica tells its master in REPLCONF ("" / 0: its own).
+    public var replicaAnnounceIp = ""
+    /// `replica-lazy-flush` and `repl-disable-tcp-nodelay`: accepted for compatibility, no effect (flushes are
+    /// immediate; replication sockets always use TCP_NODELAY).
+    public var replicaLazyFlush = false
+    public var replDisableTcpNodelay = false
+    public var replicaAnnouncePort = 0
     public var masterauth = ""
     public var masteruser = ""
     /// `replicaof host port` from the config file or the command line ("" when none).
     public var replicaof = ""
     public var replDisklessSync = false
     public var replDisklessSyncDelay = 5
+    /// `repl-diskless-sync-max-replicas`: start a diskless sync at once when this many replicas wait (0: no).
+    public var replDisklessSyncMaxReplicas = 0
+    /// `repl-diskless-load`: `disabled` (the image is saved to the RDB file, then loaded), `on-empty-db`,
+    /// `swapdb` (loaded from memory without touching the file).
+    public var replDisklessLoad = "disabled"
     public var minReplicasToWrite = 0
     public var minReplicasMaxLag = 10
     /// Command families that are not registered (hardened deployments).
@@ -251,7 +263,12 @@ public final class Config {
             c.dbfilename = name
         }))
         bool("rdbcompression", \.rdbcompression)
-        mem("repl-backlog-size", \.replBacklogSize, 1...Int64.max)
+        d.append(Directive(name: "repl-backlog-size", aliases: [], mutable: true, get: { String($0.replBacklogSize) }, set: { c, v throws(ConfigError) in
+            guard v.count == 1, let n = parseMemory(v[0]) else { throw ConfigError("argument must be a memory value") }
+            guard n >= 1 else { throw ConfigError("argument must be between 1 and \(Int64.max) inclusive") }
+            // Redis 7.0 raises a smaller value to its 16 KB minimum (resizeReplicationBacklog).
+            c.replBacklogSize = max(n, 16384)
+        }))
         int("repl-backlog-ttl", \.replBacklogTtl, 0...Int(Int32.max))
         int("repl-ping-replica-period", \.replPingReplicaPeriod, 1...Int(Int32.max), aliases: ["repl-ping-slave-period"])
         int("repl-timeout", \.replTimeout, 1...Int(Int32.max))
@@ -259,6 +276,12 @@ public final class Config {
         bool("replica-serve-stale-data", \.replicaServeStaleData, aliases: ["slave-serve-stale-data"])
         int("replica-priority", \.replicaPriority, 0...Int(Int32.max), aliases: ["slave-priority"])
         bool("replica-announced", \.replicaAnnounced)
+        d.append(Directive(name: "replica-announce-ip", aliases: ["slave-announce-ip"], mutable: true, get: { $0.replicaAnnounceIp }, set: { c, v throws(ConfigError) in
+            c.replicaAnnounceIp = v.joined(separator: " ")
+        }))
+        int("replica-announce-port", \.replicaAnnouncePort, 0...65535, aliases: ["slave-announce-port"])
+        bool("replica-lazy-flush", \.replicaLazyFlush, aliases: ["slave-lazy-flush"])
+        bool("repl-disable-tcp-nodelay", \.replDisableTcpNodelay)
         str("masterauth", \.masterauth)
         str("masteruser", \.masteruser)
         d.append(Directive(name: "replicaof", aliases: ["slaveof"], mutable: false, get: { $0.replicaof }, set: { c, v throws(ConfigError) in
@@ -270,6 +293,8 @@ public final class Config {
         }, multiArg: true))
         bool("repl-diskless-sync", \.replDisklessSync)
         int("repl-diskless-sync-delay", \.replDisklessSyncDelay, 0...Int(Int32.max))
+        int("repl-diskless-sync-max-replicas", \.replDisklessSyncMaxReplicas, 0...Int(Int32.max))
+        str("repl-diskless-load", \.replDisklessLoad, valid: ["disabled", "on-empty-db", "swapdb"])
         int("min-replicas-to-write", \.minReplicasToWrite, 0...Int(Int32.max), aliases: ["min-slaves-to-write"])
         int("min-replicas-max-lag", \.minReplicasMaxLag, 0...Int(Int32.max), aliases: ["min-slaves-max-lag"])
         bool("rdbchecksum", \.rdbchecksum)

@@ -28,6 +28,16 @@ extension Server {
             log.warning(error.message)
             return nil
         }
+        return beginSnapshot(purpose: purpose, sink: writer, replication: replication, completion: completion)
+    }
+
+    /// Starts a snapshot written to `sink` (a diskless full sync streams it to replica sockets). Same contract
+    /// as the file form. Call with the lock held.
+    @discardableResult
+    public func beginSnapshot(purpose: Snapshot.Purpose, sink writer: any SnapshotSink,
+                              replication: ReplicationAux? = nil,
+                              completion: ((Bool) -> Void)? = nil) -> Snapshot? {
+        precondition(!snapshotBusy, "one snapshot at a time")
         refreshUsedMemory()
         let job = Snapshot(server: self, writer: writer, purpose: purpose, compression: config.rdbcompression)
         job.completion = completion

@@ -34,7 +34,7 @@ public final class Snapshot {
 
     unowned(unsafe) let server: Server
     var encoder: RDBEncoder
-    let writer: SnapshotFileWriter
+    let writer: any SnapshotSink
     var walks: [TableWalk]
     /// Index of the database the walk is in.
     var walkIndex = 0
@@ -65,7 +65,7 @@ public final class Snapshot {
     /// Why a snapshot is taken.
     public enum Purpose { case rdb, aofBase }
 
-    init(server: Server, writer: SnapshotFileWriter, purpose: Purpose, compression: Bool) {
+    init(server: Server, writer: any SnapshotSink, purpose: Purpose, compression: Bool) {
         self.server = server
         self.writer = writer
         self.purpose = purpose

@@ -38,3 +38,9 @@ extension Client {
     /// Clients with subscriptions are in the `pubsub` output-limit class.
     public var isPubSubClient: Bool { subscriptionCount > 0 || !subscribedShardChannels.isEmpty }
 }
+
+extension Client {
+    /// Output not yet on the socket: the reply buffer plus what NIO has not written (a diskless sync paces
+    /// itself on it).
+    public var pendingOutputBytes: Int { reply.buffer.readableBytes + unflushedBytes.load(ordering: .relaxed) }
+}

@@ -19,8 +19,21 @@ public final class ReplicationState {
     public var masterLinkUp = false
     /// On a replica: whether our ID and offset continue a master's history (a PSYNC may continue it).
     public var hasMasterHistory = false
+    /// On a master: the replicas online whose last ACK is at most `min-replicas-max-lag` seconds old (Redis's
+    /// `repl_good_slaves_count`), supplied by the replication target; nil counts as 0.
+    public var goodReplicas: (() -> Int)?
+    /// Whether writes are held (FAILOVER waiting for its replica); see `Server.pauseWrites`.
+    public internal(set) var writesPaused = false
+    /// Clients whose command waits for the end of the pause, in arrival order.
+    var postponed: [Client] = []
     /// The replication target's own state object, created when replication is first used.
     public var owner: AnyObject?
+
+    /// Whether `min-replicas-to-write` refuses writes now (Redis's checkGoodReplicasStatus negated).
+    public func lacksGoodReplicas(_ config: Config) -> Bool {
+        guard role == .master, config.minReplicasToWrite > 0, config.minReplicasMaxLag > 0 else { return false }
+        return (goodReplicas?() ?? 0) < config.minReplicasToWrite
+    }
 
     /// Creates the state of a master without replicas.
     public init() {}

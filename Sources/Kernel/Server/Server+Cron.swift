@@ -9,7 +9,7 @@ extension Server {
         if loading { return }
         if config.maxmemory > 0 { refreshUsedMemory() }
         // A replica's keys expire when its master's DEL arrives (Redis: no active expiry on a replica).
-        if activeExpireEnabled && replication.role == .master { activeExpireCycle() }
+        if activeExpireEnabled && replication.role == .master && !replication.writesPaused { activeExpireCycle() }
         if !pendingEffects.isEmpty { flushEffects() }
         if aof.enabled || aof.rewriteScheduled { aof.cron() }
         if config.timeout > 0 { closeIdleClients() }

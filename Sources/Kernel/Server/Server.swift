@@ -226,8 +226,16 @@ public final class Server {
             reject(c, cmd, "MISCONF Errors writing to the AOF file: \(aof.lastWriteError)")
             return
         }
+        if cmd.flags.contains(.write) && replication.lacksGoodReplicas(config) {
+            reject(c, cmd, "NOREPLICAS Not enough good replicas to write.")
+            return
+        }
         if c.inSubscriberContext && !Server.subscriberContextCommands.contains(cmd.fullName) {
             c.error("ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            return
+        }
+        if replication.writesPaused && pausesWrite(c, cmd) {
+            postpone(c, cmd)
             return
         }
         if c.multi != nil && !Server.transactionControl.contains(cmd.fullName) {
