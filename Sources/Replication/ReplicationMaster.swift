@@ -50,7 +50,7 @@ final class ReplicationMaster {
         state.secondOffset = -1
         backlog = ReplicationBacklog(capacity: Int(clamping: server.config.replBacklogSize), masterOffset: state.masterOffset)
         server.log.notice("Replication backlog created, my new replication IDs are '\(server.replicationId)' and '\(state.replid2)'")
-        server.addPropagationSink { [unowned self] db, argv in self.feed(db: db, argv) }
+        server.addPropagationSink(consumes: .replicas) { [unowned self] db, argv in self.feed(db: db, argv) }
         cronTask = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [unowned self] _ in
             self.server.lock.withLock { self.cron() }
         }

@@ -69,7 +69,9 @@ extension Server {
                     throw RDBError(offset: 0, "FATAL: Data file was created with a Redis server configured to handle more than \(databases.count) databases. Exiting")
                 }
                 if config.keyLoadDelay != 0 { Snapshot.debugDelay(config.keyLoadDelay) }
-                if let when = k.expireAt, when <= now {
+                // A master drops keys already expired; a replica keeps them until its master's DEL (Redis's
+                // iAmMaster() check in rdbLoad).
+                if let when = k.expireAt, when <= now, replication.role == .master {
                     expired += 1
                     return
                 }
