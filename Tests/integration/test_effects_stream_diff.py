@@ -418,3 +418,9 @@ def test_one_push_waking_two_clients_streams_each_pop_on_its_own(pair):
         w.read_reply()
         w.close()
     pair.assert_same_effects()
+
+
+def test_publish_inside_multi_streams_as_redis(pair):
+    pair.run_all([["MULTI"], ["PUBLISH", "ch", "m"], ["EXEC"], ["MULTI"], ["PUBLISH", "ch", "m"], ["SET", "a", "1"],
+                  ["EXEC"]])
+    pair.assert_same_effects()

@@ -205,3 +205,32 @@ def test_replies_to_the_master_are_never_sent(started, kind):
             assert c.call("GET", "k") == b"$1\r\nv\r\n"
     finally:
         fake.close()
+
+
+def test_replica_subscribers_hear_the_masters_publish(started):
+    master = started(real_binary(), "real-master")
+    reps = replicas_of(started, master)
+    subs = []
+    for r in reps:
+        s = r.client()
+        assert decode(s.call("SUBSCRIBE", "ch")) == [b"subscribe", b"ch", 1]
+        subs.append(s)
+    try:
+        with master.client() as c:
+            c.call("PUBLISH", "ch", "hello")
+        for s in subs:
+            assert decode(s.read_reply()) == [b"message", b"ch", b"hello"]
+    finally:
+        for s in subs:
+            s.close()
+
+
+def test_our_master_streams_publish_to_a_real_replica(started):
+    master = started(ours_binary(), "ours-master")
+    replica = started(real_binary(), "real-replica", "--replicaof", "127.0.0.1", str(master.port))
+    wait_for(lambda: link_up(replica), what="the link to come up")
+    with replica.client() as s:
+        s.call("SUBSCRIBE", "ch")
+        with master.client() as c:
+            c.call("PUBLISH", "ch", "hello")
+        assert decode(s.read_reply()) == [b"message", b"ch", b"hello"]
