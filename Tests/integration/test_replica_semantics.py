@@ -4,13 +4,15 @@ Expired keys are hidden but kept until the master's DEL; an image's expired keys
 writes pass maxmemory; replies to the master are never sent (a scripted fake master checks what comes back).
 """
 
+import os
+import shutil
 import socket
 import threading
 import time
 
 import pytest
 
-from conftest import ServerProcess, ours_binary, real_binary
+from conftest import ServerProcess, free_port, ours_binary, real_binary
 from resp import RespClient, decode, encode_command
 
 DEADLINE = 10.0
@@ -234,3 +236,19 @@ def test_our_master_streams_publish_to_a_real_replica(started):
         with master.client() as c:
             c.call("PUBLISH", "ch", "hello")
         assert decode(s.read_reply()) == [b"message", b"ch", b"hello"]
+
+
+def test_replica_configured_at_start_keeps_the_expired_keys_of_its_file(started, tmp_path):
+    """A replica loads its own dump.rdb before the link exists: its expired keys stay (hidden) as in Redis."""
+    source = started(real_binary(), "real-source")
+    expired_key_on(source)
+    with source.client() as c:
+        assert c.call("SAVE") == b"+OK\r\n"
+    shutil.copy(os.path.join(source.dir, "dump.rdb"), str(tmp_path / "dump.rdb"))
+    absent_master = free_port()  # nothing listens: the link stays down, no full sync replaces the data
+    for binary, name in [(ours_binary(), "ours-replica"), (real_binary(), "real-replica")]:
+        r = started(binary, name, "--dir", str(tmp_path), "--dbfilename", "dump.rdb",
+                    "--replicaof", "127.0.0.1", str(absent_master))
+        assert dbsize(r) == 1, r.name
+        with r.client() as c:
+            assert c.call("GET", "k") == b"$-1\r\n", r.name
