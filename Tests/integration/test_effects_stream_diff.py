@@ -371,7 +371,7 @@ def test_no_op_writes_stream_nothing(pair):
 
 
 @pytest.mark.parametrize("write", [["INCR", "a"], ["SET", "a", "2"], ["RPUSH", "l", "x"], ["DEL", "a", "l"]])
-def test_write_meeting_a_lazily_expired_key_streams_the_delete_first(pair, write):
+def test_write_meeting_a_lazily_expired_key_streams_its_delete_with_it(pair, write):
     pair.run_all([["DEBUG", "SET-ACTIVE-EXPIRE", "0"], ["SET", "a", "1", "PX", "30"], ["RPUSH", "l", "a"],
                   ["PEXPIRE", "l", "30"]])
     pair.effects()
