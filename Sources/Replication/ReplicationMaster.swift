@@ -48,7 +48,7 @@ final class ReplicationMaster {
     /// Registers the effects sink, the once-a-second cron and the good-replica count, once.
     private func activate() {
         guard cronTask == nil, let loop = server.backgroundLoop else { return }
-        server.addPropagationSink { [unowned self] db, argv in self.feed(db: db, argv) }
+        server.addPropagationSink(consumes: .replicas) { [unowned self] db, argv in self.feed(db: db, argv) }
         server.replication.goodReplicas = { [unowned self] in self.goodReplicaCount() }
         cronTask = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [unowned self] _ in
             self.server.lock.withLock { self.cron() }

@@ -60,8 +60,12 @@ extension ListCommands {
     static func blmove(_ c: Client) {
         guard let from = parseEnd(c, c.argv[3]), let to = parseEnd(c, c.argv[4]),
               let deadline = c.parseBlockTimeout(c.argv[5]) else { return }
+        // Served at once, the user's own LEFT/RIGHT are kept; served after blocking, Redis 7.0 writes its shared
+        // lower-case "left"/"right" objects.
+        let woken = c.wokenByKey != nil
+        func side(_ end: ListEnd, _ arg: RBytes) -> RBytes { woken ? (end == .head ? "left" : "right") : arg }
         blockingMove(c, from: from, to: to, deadline: deadline,
-                     effect: ["LMOVE", c.argv[1], c.argv[2], c.argv[3], c.argv[4]])
+                     effect: ["LMOVE", c.argv[1], c.argv[2], side(from, c.argv[3]), side(to, c.argv[4])])
     }
 
     /// BRPOPLPUSH source destination timeout

@@ -77,13 +77,17 @@ func unsubscribe(_ c: Client, _ kind: SubscriptionKind) {
 }
 
 /// PUBLISH channel message
+/// Changes no key, yet Redis 7.0 streams it to replicas (not to the AOF), so their subscribers hear it too.
 func publish(_ c: Client) {
     c.reply.integer(c.server.publish(c.argv[1], c.argv[2]))
+    c.server.propagate(db: c.db.id, c.argv, target: .replicas)
 }
 
 /// SPUBLISH shardchannel message
+/// Streamed to replicas like PUBLISH (no cluster bus here).
 func spublish(_ c: Client) {
     c.reply.integer(c.server.publish(c.argv[1], c.argv[2], shard: true))
+    c.server.propagate(db: c.db.id, c.argv, target: .replicas)
 }
 
 /// PUBSUB CHANNELS [pattern] / PUBSUB SHARDCHANNELS [pattern]

@@ -62,6 +62,8 @@ public final class Database {
 
     /// Sets `key` to `value` (Redis's `setKey`): replaces any old value and, unless `keepTTL`, clears its TTL.
     public func set(_ key: RBytes, _ value: Value, keepTTL: Bool = false) {
+        // An expired key is reclaimed (and its DEL queued) before the write, as Redis's setKey → lookupKeyWrite.
+        if expires.count > 0 { _ = expireIfNeeded(key) }
         let (slot, hash) = table.findWithHash(key)
         if let s = slot {
             if server.snapshot != nil { willChange(slot: s) }
@@ -145,9 +147,16 @@ public final class Database {
     }
 
     /// Deletes `key` if its expiry has passed; true if it was deleted (or is logically gone).
+    ///
+    /// On a replica (Redis's expireIfNeeded with a masterhost) an expired key is only hidden: other clients see
+    /// it missing, the master's link still sees it, and nothing is deleted or propagated until the master's own
+    /// `DEL` arrives, so the replica's dataset never diverges from the master's.
     func expireIfNeeded(_ key: RBytes) -> Bool {
         guard let when = expires[key] else { return false }
         if when > server.commandTime { return false }
+        if server.replication.role == .replica {
+            return server.currentClient?.linkKind != .master
+        }
         server.keyExpired(self, key)
         return true
     }
@@ -167,6 +176,11 @@ public final class Database {
             let key = table.key(at: s)
             if let when = expires[key], when <= server.commandTime {
                 tries += 1
+                // A replica hides expired keys but never deletes them itself (see `expireIfNeeded`).
+                if server.replication.role == .replica {
+                    if tries > 100 { return key }
+                    continue
+                }
                 server.keyExpired(self, key)
                 if tries > 100 && table.count > 0 { return table.key(at: table.randomSlot()!) }
                 continue

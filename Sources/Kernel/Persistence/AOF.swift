@@ -255,7 +255,7 @@ public final class AOF {
     func registerSink() {
         guard !sinkRegistered else { return }
         sinkRegistered = true
-        server.addPropagationSink { [unowned self] db, argv in self.feed(db: db, argv) }
+        server.addPropagationSink(consumes: .aof) { [unowned self] db, argv in self.feed(db: db, argv) }
     }
 
     // MARK: - Turning on and off

@@ -39,6 +39,7 @@ extension Server {
                              yieldingLock: Bool = false) throws -> (loaded: Int64, expired: Int64, end: Int) {
         var loaded: Int64 = 0, expired: Int64 = 0
         var end = bytes.count
+        let keepExpired = replication.role == .replica || (loading && !config.replicaof.isEmpty)
         let now = Clock.unixMilliseconds()
         let thresholds = EncodingThresholds(config)
         var createdAt: Int64?
@@ -69,7 +70,10 @@ extension Server {
                     throw RDBError(offset: 0, "FATAL: Data file was created with a Redis server configured to handle more than \(databases.count) databases. Exiting")
                 }
                 if config.keyLoadDelay != 0 { Snapshot.debugDelay(config.keyLoadDelay) }
-                if let when = k.expireAt, when <= now {
+                // A master drops keys already expired; a replica (also one configured with `replicaof`, loading its
+                // file at start before the link exists) keeps them until its master's DEL (Redis's iAmMaster()
+                // check in rdbLoad).
+                if let when = k.expireAt, when <= now, !keepExpired {
                     expired += 1
                     return
                 }

@@ -46,9 +46,11 @@ public final class Server {
     public let pubsub = PubSubRegistry()
     /// The client whose command is running (its own replies need no separate flush).
     public internal(set) unowned(unsafe) var currentClient: Client?
-    /// Receivers of effects (replication, AOF, ...).
-    var propagationSinks: [(Int, [RBytes]) -> Void] = []
-    var pendingEffects: [(Int, [RBytes])] = []
+    /// Receivers of effects (replication, AOF, ...), each with the targets it consumes.
+    var propagationSinks: [(consumes: PropagationTarget, sink: (Int, [RBytes]) -> Void)] = []
+    /// The union of what the registered sinks consume: an effect for no one is dropped at once.
+    var propagationTargets: PropagationTarget = []
+    var pendingEffects: [(db: Int, argv: [RBytes], target: PropagationTarget)] = []
     var callDepth = 0
     /// End time (µs) of the previous command of the current read batch, or 0.
     var clockAnchor: Int64 = 0
@@ -214,7 +216,9 @@ public final class Server {
                 return
             }
         }
-        if config.maxmemory > 0 && !loading && cmd.flags.contains(.denyoom) && overMaxmemory() {
+        // The master's stream is obeyed even past maxmemory (Redis: the master decides what to evict).
+        if config.maxmemory > 0 && !loading && cmd.flags.contains(.denyoom) && c.linkKind != .master
+            && overMaxmemory() {
             reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.")
             return
         }
@@ -250,8 +254,10 @@ public final class Server {
             return
         }
         call(c, cmd)
-        if !readyKeys.isEmpty { serveClientsBlockedOnReadyKeys() }
+        // The command's effects leave before those of the clients it wakes: Redis 7.0 streams the push and each
+        // woken pop as separate commands, not one MULTI/EXEC.
         if !pendingEffects.isEmpty { flushEffects() }
+        if !readyKeys.isEmpty { serveClientsBlockedOnReadyKeys() }
     }
 
     /// Whether the allocator's in-use bytes exceed `maxmemory` (policy `noeviction`: writes that may grow
@@ -310,7 +316,7 @@ public final class Server {
         cmd.spec.handler!(c)
         if let effects = c.effectsOverride {
             for e in effects { propagate(db: c.db.id, e) }
-        } else if dirty != dirtyBefore && !propagationSinks.isEmpty {
+        } else if dirty != dirtyBefore && !propagationTargets.isEmpty {
             propagate(db: c.db.id, c.argv)
         }
         let end = Clock.unixMicroseconds()
@@ -358,28 +364,32 @@ public final class Server {
         if aof.enabled { aof.flush() }
     }
 
-    /// Records an effect for every consumer (replicas, AOF): the one propagation seam (DESIGN §5). Effects of
-    /// one top-level command are sent together after it, wrapped in MULTI/EXEC when there is more than one.
-    public func propagate(db: Int, _ argv: [RBytes]) {
-        guard !propagationSinks.isEmpty else { return }
-        pendingEffects.append((db, argv))
+    /// Records an effect for the consumers of `target` (replicas, AOF): the one propagation seam (DESIGN §5).
+    /// Effects of one top-level command are sent together after it, wrapped in MULTI/EXEC when there is more
+    /// than one (Redis's alsoPropagate + propagatePendingCommands). Free when no sink consumes `target`.
+    public func propagate(db: Int, _ argv: [RBytes], target: PropagationTarget = .all) {
+        guard !propagationTargets.isDisjoint(with: target) else { return }
+        pendingEffects.append((db, argv, target))
     }
 
-    /// Sends the pending effects of the command that just finished.
+    /// Sends the pending effects of the command that just finished. As in Redis, the MULTI/EXEC wrapper depends
+    /// on the number of effects of all targets, and goes to every sink.
     func flushEffects() {
         let effects = pendingEffects
-        pendingEffects.removeAll()
+        pendingEffects.removeAll(keepingCapacity: true)
         let wrap = effects.count > 1
-        for sink in propagationSinks {
-            if wrap { sink(effects[0].0, ["MULTI"]) }
-            for (db, argv) in effects { sink(db, argv) }
-            if wrap { sink(effects[effects.count - 1].0, ["EXEC"]) }
+        for (consumes, sink) in propagationSinks {
+            if wrap { sink(effects[0].db, ["MULTI"]) }
+            for e in effects where !e.target.isDisjoint(with: consumes) { sink(e.db, e.argv) }
+            if wrap { sink(effects[effects.count - 1].db, ["EXEC"]) }
         }
     }
 
-    /// Registers a consumer of effects.
-    public func addPropagationSink(_ sink: @escaping (Int, [RBytes]) -> Void) {
-        propagationSinks.append(sink)
+    /// Registers a consumer of the effects propagated to any of the targets in `consumes` (the AOF consumes
+    /// `.aof`, replication `.replicas`).
+    public func addPropagationSink(consumes: PropagationTarget = .all, _ sink: @escaping (Int, [RBytes]) -> Void) {
+        propagationSinks.append((consumes, sink))
+        propagationTargets.formUnion(consumes)
     }
 
     /// Registers a hook run after every key modification.
@@ -430,6 +440,8 @@ public final class Server {
         stats.expiredKeys += 1
         keyModified(db, key, changes: 0)
         notify(.expired, "expired", key, db: db.id)
+        // Redis 7.0 (propagateDeletion → alsoPropagate) queues the deletion with the effects of the command that
+        // met the key, so a write to an expired key streams as MULTI, DEL, the write, EXEC.
         propagate(db: db.id, [config.lazyfreeLazyExpire ? "UNLINK" : "DEL", key])
         // Outside a command (the active cycle) each expiry is its own effect.
         if callDepth == 0 && !pendingEffects.isEmpty { flushEffects() }
@@ -453,6 +465,20 @@ public final class Server {
         aof.shutdown()
         onShutdown?()
     }
+}
+
+/// Where an effect goes (Redis's PROPAGATE_AOF / PROPAGATE_REPL): PUBLISH, for one, reaches replicas but not
+/// the AOF.
+public struct PropagationTarget: OptionSet, Sendable {
+    public let rawValue: UInt8
+    /// Creates a target set from its bits.
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// The append-only file.
+    public static let aof = PropagationTarget(rawValue: 1)
+    /// The replication stream (backlog and replicas).
+    public static let replicas = PropagationTarget(rawValue: 2)
+    /// Both: what a write command's effects reach.
+    public static let all: PropagationTarget = [.aof, .replicas]
 }
 
 /// Wall and monotonic clocks.
