@@ -93,16 +93,11 @@ public struct RDBReader {
         return v
     }
 
-    /// A length that counts items still to read, each at least `minItemSize` bytes: rejects counts the
-    /// remaining input cannot hold, so no allocation is sized from a corrupt length.
+    /// A length that counts items still to read. It is never used to size an allocation: the items are read one
+    /// by one, each bounds-checked, so a count larger than the input fails with Redis's own "Unexpected EOF" where
+    /// the input ends (as redis-check-rdb reports a truncated file), not with an early, different error.
     public mutating func count(minItemSize: Int = 1) throws -> Int {
-        let start = offset
-        let v = try length()
-        guard v <= UInt64(remaining / max(1, minItemSize)) else {
-            offset = start
-            throw error("length \(v) exceeds the remaining input")
-        }
-        return Int(v)
+        Int(clamping: try length())
     }
 
     /// An RDB string: plain, int8/16/32 (returned as decimal text) or LZF-compressed.
