@@ -250,6 +250,10 @@ def _timeout_seconds(item):
     env = os.environ.get("IT_TEST_TIMEOUT")
     if env:
         return int(env)
+    # A long test names its own bound: @pytest.mark.timeout_seconds(300).
+    marker = item.get_closest_marker("timeout_seconds")
+    if marker is not None:
+        return int(marker.args[0])
     return int(item.config.getini("test_timeout") or 0)
 
 
