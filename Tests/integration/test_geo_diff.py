@@ -485,6 +485,26 @@ def test_members_at_the_same_point_keep_redis_order(proto):
         proto.check("GEOSEARCH", "k", "FROMMEMBER", "same00", "BYBOX", "50", "50", "km", *extra)
 
 
+def test_distance_is_rounded_from_the_scaled_value(proto):
+    """17429785.438450001 ft prints as ...4384 (llrint of the scaled double), not %.4f's ...4385."""
+    proto.check("ZADD", "k", "674595184478457", "p")
+    proto.check("GEORADIUS_RO", "k", "53.26230", "-68.12653", "27244285.685", "ft", "WITHDIST")
+    proto.check("GEORADIUS", "k", "53.26230", "-68.12653", "27244285.685", "ft", "STOREDIST", "d")
+    proto.check("ZSCORE", "d", "p")
+
+
+def test_distance_along_a_meridian_uses_the_latitude_difference(pair):
+    rng = random.Random(1)
+    args = ["10", "0", "center"]
+    for i in range(300):
+        args += ["10", "%.6f" % rng.uniform(-80, 80), "m%d" % i]
+    pair.check("GEOADD", "k", *args)
+    pair.check("GEORADIUSBYMEMBER", "k", "center", "30000", "km", "STOREDIST", "d")
+    pair.check("ZRANGE", "d", 0, -1, "WITHSCORES")
+    for i in range(0, 300, 7):
+        pair.check("GEODIST", "k", "center", "m%d" % i, "mi")
+
+
 def test_listpack_and_skiplist_sets_search_alike(pair, server_factory):
     small = [server_factory(kind, "--zset-max-listpack-entries", "2") for kind in ("ours", "real")]
     p = Pair(small[0].client(), small[1].client())

@@ -142,9 +142,29 @@ extension GeoCommands {
         }
     }
 
-    /// A distance as Redis replies it (`%.4f`, a bulk string in both protocols).
+    /// A distance as the reference server replies it: 4 decimals, a bulk string in both protocols. It is not
+    /// `%.4f` of the exact value: the distance is scaled by 10^4 and rounded half-to-even as a double (Redis's
+    /// `fixedpoint_d2string`), so a value just above a half rounds like the half itself.
     static func replyDistance(_ c: Client, _ d: Double) {
-        c.reply.bulk(formatted(d, "%.4f"))
+        c.reply.bulk(fixedPoint4(d))
+    }
+
+    /// `d` with exactly 4 decimals, from `llrint(d * 10000)` (x86-64: NaN and out-of-range give INT64_MIN).
+    static func fixedPoint4(_ d: Double) -> RBytes {
+        if d == 0 { return "0.0000" }
+        let scaled = (d * 10000).rounded(.toNearestOrEven)
+        let n: Int64 = scaled.isNaN || scaled >= 9223372036854775808.0 || scaled < -9223372036854775808.0
+            ? Int64.min : Int64(scaled)
+        let magnitude = n.magnitude
+        var out: [UInt8] = n < 0 ? [UInt8(ascii: "-")] : []
+        out.append(contentsOf: String(magnitude / 10000).utf8)
+        out.append(UInt8(ascii: "."))
+        let frac = magnitude % 10000
+        out.append(UInt8(48 + frac / 1000))
+        out.append(UInt8(48 + frac / 100 % 10))
+        out.append(UInt8(48 + frac / 10 % 10))
+        out.append(UInt8(48 + frac % 10))
+        return RBytes(out)
     }
 
     /// A coordinate as Redis replies it (`addReplyHumanLongDouble`: `%.17Lf` without trailing zeros; a RESP3

@@ -207,13 +207,23 @@ enum GeoHash {
 
     // MARK: - Distances
 
-    /// Great-circle distance in meters (haversine, Redis 7.0's `geohashGetDistance`).
+    /// Great-circle distance in meters (haversine, Redis's `geohashGetDistance`). Points on the same meridian take
+    /// the shortcut the reference server takes (the latitude difference alone), which can differ from the full
+    /// formula in the last bit.
     static func distance(lon1: Double, lat1: Double, lon2: Double, lat2: Double) -> Double {
-        let lat1r = radians(lat1), lon1r = radians(lon1)
-        let lat2r = radians(lat2), lon2r = radians(lon2)
-        let u = sin((lat2r - lat1r) / 2)
+        let lon1r = radians(lon1), lon2r = radians(lon2)
         let v = sin((lon2r - lon1r) / 2)
-        return 2.0 * earthRadius * asin(sqrt(u * u + cos(lat1r) * cos(lat2r) * v * v))
+        if v == 0.0 { return latitudeDistance(lat1, lat2) }
+        let lat1r = radians(lat1), lat2r = radians(lat2)
+        let u = sin((lat2r - lat1r) / 2)
+        let a = u * u + cos(lat1r) * cos(lat2r) * v * v
+        return 2.0 * earthRadius * asin(sqrt(a))
+    }
+
+    /// The distance between two latitudes along a meridian (Redis's `geohashGetLatDistance`).
+    @inline(__always)
+    static func latitudeDistance(_ lat1: Double, _ lat2: Double) -> Double {
+        earthRadius * abs(radians(lat2) - radians(lat1))
     }
 
     /// Redis's `geohashEstimateStepsByRadius`: the cell size whose 3x3 neighbourhood covers a radius.

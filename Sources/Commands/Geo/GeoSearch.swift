@@ -57,9 +57,8 @@ struct GeoShape {
             let d = GeoHash.distance(lon1: lon, lat1: lat, lon2: plon, lat2: plat)
             return d > r * toMeters ? nil : d
         case .box(let w, let h):
-            let lonDistance = GeoHash.distance(lon1: plon, lat1: plat, lon2: lon, lat2: plat)
-            let latDistance = GeoHash.distance(lon1: plon, lat1: plat, lon2: plon, lat2: lat)
-            if lonDistance > (w * toMeters) / 2 || latDistance > (h * toMeters) / 2 { return nil }
+            if GeoHash.latitudeDistance(plat, lat) > (h * toMeters) / 2 { return nil }
+            if GeoHash.distance(lon1: plon, lat1: plat, lon2: lon, lat2: plat) > (w * toMeters) / 2 { return nil }
             return GeoHash.distance(lon1: lon, lat1: lat, lon2: plon, lat2: plat)
         }
     }
