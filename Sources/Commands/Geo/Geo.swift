@@ -170,13 +170,18 @@ extension GeoCommands {
     /// A coordinate as Redis replies it (`addReplyHumanLongDouble`: `%.17Lf` without trailing zeros; a RESP3
     /// double). The double's exact value prints the same through `%.17f`.
     static func replyCoordinate(_ c: Client, _ v: Double) {
+        c.reply.double(text: formattedHuman(v))
+    }
+
+    /// `%.17f` without trailing zeros (and `-0` as `0`): Redis's `ld2string` in its human mode.
+    static func formattedHuman(_ v: Double) -> RBytes {
         var text = formatted(v, "%.17f").array
         if text.contains(UInt8(ascii: ".")) {
             while text.last == UInt8(ascii: "0") { text.removeLast() }
             if text.last == UInt8(ascii: ".") { text.removeLast() }
         }
         if text == [UInt8(ascii: "-"), UInt8(ascii: "0")] { text = [UInt8(ascii: "0")] }
-        c.reply.double(text: RBytes(text))
+        return RBytes(text)
     }
 
     /// A position as a two-element array of coordinates.
