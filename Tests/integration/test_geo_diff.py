@@ -718,6 +718,12 @@ def test_geoadd_propagates_as_zadd(streams):
     assert [c[0].upper() for c in real if c[0].upper() != b"SELECT"] == [b"ZADD", b"ZADD"]
 
 
+def test_geoadd_in_a_transaction_propagates_as_zadd(streams):
+    streams.run_all([["MULTI"], ["GEOADD", "k", "1", "2", "a"], ["GEORADIUS", "k", "1", "2", "5", "km", "STORE", "d"],
+                     ["GEOADD", "k", "XX", "3", "4", "zz"], ["EXEC"]])
+    streams.assert_same_effects()
+
+
 def test_search_stores_propagate_verbatim(streams):
     streams.run_all([["GEOADD", "k", "1", "2", "a", "1.01", "2", "b"],
                      ["GEORADIUS", "k", "1", "2", "10", "km", "STORE", "d"],
