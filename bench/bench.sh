@@ -192,8 +192,9 @@ if [[ "${BENCH_PUBSUB:-1}" != 0 ]]; then
 fi
 
 # --------------------------------------------------------------------- geo --
-# GEOADD into a set of 1,000 members (random members and positions within one degree of 13,38), then GEOSEARCH
-# over those 1,000 members (20 km radius, ASC, COUNT 10).
+# GEOADD into a set of 1,000 members (random members at random positions in the square 0..0.999 degrees, from
+# `__rand_int__e-3` with -r 1000), then GEOSEARCH over those 1,000 members (20 km around the square's middle, about
+# 100 inside; ASC, COUNT 10).
 geo_rps() {  # geo_rps PORT PIPELINE N CMD... -> requests per second (or "fail")
     local port="$1" pipe="$2" n="$3" out value
     shift 3
@@ -211,10 +212,10 @@ if [[ "${BENCH_GEO:-1}" != 0 ]]; then
         if [[ "$pipe" == 1 ]]; then n="$N_P1"; else n="$N_P16"; fi
         for which in geoadd geosearch; do
             if [[ "$which" == geoadd ]]; then
-                cmd=(geoadd geobench 13.__rand_int__ 38.__rand_int__ m__rand_int__)
+                cmd=(geoadd geobench __rand_int__e-3 __rand_int__e-3 m__rand_int__)
                 for port in "$PORT_ours" "$PORT_real"; do redis-cli -h 127.0.0.1 -p "$port" del geobench >/dev/null; done
             else
-                cmd=(geosearch geobench fromlonlat 13.5 38.5 byradius 20 km asc count 10)
+                cmd=(geosearch geobench fromlonlat 0.5 0.5 byradius 20 km asc count 10)
             fi
             o="$(geo_rps "$PORT_ours" "$pipe" "$n" "${cmd[@]}")"
             r="$(geo_rps "$PORT_real" "$pipe" "$n" "${cmd[@]}")"

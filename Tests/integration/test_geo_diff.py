@@ -733,3 +733,14 @@ def test_search_stores_propagate_verbatim(streams):
                      ["GEOSEARCH", "k", "FROMMEMBER", "a", "BYRADIUS", "10", "km"],
                      ["GEORADIUS", "k", "50", "2", "10", "km", "STORE", "d"]])
     streams.assert_same_effects()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_searches_on_listpack_sets_match(pair, seed):
+    rng = random.Random(seed + 3)
+    pts, centers = random_points(rng, 100)
+    geoadd_points(pair, "g", pts)
+    pair.check("OBJECT", "ENCODING", "g")
+    for q in range(QUERIES // 2):
+        pair.context = "seed %d, small-set query %d" % (seed, q)
+        pair.check(*random_search(rng, pts, centers))
