@@ -16,6 +16,7 @@
 #   BENCH_POPULATE   keys for the memory comparison (default 1000000; 0 skips it)
 #   BENCH_TIMEOUT    seconds allowed per redis-benchmark run (default 300)
 #   BENCH_OUT        if set, also append tab-separated rows to this file
+#   BENCH_GEO        0 skips the GEOADD / GEOSEARCH rows (a 1,000-member geo set)
 #   BENCH_REPL       0 skips the replication probe (SET with 2 replicas vs none, replication lag)
 #   BENCH_PERSIST    0 skips the persistence probes (SAVE/load/snapshot pause; BENCH_PERSIST_KEYS,
 #                    BENCH_PERSIST_ZSET, BENCH_PAUSE_KEYS size them)
@@ -188,6 +189,42 @@ if [[ "${BENCH_PUBSUB:-1}" != 0 ]]; then
         o="$(publish_rps "$PORT_ours" "$subs")"
         r="$(publish_rps "$PORT_real" "$subs")"
         printf '%-14s %3s %14s %14s %7s\n' "publish($subs)" 1 "$o" "$r" "$(ratio "$o" "$r")"
+    done
+fi
+
+# --------------------------------------------------------------------- geo --
+# GEOADD into a set of 1,000 members (random members at random positions in the square 0..0.999 degrees, from
+# `__rand_int__e-3` with -r 1000), then GEOSEARCH over those 1,000 members (20 km around the square's middle, about
+# 100 inside; ASC, COUNT 10).
+geo_rps() {  # geo_rps PORT PIPELINE N CMD... -> requests per second (or "fail")
+    local port="$1" pipe="$2" n="$3" out value
+    shift 3
+    out="$(timeout -k 5 "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -q -c "$CLIENTS" -n "$n" \
+        -P "$pipe" -r 1000 "$@" 2>&1 | tr '\r' '\n')"
+    value="$(printf '%s\n' "$out" | grep 'requests per second' | tail -1 |
+        sed -E 's/^.*: ([0-9.]+) requests per second.*$/\1/')"
+    if [[ "$value" =~ ^[0-9.]+$ ]]; then printf '%s' "$value"; else printf 'fail'; fi
+}
+
+if [[ "${BENCH_GEO:-1}" != 0 ]]; then
+    echo
+    printf '%-14s %3s %14s %14s %7s\n' 'geo(1k)' P 'ours(rps)' 'redis(rps)' ratio
+    for pipe in $PIPELINES; do
+        if [[ "$pipe" == 1 ]]; then n="$N_P1"; else n="$N_P16"; fi
+        for which in geoadd geosearch; do
+            if [[ "$which" == geoadd ]]; then
+                cmd=(geoadd geobench __rand_int__e-3 __rand_int__e-3 m__rand_int__)
+                for port in "$PORT_ours" "$PORT_real"; do redis-cli -h 127.0.0.1 -p "$port" del geobench >/dev/null; done
+            else
+                cmd=(geosearch geobench fromlonlat 0.5 0.5 byradius 20 km asc count 10)
+            fi
+            o="$(geo_rps "$PORT_ours" "$pipe" "$n" "${cmd[@]}")"
+            r="$(geo_rps "$PORT_real" "$pipe" "$n" "${cmd[@]}")"
+            printf '%-14s %3s %14s %14s %7s\n' "$which" "$pipe" "$o" "$r" "$(ratio "$o" "$r")"
+            if [[ -n "${BENCH_OUT:-}" ]]; then
+                printf 'rps\t%s\t%s\t%s\t%s\t%s\n' "$which" "$pipe" "$o" "$r" "$(ratio "$o" "$r")" >>"$BENCH_OUT"
+            fi
+        done
     done
 fi
 
