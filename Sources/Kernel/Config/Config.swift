@@ -94,6 +94,8 @@ public final class Config {
     public var setMaxIntsetEntries = 512
     public var zsetMaxListpackEntries = 128
     public var zsetMaxListpackValue = 64
+    /// A sparse HyperLogLog growing past this many bytes (header included) becomes dense.
+    public var hllSparseMaxBytes: Int64 = 3000
     public var listMaxListpackSize = -2
     public var listCompressDepth = 0
     // Output buffer limits (normal and pubsub classes; replica joins with replication)
@@ -315,6 +317,7 @@ public final class Config {
         int("zset-max-listpack-value", \.zsetMaxListpackValue, 0...Int(Int32.max), aliases: ["zset-max-ziplist-value"])
         int("list-max-listpack-size", \.listMaxListpackSize, Int(Int32.min)...Int(Int32.max), aliases: ["list-max-ziplist-size"])
         int("list-compress-depth", \.listCompressDepth, 0...Int(Int32.max))
+        mem("hll-sparse-max-bytes", \.hllSparseMaxBytes, 0...Int64.max)
         int64("slowlog-log-slower-than", \.slowlogLogSlowerThan, -1...Int64.max)
         int64("slowlog-max-len", \.slowlogMaxLen, 0...Int64(Int32.max))
         d.append(Directive(name: "client-output-buffer-limit", aliases: [], mutable: true, get: { c in
