@@ -89,13 +89,14 @@ extension HyperLogLogCommands {
 
     /// Runs the self test; nil on success, else the error text.
     static func selfTest(maxSparse: Int64, elements: Int = 10_000_000) -> String? {
-        var rng = SystemRandomNumberGenerator()
+        // One seed from the system, then a cheap generator (the system one costs a syscall per call).
+        var rng = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
         var dense = [UInt8](repeating: 0, count: HLLSketch.denseSize)
         var bytes = [UInt8](repeating: 0, count: HLLSketch.registers)
         // Test 1: register access.
         for _ in 0..<1000 {
             for i in 0..<HLLSketch.registers {
-                let r = UInt8.random(in: 0...HLLSketch.registerMax, using: &rng)
+                let r = UInt8(truncatingIfNeeded: rng.next()) & HLLSketch.registerMax
                 bytes[i] = r
                 HLLSketch.denseSetRaw(&dense, HLLSketch.headerSize, i, r)
             }
@@ -114,14 +115,16 @@ extension HyperLogLogCommands {
         var sparse = HLLSketch.empty()
         let relErr = 1.04 / Double(HLLSketch.registers).squareRoot()
         var checkpoint = 1
-        let seed = UInt64.random(in: 0...UInt64.max, using: &rng)
+        let seed = rng.next()
         func count(_ s: [UInt8]) -> UInt64 { s.withUnsafeBytes { HLLSketch.histogram($0).map(HLLSketch.estimate) ?? 0 } }
         for j in 1...elements {
             var ele = (UInt64(j) ^ seed).littleEndian
-            withUnsafeBytes(of: &ele) { e in
-                let (index, n) = HLLSketch.patternLength(e)
-                _ = HLLSketch.denseSet(&dense, index, n)
-                _ = HLLSketch.add(&sparse, e, maxSparse: maxSparse)
+            let (index, n) = withUnsafeBytes(of: &ele) { HLLSketch.patternLength($0) }
+            _ = HLLSketch.denseSet(&dense, index, n)
+            if sparse[4] == HLLSketch.dense {
+                _ = HLLSketch.denseSet(&sparse, index, n)
+            } else {
+                _ = HLLSketch.sparseSet(&sparse, index, n, maxSparse: maxSparse)
             }
             guard j == checkpoint else { continue }
             if Int64(j) < maxSparse / 2 && sparse[4] != HLLSketch.sparse { return "TESTFAILED sparse encoding not used" }
@@ -134,5 +137,18 @@ extension HyperLogLogCommands {
             checkpoint *= 10
         }
         return nil
+    }
+}
+
+/// A small, fast pseudo-random generator (SplitMix64) for PFSELFTEST's register values.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

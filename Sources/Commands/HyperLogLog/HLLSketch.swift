@@ -175,7 +175,7 @@ enum HLLSketch {
                     idx += xzeroLen(sp, i); i += 2
                 } else {
                     let run = valLen(b), v = UInt8(valValue(b))
-                    if run + idx > registers { break }
+                    if run + idx > registers { return false }
                     for _ in 0..<run {
                         denseSetRaw(&d, headerSize, idx, v)
                         idx += 1

@@ -128,7 +128,7 @@ extension HLLSketch {
                 i += xzeroLen(s, p); p += 2
             } else {
                 let run = valLen(b), v = UInt8(valValue(b))
-                if run + i > registers { break }
+                if run + i > registers { return false }
                 for _ in 0..<run {
                     if v > max[i] { max[i] = v }
                     i += 1
