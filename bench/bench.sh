@@ -16,7 +16,7 @@
 #   BENCH_POPULATE   keys for the memory comparison (default 1000000; 0 skips it)
 #   BENCH_TIMEOUT    seconds allowed per redis-benchmark run (default 300)
 #   BENCH_OUT        if set, also append tab-separated rows to this file
-#   BENCH_BITHLL     0 skips the SETBIT / BITCOUNT (1 MB) / PFADD / PFCOUNT (10 keys) rows
+#   BENCH_BITHLL     0 skips the SETBIT / BITCOUNT (on a 1 MB bitmap) / PFADD / PFCOUNT (10 keys) rows
 #   BENCH_PERSIST    0 skips the persistence probes (SAVE/load/snapshot pause; BENCH_PERSIST_KEYS,
 #                    BENCH_PERSIST_ZSET, BENCH_PAUSE_KEYS size them)
 #
@@ -217,7 +217,7 @@ cmd_rps() {  # cmd_rps PORT PIPELINE SETUP COMMAND...
 if [[ "${BENCH_BITHLL:-1}" != 0 ]]; then
     echo
     printf '%-14s %3s %14s %14s %7s\n' command P 'ours(rps)' 'redis(rps)' ratio
-    for row in "setbit||SETBIT bits __rand_int__ 1" "bitcount_1mb|setup_bitmap_1mb|BITCOUNT bm" \
+    for row in "setbit_1mb|setup_bitmap_1mb|SETBIT bm 4194303 1" "bitcount_1mb|setup_bitmap_1mb|BITCOUNT bm" \
                "pfadd||PFADD hll e:__rand_int__" "pfcount_10|setup_hll_10|PFCOUNT h0 h1 h2 h3 h4 h5 h6 h7 h8 h9"; do
         IFS='|' read -r name setup cmd <<<"$row"
         for pipe in $PIPELINES; do
