@@ -254,3 +254,45 @@ def test_random_hll_command_streams(pair, seed):
             pair.check("GET", k)
     for k in keys:
         pair.check("GET", k)
+
+
+def test_commands_on_a_set_copied_hll_make_it_raw(hpair):
+    empty = hll_header(1) + b"\x7f\xff"  # an empty sparse HLL with a valid cached 0: embstr when SET
+    for cmd in ["PFCOUNT", "PFADD", "PFDEBUG"]:
+        k = "h-" + cmd
+        hpair.check("SET", k, empty)
+        hpair.check("OBJECT", "ENCODING", k)
+        if cmd == "PFDEBUG":
+            hpair.check("PFDEBUG", "ENCODING", k)
+        else:
+            hpair.check(cmd, k)
+        hpair.check("OBJECT", "ENCODING", k)
+    hpair.check("SET", "m", empty)
+    hpair.check("PFCOUNT", "m", "nokey")
+    hpair.check("PFMERGE", "m2", "m")
+    hpair.check("OBJECT", "ENCODING", "m")
+    hpair.check("OBJECT", "ENCODING", "m2")
+
+
+@pytest.mark.parametrize("seed", [int(os.environ.get("DIFF_SEED", 0)) or s for s in (33,)])
+def test_random_hll_streams_with_a_small_sparse_limit(pair, seed):
+    for p in (pair.ours, pair.real):
+        assert p.call("CONFIG", "SET", "hll-sparse-max-bytes", "300") == b"+OK\r\n"
+    try:
+        rnd = random.Random(seed)
+        pair.context = "seed %d" % seed
+        keys = ["a", "b", "c"]
+        for _ in range(int(os.environ.get("DIFF_OPS", 300))):
+            k = rnd.choice(keys)
+            op = rnd.randrange(4)
+            if op <= 1:
+                pair.check("PFADD", k, *["s%d" % rnd.randrange(5000) for _ in range(rnd.choice([1, 5, 40]))])
+            elif op == 2:
+                pair.check("PFMERGE", k, *rnd.sample(keys, rnd.randrange(0, 3)))
+            else:
+                pair.check("PFCOUNT", *rnd.sample(keys, rnd.randrange(1, 4)))
+        for k in keys:
+            pair.check("GET", k)
+    finally:
+        for p in (pair.ours, pair.real):
+            p.call("CONFIG", "SET", "hll-sparse-max-bytes", "3000")

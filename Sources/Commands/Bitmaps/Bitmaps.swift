@@ -59,7 +59,10 @@ extension BitmapCommands {
             }
             off = m
         }
-        guard off >= 0, (off >> 3) < c.server.config.protoMaxBulkLen else {
+        // Our master's stream and a file being replayed are obeyed past the limit (Redis's mustObeyClient).
+        let obey = c.linkKind == .master || c.server.loading
+        // (Offsets past 2^60 bits could not be allocated anyway; refusing them keeps the arithmetic in range.)
+        guard off >= 0, off < 1 << 60, obey || (off >> 3) < c.server.config.protoMaxBulkLen else {
             c.error(offsetError)
             return nil
         }
