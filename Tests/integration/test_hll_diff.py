@@ -296,3 +296,13 @@ def test_random_hll_streams_with_a_small_sparse_limit(pair, seed):
     finally:
         for p in (pair.ours, pair.real):
             p.call("CONFIG", "SET", "hll-sparse-max-bytes", "3000")
+
+
+def test_hll_sparse_max_bytes_config_values(pair):
+    try:
+        for v in ["3kb", "-1", "abc", "0", "1gb", "", "12345"]:
+            pair.check("CONFIG", "SET", "hll-sparse-max-bytes", v)
+            pair.check("CONFIG", "GET", "hll-sparse-max-bytes")
+    finally:
+        for p in (pair.ours, pair.real):
+            p.call("CONFIG", "SET", "hll-sparse-max-bytes", "3000")

@@ -181,7 +181,11 @@ public final class Config {
         }
         func mem(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Int64>, _ range: ClosedRange<Int64>, mutable: Bool = true) {
             d.append(Directive(name: name, aliases: [], mutable: mutable, get: { String($0[keyPath: kp]) }, set: { c, v throws(ConfigError) in
-                guard v.count == 1, let n = parseMemory(v[0]) else { throw ConfigError("argument must be a memory value") }
+                // Redis parses memory values as unsigned: a negative one is not a memory value at all, and an empty
+                // one reads as 0 (memtoull).
+                guard v.count == 1, let n = v[0].isEmpty ? 0 : parseMemory(v[0]), n >= 0 else {
+                    throw ConfigError("argument must be a memory value")
+                }
                 guard range.contains(n) else { throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive") }
                 c[keyPath: kp] = n
             }))
