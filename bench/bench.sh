@@ -17,6 +17,7 @@
 #   BENCH_TIMEOUT    seconds allowed per redis-benchmark run (default 300)
 #   BENCH_OUT        if set, also append tab-separated rows to this file
 #   BENCH_GEO        0 skips the GEOADD / GEOSEARCH rows (a 1,000-member geo set)
+#   BENCH_BITHLL     0 skips the SETBIT / BITCOUNT (on a 1 MB bitmap) / PFADD / PFCOUNT (10 keys) rows
 #   BENCH_REPL       0 skips the replication probe (SET with 2 replicas vs none, replication lag)
 #   BENCH_PERSIST    0 skips the persistence probes (SAVE/load/snapshot pause; BENCH_PERSIST_KEYS,
 #                    BENCH_PERSIST_ZSET, BENCH_PAUSE_KEYS size them)
@@ -223,6 +224,49 @@ if [[ "${BENCH_GEO:-1}" != 0 ]]; then
             printf '%-14s %3s %14s %14s %7s\n' "$which" "$pipe" "$o" "$r" "$(ratio "$o" "$r")"
             if [[ -n "${BENCH_OUT:-}" ]]; then
                 printf 'rps\t%s\t%s\t%s\t%s\t%s\n' "$which" "$pipe" "$o" "$r" "$(ratio "$o" "$r")" >>"$BENCH_OUT"
+            fi
+        done
+    done
+fi
+
+# ----------------------------------------------------------- bitmaps / HLL --
+# Commands redis-benchmark has no -t test for: a setup on a flushed server, then the command as given
+# (__rand_int__ ranges over -r 1000000). BENCH_BITHLL=0 skips them.
+setup_bitmap_1mb() { redis-cli -h 127.0.0.1 -p "$1" setbit bm 8388607 1 >/dev/null; }
+setup_hll_10() {
+    local port="$1" i
+    for i in $(seq 0 9); do
+        printf 'PFADD h%d %s\n' "$i" "$(seq -f "e$i:%g" 1 $((i * 3000 + 10)) | tr '\n' ' ')"
+    done | redis-cli -h 127.0.0.1 -p "$port" >/dev/null
+}
+cmd_rps() {  # cmd_rps PORT PIPELINE SETUP DIVISOR COMMAND... (DIVISOR shrinks the request count of slow rows)
+    local port="$1" pipe="$2" setup="$3" div="$4" out value n
+    shift 4
+    redis-cli -h 127.0.0.1 -p "$port" flushall >/dev/null 2>&1
+    [[ -n "$setup" ]] && "$setup" "$port"
+    if [[ "$pipe" == 1 ]]; then n="$N_P1"; else n="$N_P16"; fi
+    n=$(( n / div > 1000 ? n / div : 1000 ))
+    out="$(timeout -k 5 "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -q -c "$CLIENTS" -n "$n" \
+        -P "$pipe" -r 1000000 "$@" 2>&1 | tr '\r' '\n')"
+    value="$(printf '%s\n' "$out" | grep 'requests per second' | tail -1 |
+        sed -E 's/^.*: ([0-9.]+) requests per second.*$/\1/')"
+    if [[ "$value" =~ ^[0-9.]+$ ]]; then printf '%s' "$value"; else printf 'fail'; fi
+}
+
+if [[ "${BENCH_BITHLL:-1}" != 0 ]]; then
+    echo
+    printf '%-14s %3s %14s %14s %7s\n' command P 'ours(rps)' 'redis(rps)' ratio
+    for row in "setbit_1mb|setup_bitmap_1mb|1|SETBIT bm 4194303 1" "bitcount_1mb|setup_bitmap_1mb|20|BITCOUNT bm" \
+               "pfadd||1|PFADD hll e:__rand_int__" "pfcount_10|setup_hll_10|50|PFCOUNT h0 h1 h2 h3 h4 h5 h6 h7 h8 h9"; do
+        IFS='|' read -r name setup div cmd <<<"$row"
+        for pipe in $PIPELINES; do
+            # shellcheck disable=SC2086
+            o="$(cmd_rps "$PORT_ours" "$pipe" "$setup" "$div" $cmd)"
+            # shellcheck disable=SC2086
+            r="$(cmd_rps "$PORT_real" "$pipe" "$setup" "$div" $cmd)"
+            printf '%-14s %3s %14s %14s %7s\n' "$name" "$pipe" "$o" "$r" "$(ratio "$o" "$r")"
+            if [[ -n "${BENCH_OUT:-}" ]]; then
+                printf 'rps\t%s\t%s\t%s\t%s\t%s\n' "$name" "$pipe" "$o" "$r" "$(ratio "$o" "$r")" >>"$BENCH_OUT"
             fi
         done
     done

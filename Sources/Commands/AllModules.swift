@@ -6,6 +6,8 @@ public enum BuiltinModules {
         [
             ConnectionCommands(),
             StringCommands(),
+            BitmapCommands(),
+            HyperLogLogCommands(),
             KeysCommands(),
             SortCommands(),
             ListCommands(),
