@@ -210,7 +210,22 @@ static int l_safe_xpcall(lua_State *L) {
     return lua_gettop(L) - 2;
 }
 
-/* load/loadstring: text only, the sandbox environment unless one is given. */
+/* load (Lua 5.1): a reader function; compiled by 5.4's load (upvalue 2) as text only, in the sandbox
+ * environment (upvalue 1). */
+static int l_load51(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_pushvalue(L, 1);
+    if (lua_isnil(L, 2)) lua_pushliteral(L, "=(load)");
+    else lua_pushvalue(L, 2);
+    lua_pushliteral(L, "t");
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_call(L, 4, 2);
+    return lua_isnil(L, -2) ? 2 : 1;
+}
+
+/* loadstring: text only, the sandbox environment unless one is given. */
 static int l_load(lua_State *L) {
     size_t len;
     const char *s = lua_tolstring(L, 1, &len);
@@ -291,11 +306,17 @@ static void push_proxy(lua_State *L, int t) {
     lua_pop(L, 1);
 }
 
+/* Raised from a C function, the readonly error carries no position (as Redis's does for rawset). */
+static int readonly_error(lua_State *L) {
+    lua_pushliteral(L, "Attempt to modify a readonly table");
+    return lua_error(L);
+}
+
 static int l_rawset(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checkany(L, 2);
     luaL_checkany(L, 3);
-    if (is_readonly(L, 1)) return luaL_error(L, "Attempt to modify a readonly table");
+    if (is_readonly(L, 1)) return readonly_error(L);
     lua_settop(L, 3);
     lua_rawset(L, 1);
     return 1;
@@ -308,8 +329,7 @@ static int l_setmetatable(lua_State *L) {
         if (!lua_isnil(L, -1)) return luaL_error(L, "__gc metamethods are not allowed in scripts");
         lua_pop(L, 1);
     }
-    if (lua_type(L, 1) == LUA_TTABLE && is_readonly(L, 1))
-        return luaL_error(L, "Attempt to modify a readonly table");
+    if (lua_type(L, 1) == LUA_TTABLE && is_readonly(L, 1)) return readonly_error(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
@@ -350,7 +370,7 @@ static const char *compat_lua =
     "gcinfo = function() return floor(cg('count')) end\n";
 
 static const char *removed_globals[] = {"print", "dofile", "loadfile", "warn", "require", "package", "utf8", "io",
-                                        "os", "debug", "_VERSION", NULL};
+                                        "os", "debug", "rawlen", NULL};
 static const char *proxied_libs[] = {"string", "table", "math", "coroutine", "cjson", "bit", "cmsgpack", "struct",
                                      "redis", NULL};
 
@@ -465,7 +485,8 @@ static int rb_setup(lua_State *L) {
     lua_pushcclosure(L, l_load, 1);
     lua_setfield(L, G, "loadstring");
     lua_pushvalue(L, P);
-    lua_pushcclosure(L, l_load, 1);
+    lua_getfield(L, G, "load");
+    lua_pushcclosure(L, l_load51, 2);
     lua_setfield(L, G, "load");
     lua_pushvalue(L, P);
     lua_setfield(L, G, "_G");
@@ -527,11 +548,17 @@ int rb_compile(lua_State *L, const char *code, size_t len, const char *chunkname
 static void rb_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     rb_ud *u = ud_of(L);
-    if (!u->killed && u->fn(L, RB_OP_HOOK) == 0) return;
+    int verdict = u->killed ? 1 : u->fn(L, RB_OP_HOOK);
+    if (verdict == 0) return;
     u->killed = 1;
     lua_sethook(L, rb_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
-    static const char m[] = "Script killed by user with SCRIPT KILL...";
-    rb_push_error_table(L, m, sizeof m - 1, 0);
+    if (verdict == 2) {
+        static const char t[] = "FUNCTION LOAD timeout";
+        rb_push_error_table(L, t, sizeof t - 1, 0);
+    } else {
+        static const char m[] = "Script killed by user with SCRIPT KILL...";
+        rb_push_error_table(L, m, sizeof m - 1, 0);
+    }
     lua_error(L);
 }
 

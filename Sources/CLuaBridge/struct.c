@@ -69,7 +69,7 @@ static void controloptions(lua_State *L, int opt, const char **fmt, st_header *h
         h->align = a;
         return;
     }
-    default: luaL_error(L, "invalid format option '%c'", opt);
+    default: luaL_argerror(L, 1, lua_pushfstring(L, "invalid format option '%c'", opt));
     }
 }
 

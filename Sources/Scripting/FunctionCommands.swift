@@ -220,7 +220,7 @@ func functionRestore(_ c: Client) {
     }
     let payload = c.argv[2].array
     guard DumpPayload.verify(payload) else {
-        c.error("ERR payload version or checksum are wrong")
+        c.error("ERR DUMP payload version or checksum are wrong")
         return
     }
     var codes: [[UInt8]] = []

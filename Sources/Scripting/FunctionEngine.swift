@@ -72,7 +72,8 @@ final class FunctionEngine {
                 server.log.warning("Failed loading library from RDB: \(e.message)")
             }
         }
-        compiledCodes = server.functionLibraries
+        // A reload appends to the list: keep one copy of each library (as loaded) for the next snapshot.
+        publish()
     }
 
     private func removeAll() {
@@ -119,7 +120,9 @@ final class FunctionEngine {
         vm.push(ref: ref)
         vm.release(ref)
         rb_set_memory_limit(L, Int(clamping: server.config.luaMemoryLimit))
+        vm.loadDeadlineNs = Clock.monotonicNanoseconds() + 500_000_000
         let status = rb_run(L, 0)
+        vm.loadDeadlineNs = nil
         let collected = pending ?? []
         pending = nil
         if status != LUA_OK {
@@ -285,7 +288,7 @@ final class FunctionEngine {
         let fname = name ?? ""
         guard FunctionEngine.validName(fname) else {
             rb_pop(L, 1)
-            return vm.raise("Function names can only contain letters, numbers, or underscores(_) and must be at least one character long")
+            return vm.raise("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long")
         }
         if pending!.contains(where: { $0.name == fname }) {
             rb_pop(L, 1)

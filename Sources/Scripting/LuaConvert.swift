@@ -16,11 +16,11 @@ enum LuaConvert {
             // The common single-integer reply needs no decoding into a value tree.
             var reader = RESPReader(raw)
             guard let value = reader.read() else {
-                vm.pushError("ERR reply could not be converted")
+                vm.pushError("reply could not be converted")
                 return true
             }
             if case .error(let e) = value {
-                vm.pushError("-" + e.string, fromReply: true, ignoreStats: true)
+                vm.pushError("-" + e.string, ignoreStats: true)
                 return true
             }
             push(vm, value, resp3: resp3)
@@ -41,7 +41,7 @@ enum LuaConvert {
             s.withUnsafeBytes { vm.pushBytes($0) }
             lua_setfield(L, -2, "ok")
         case .error(let e):
-            vm.pushError("-" + e.string, fromReply: true, ignoreStats: true)
+            vm.pushError("-" + e.string, ignoreStats: true)
         case .array(let items), .push(let items):
             lua_createtable(L, Int32(clamping: items.count), 0)
             for (i, item) in items.enumerated() {

@@ -12,6 +12,8 @@ final class LuaVM {
     unowned(unsafe) let server: Server
     /// The script running now, if any.
     var run: ScriptRun?
+    /// While a library body runs (FUNCTION LOAD): when it must have finished.
+    var loadDeadlineNs: Int64?
     /// Receives `redis.register_function` calls while a library loads (FUNCTION state only).
     var registrar: ((OpaquePointer) -> Int32)?
 
@@ -104,9 +106,9 @@ final class LuaVM {
         s.withUTF8 { p in _ = lua_pushlstring(L, UnsafeRawPointer(p.baseAddress)?.assumingMemoryBound(to: CChar.self), p.count) }
     }
 
-    /// Pushes Redis's error table for `message` (`CODE text`, or text meaning `ERR text`).
-    func pushError(_ message: String, fromReply: Bool = false, ignoreStats: Bool = false) {
-        var m = fromReply ? message : "-" + message
+    /// Pushes Redis's error table for `message`: `-CODE text` keeps its code, plain text gets `ERR`.
+    func pushError(_ message: String, ignoreStats: Bool = false) {
+        var m = message
         m.withUTF8 { p in
             rb_push_error_table(L, UnsafeRawPointer(p.baseAddress)?.assumingMemoryBound(to: CChar.self), p.count,
                                 ignoreStats ? 1 : 0)
@@ -128,10 +130,12 @@ final class LuaVM {
         switch Int(op) {
         case Int(RB_OP_HOOK): return hook()
         case Int(RB_OP_REGISTER): return registrar?(L) ?? raise("redis.register_function can only be called on FUNCTION LOAD command")
+        case Int(RB_OP_SHA1HEX): return sha1hex(L)
+        case Int(RB_OP_LOG): return log(L)
         default: break
         }
         guard let run else {
-            return raise("This function can only be called from a running script")
+            return raise("redis.call/pcall can only be called inside a script invocation")
         }
         switch Int(op) {
         case Int(RB_OP_CALL): return redisCall(L, run, raising: true)
@@ -147,7 +151,11 @@ final class LuaVM {
 
     /// The count hook: past `busy-reply-threshold` the run becomes busy (others get -BUSY); a kill request ends it.
     private func hook() -> Int32 {
-        guard let run else { return 0 }
+        guard let run else {
+            // A library body (FUNCTION LOAD) gets 500 ms, as in Redis.
+            if let deadline = loadDeadlineNs, Clock.monotonicNanoseconds() > deadline { return 2 }
+            return 0
+        }
         let busy = server.busyScript
         if !busy.isBusy {
             let elapsedMs = (Clock.monotonicNanoseconds() - run.startNs) / 1_000_000
@@ -245,7 +253,7 @@ final class LuaVM {
         fake.argv = argv
         fake.reply.buffer.clear()
         if let rejection = server.nestedCall(fake, caller: run.caller, policy: &run.policy) {
-            pushError(rejection, ignoreStats: true)
+            pushError("-" + rejection, ignoreStats: true)
             return raising ? -1 : 1
         }
         let isError = LuaConvert.pushReply(self, fake)

