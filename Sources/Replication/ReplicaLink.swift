@@ -26,6 +26,9 @@ final class ReplicaLink {
     /// `REPLCONF capa eof` / `capa psync2`.
     var capaEOF = false
     var capaPsync2 = false
+    /// After a diskless transfer the replica is online, but its stream (kept in `pending`) starts with its first
+    /// ACK: it must find the image's EOF mark at the end of what it read (Redis's repl_start_cmd_stream_on_ack).
+    var streamStartsOnAck = false
     /// The last offset it acknowledged with `REPLCONF ACK`, and when (Unix ms).
     var ackOffset: Int64 = 0
     var ackTime: Int64

@@ -36,12 +36,24 @@ final class ReplicationMaster {
         server.replication.infoFields = { [unowned m] s in
             s.replication.role == .replica ? ReplicationInfo.replicaFields(s, master: m) : ReplicationInfo.fields(s, master: m)
         }
+        server.replication.saveInfo = { [unowned m] in m.saveInfo() }
         server.addClientRemovedHook { [unowned m] c in m.clientRemoved(c) }
         return m
     }
 
     /// The master of `server` if replication was ever used.
     static func existing(_ server: Server) -> ReplicationMaster? { server.replication.owner as? ReplicationMaster }
+
+    /// The replication position an RDB written now carries (Redis's rdbPopulateSaveInfo): a master's once it has
+    /// a backlog; a replica's while it follows (or has followed) a master's history.
+    func saveInfo() -> ReplicationAux? {
+        if state.role == .master {
+            guard backlog != nil else { return nil }
+            return ReplicationAux(streamDb: max(0, encoder.selectedDb), replid: server.replicationId, offset: state.masterOffset)
+        }
+        guard state.hasMasterHistory else { return nil }
+        return ReplicationAux(streamDb: masterLink?.streamDb ?? 0, replid: server.replicationId, offset: state.masterOffset)
+    }
 
     // MARK: - The stream
 
@@ -106,13 +118,8 @@ final class ReplicationMaster {
         backlog?.append(bytes)
         for r in replicas {
             switch r.state {
-            case .online: r.client.deliverRaw(bytes, enforceLimit: true)
-            case .waitBgsaveEnd:
-                r.pending.append(contentsOf: bytes)
-                if Int64(r.pending.count) > server.config.outputLimitReplica.hard && server.config.outputLimitReplica.hard > 0 {
-                    server.log.warning("Client id=\(r.client.id) addr=\(r.client.address) scheduled to be closed ASAP for overcoming of output buffer limits.")
-                    r.client.disconnect()
-                }
+            case .online where !r.streamStartsOnAck: r.client.deliverRaw(bytes, enforceLimit: true)
+            case .online, .waitBgsaveEnd: keepPending(bytes, for: r)
             case .waitBgsaveStart: break
             }
         }
@@ -124,8 +131,13 @@ final class ReplicationMaster {
     /// replica's offset under one of our IDs, else a full one.
     func attach(_ c: Client, request: (replid: String, offset: Int64)?) {
         guard c.channel != nil else { return }
-        if let request, tryPartial(c, replid: request.replid, offset: request.offset) { return }
+        if let request, tryPartial(c, replid: request.replid, offset: request.offset) {
+            server.stats.syncPartialOK += 1
+            return
+        }
+        server.stats.syncFull += 1
         if let request, request.replid != "?" {
+            server.stats.syncPartialErr += 1
             if request.replid != server.replicationId && request.replid != state.replid2 {
                 server.log.notice("Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '\(request.replid)', my replication IDs are '\(server.replicationId)' and '\(state.replid2)')")
             } else {
@@ -219,8 +231,10 @@ final class ReplicationMaster {
             self.replicas.contains { $0 === link }
         }
         let job = server.beginSnapshot(purpose: .rdb, sink: sink, replication: aux) { [unowned self] ok in
+            self.server.rdb.noteSocketSnapshot(running: false)
             self.disklessDone(sink.links, ok: ok)
         }
+        if job != nil { server.rdb.noteSocketSnapshot(running: true) }
         if job == nil {
             syncSnapshotRunning = false
             for r in waiting { r.client.disconnect() }
@@ -235,10 +249,10 @@ final class ReplicationMaster {
                 r.client.disconnect()
                 continue
             }
-            if !r.pending.isEmpty { r.client.deliverRaw(r.pending, enforceLimit: false) }
-            r.pending = []
             r.state = .online
+            r.streamStartsOnAck = true
             r.ackTime = server.commandTime
+            server.log.notice("Streamed RDB transfer with replica \(r.client.address) succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming")
             server.log.notice("Synchronization with replica \(r.client.address) succeeded")
         }
         if !ok { server.log.warning("Diskless rdb transfer failed") }
@@ -274,6 +288,16 @@ final class ReplicationMaster {
         return nil
     }
 
+    /// Keeps stream bytes for a replica that cannot receive them yet, within its output-buffer hard limit.
+    private func keepPending(_ bytes: [UInt8], for r: ReplicaLink) {
+        r.pending.append(contentsOf: bytes)
+        let hard = server.config.outputLimitReplica.hard
+        if hard > 0 && Int64(r.pending.count) > hard {
+            server.log.warning("Client id=\(r.client.id) addr=\(r.client.address) scheduled to be closed ASAP for overcoming of output buffer limits.")
+            r.client.disconnect()
+        }
+    }
+
     // MARK: - Acknowledgements, WAIT
 
     /// REPLCONF ACK from a replica.
@@ -281,6 +305,11 @@ final class ReplicationMaster {
         guard let link = replicas.first(where: { $0.client === c }) else { return }
         if offset > link.ackOffset { link.ackOffset = offset }
         link.ackTime = server.commandTime
+        if link.streamStartsOnAck {
+            link.streamStartsOnAck = false
+            if !link.pending.isEmpty { link.client.deliverRaw(link.pending, enforceLimit: false) }
+            link.pending = []
+        }
         serveWaiters()
         if failover.phase == .waitForSync { updateFailover() }
     }
