@@ -590,6 +590,7 @@ void rb_set_global(lua_State *L, const char *name) {
     lua_pop(L, 1);
 }
 
+void rb_gc_collect(lua_State *L) { lua_gc(L, LUA_GCCOLLECT, 0); }
 void rb_pop(lua_State *L, int n) { lua_pop(L, n); }
 int rb_isnil(lua_State *L, int idx) { return lua_isnil(L, idx); }
 const char *rb_tolstring(lua_State *L, int idx, size_t *len) { return lua_tolstring(L, idx, len); }

@@ -136,6 +136,7 @@ final class FunctionEngine {
             }
             lua_settop(L, base)
             for f in collected { vm.release(f.ref) }
+            rb_gc_collect(L)
             return .failure(Failure(message: "ERR Error registering functions: \(message)"))
         }
         lua_settop(L, base)

@@ -112,6 +112,8 @@ extension LuaVM {
             LuaConvert.writeReply(self, to: c, scriptResp: fake.resp)
         } else {
             writeRunError(c, name: name)
+            lua_settop(L, base)
+            rb_gc_collect(L)
         }
         // The effects of the script's writes were propagated by its nested calls; the script itself is not one.
         c.propagateInstead([])

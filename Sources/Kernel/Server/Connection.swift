@@ -80,6 +80,23 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    func channelInactive(context: ChannelHandlerContext) {
+        closing = true
+        if let c = client { forget(c, loop: context.eventLoop) }
+        context.fireChannelInactive()
+    }
+
+    /// Unregisters a closed connection's client, later if a script holds the data.
+    private func forget(_ c: Client, loop: EventLoop) {
+        if acquireData() {
+            server.removeClient(c)
+            server.lock.unlock()
+            c.resumeHook = nil
+        } else {
+            loop.scheduleTask(in: .milliseconds(5)) { [self] in forget(c, loop: loop) }
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing, client != nil || awaitingActivation else { return }
         var input = unwrapInboundIn(data)
