@@ -57,7 +57,10 @@ extension LuaVM {
             return policy
         }
         if !flags.contains(.allowOOM) && policy.oomAtStart && !obeyed {
-            c.error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'")
+            // A script that may write is a denyoom command for the dispatcher (Redis's evalGetCommandFlags).
+            c.error(flags.contains(.noWrites)
+                ? "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
+                : "OOM command not allowed when used memory > 'maxmemory'.")
             return nil
         }
         if stale && !obeyed && !flags.contains(.allowStale) {

@@ -344,3 +344,17 @@ def test_info_reports_the_script_cache(sp):
                 "used_memory_vm_functions", "number_of_functions", "number_of_libraries"]:
         assert key in fields["ours"], key
     assert fields["ours"]["number_of_cached_scripts"] == fields["real"]["number_of_cached_scripts"] == "2"
+
+
+def test_script_writes_are_refused_over_maxmemory_as_redis_refuses_them(sp):
+    sp.check("CONFIG", "SET", "maxmemory", "1")
+    try:
+        evals(sp, "return redis.call('set', 'a', 'b')")
+        evals(sp, "return redis.pcall('set', 'a', 'b')")
+        evals(sp, "return redis.call('get', 'a')")
+        evals(sp, "return redis.call('del', 'a')")
+        sp.check("EVAL", "#!lua flags=allow-oom\nreturn redis.call('set', 'a', 'b')", 0)
+        sp.check("EVAL", "#!lua\nreturn redis.call('get', 'a')", 0)
+        sp.check("EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'a')", 0)
+    finally:
+        sp.check("CONFIG", "SET", "maxmemory", "0")
