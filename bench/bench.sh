@@ -199,7 +199,7 @@ evalsha_rps() {  # evalsha_rps PORT BODY PIPELINE
     redis-cli -h 127.0.0.1 -p "$port" flushall >/dev/null 2>&1
     sha="$(redis-cli -h 127.0.0.1 -p "$port" script load "$body" 2>/dev/null | tr -d '\r')"
     out="$(timeout -k 5 "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -q -c "$CLIENTS" -n "$N_P1" \
-        -P "$pipe" evalsha "$sha" 1 key:__rand_int__ 2>&1 | tr '\r' '\n')"
+        -P "$pipe" -r 1000 evalsha "$sha" 1 key:__rand_int__ 2>&1 | tr '\r' '\n')"
     value="$(printf '%s\n' "$out" | grep 'requests per second' | tail -1 |
         sed -E 's/^.*: ([0-9.]+) requests per second.*$/\1/')"
     if [[ "$value" =~ ^[0-9.]+$ ]]; then printf '%s' "$value"; else printf 'fail'; fi

@@ -56,11 +56,9 @@ extension LuaVM {
             policy.allowWrites = !readOnlyCommand
             return policy
         }
-        if !flags.contains(.allowOOM) && policy.oomAtStart && !obeyed {
+        if !flags.contains(.allowOOM) && !flags.contains(.noWrites) && policy.oomAtStart && !obeyed {
             // A script that may write is a denyoom command for the dispatcher (Redis's evalGetCommandFlags).
-            c.error(flags.contains(.noWrites)
-                ? "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
-                : "OOM command not allowed when used memory > 'maxmemory'.")
+            c.error("OOM command not allowed when used memory > 'maxmemory'.")
             return nil
         }
         if stale && !obeyed && !flags.contains(.allowStale) {
