@@ -67,7 +67,7 @@ public struct EvalCommands: CommandModule {
 
 /// Reads EVAL/FCALL's numkeys (argument 2) against the argument count; nil after replying the error.
 func parseNumkeys(_ c: Client) -> Int? {
-    guard let n = Int64(c.argv[2].string) else {
+    guard let n = Numbers.parseInt64(c.argv[2]) else {
         c.error("ERR value is not an integer or out of range")
         return nil
     }
@@ -94,7 +94,7 @@ func evalGeneric(_ c: Client, bySha: Bool, readOnly: Bool) {
             c.error("NOSCRIPT No matching script. Please use EVAL.")
             return
         }
-        sha = c.argv[1].lowercased()
+        sha = c.argv[1]
         script = s
     } else {
         guard let loaded = engine.load(c.argv[1], replyingTo: c) else { return }
@@ -104,7 +104,7 @@ func evalGeneric(_ c: Client, bySha: Bool, readOnly: Bool) {
     let keys = c.argv[3..<(3 + numkeys)]
     let args = c.argv[(3 + numkeys)...]
     engine.vm.execute(ref: script.ref, for: c, fake: engine.fake, keys: keys, args: args, policy: policy,
-                      name: sha.string, isEval: true)
+                      name: RunName.sha(sha), isEval: true)
 }
 
 /// SCRIPT EXISTS sha1 [sha1 ...]

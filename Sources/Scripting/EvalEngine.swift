@@ -31,7 +31,7 @@ final class EvalEngine {
     }
 
     /// Looks a script up by its SHA1 (any case).
-    func script(sha: RBytes) -> Cached? { scripts[sha.lowercased()] }
+    func script(sha: RBytes) -> Cached? { scripts[sha] ?? scripts[sha.lowercased()] }
 
     /// Parses the shebang, compiles and caches `body`; returns its SHA1, or replies the error to `c` and returns nil.
     func load(_ body: RBytes, replyingTo c: Client) -> (sha: RBytes, script: Cached)? {

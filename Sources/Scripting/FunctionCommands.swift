@@ -62,7 +62,7 @@ func fcall(_ c: Client, readOnly: Bool) {
     guard let numkeys = parseNumkeys(c) else { return }
     guard let policy = engine.vm.prepare(c, flags: f.flags, readOnlyCommand: readOnly) else { return }
     engine.vm.execute(ref: f.ref, for: c, fake: engine.fake, keys: c.argv[3..<(3 + numkeys)],
-                      args: c.argv[(3 + numkeys)...], policy: policy, name: f.name, isEval: false)
+                      args: c.argv[(3 + numkeys)...], policy: policy, name: RunName.function(f.name), isEval: false)
 }
 
 /// FUNCTION LOAD [REPLACE] function-code

@@ -13,7 +13,15 @@ enum LuaConvert {
         let buffer = fake.reply.buffer
         let resp3 = fake.resp == 3
         return buffer.withUnsafeReadableBytes { raw -> Bool in
-            // The common single-integer reply needs no decoding into a value tree.
+            // The common integer and bulk replies go straight onto the Lua stack, without a value tree.
+            if let n = fastInteger(raw) {
+                lua_pushinteger(vm.L, lua_Integer(n))
+                return false
+            }
+            if let body = fastBulk(raw) {
+                vm.pushBytes(body)
+                return false
+            }
             var reader = RESPReader(raw)
             guard let value = reader.read() else {
                 vm.pushError("reply could not be converted")
@@ -26,6 +34,45 @@ enum LuaConvert {
             push(vm, value, resp3: resp3)
             return false
         }
+    }
+
+    /// `:<digits>\r\n` and nothing else.
+    private static func fastInteger(_ raw: UnsafeRawBufferPointer) -> Int64? {
+        guard raw.count >= 4, raw.count <= 24, raw[0] == UInt8(ascii: ":"), raw[raw.count - 2] == 13,
+              raw[raw.count - 1] == 10 else { return nil }
+        var i = 1
+        var negative = false
+        if raw[1] == UInt8(ascii: "-") {
+            negative = true
+            i = 2
+        }
+        guard i < raw.count - 2 else { return nil }
+        var v: Int64 = 0
+        while i < raw.count - 2 {
+            let d = raw[i]
+            guard d >= 48 && d <= 57 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int64(d - 48))
+            if o1 || o2 { return nil }
+            v = a
+            i += 1
+        }
+        return negative ? -v : v
+    }
+
+    /// `$<len>\r\n<bytes>\r\n` and nothing else: the payload.
+    private static func fastBulk(_ raw: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard raw.count >= 6, raw[0] == UInt8(ascii: "$"), raw[1] != UInt8(ascii: "-") else { return nil }
+        var i = 1
+        var n = 0
+        while i < raw.count && raw[i] != 13 {
+            let d = raw[i]
+            guard d >= 48 && d <= 57, n < 1 << 40 else { return nil }
+            n = n * 10 + Int(d - 48)
+            i += 1
+        }
+        guard i + 1 < raw.count, raw[i + 1] == 10, i + 2 + n + 2 == raw.count else { return nil }
+        return UnsafeRawBufferPointer(rebasing: raw[(i + 2)..<(i + 2 + n)])
     }
 
     private static func push(_ vm: LuaVM, _ v: RESPValue, resp3: Bool) {

@@ -19,6 +19,20 @@ struct ScriptFlags: OptionSet {
     ]
 }
 
+/// What error messages call a run: the script's SHA1 (lower-cased when shown) or the function's name. Kept as
+/// given and turned into text only when a message needs it.
+enum RunName {
+    case sha(RBytes)
+    case function(String)
+
+    var text: String {
+        switch self {
+        case .sha(let b): return b.lowercased().string
+        case .function(let n): return n
+        }
+    }
+}
+
 /// One script or function execution: the caller, the fake client its `redis.call`s run on, what it may do.
 final class ScriptRun {
     let caller: Client
@@ -26,14 +40,17 @@ final class ScriptRun {
     var policy: NestedCallPolicy
     let startNs: Int64
     /// The sha (EVAL) or function name (FCALL), for error messages.
-    let name: String
+    let runName: RunName
     let isEval: Bool
 
-    init(caller: Client, fake: Client, policy: NestedCallPolicy, name: String, isEval: Bool) {
+    /// The run's name as error messages and logs show it.
+    var name: String { runName.text }
+
+    init(caller: Client, fake: Client, policy: NestedCallPolicy, name: RunName, isEval: Bool) {
         self.caller = caller
         self.fake = fake
         self.policy = policy
-        self.name = name
+        self.runName = name
         self.isEval = isEval
         self.startNs = Clock.monotonicNanoseconds()
     }
@@ -84,7 +101,7 @@ extension LuaVM {
     /// Runs the function behind `ref` for `c` with KEYS and ARGV (EVAL) or the same two tables as arguments
     /// (FCALL), and writes its result or error as `c`'s reply.
     func execute(ref: Int32, for c: Client, fake: Client, keys: ArraySlice<RBytes>, args: ArraySlice<RBytes>,
-                 policy: NestedCallPolicy, name: String, isEval: Bool) {
+                 policy: NestedCallPolicy, name: RunName, isEval: Bool) {
         let L = self.L
         let base = lua_gettop(L)
         defer { lua_settop(L, base) }
@@ -112,7 +129,7 @@ extension LuaVM {
         if status == LUA_OK {
             LuaConvert.writeReply(self, to: c, scriptResp: fake.resp)
         } else {
-            writeRunError(c, name: name)
+            writeRunError(c, name: name.text)
             lua_settop(L, base)
             rb_gc_collect(L)
         }

@@ -78,6 +78,11 @@ RESP_TO_LUA = [
     "redis.call('set', 'x', 10); return redis.call('get', 'x')", "redis.call('set', 'x', -0.5); return redis.call('get', 'x')",
     "return redis.call('object', 'encoding', 'l')", "return redis.call('config', 'get', 'maxmemory')",
     "return redis.call('GeT', 'str')", "return redis.pcall('get', 'str')",
+    "return redis.call('blpop', 'nolist', 0)", "return redis.call('brpoplpush', 'nolist', 'x', 0)",
+    "return redis.call('blpop', 'l', 0)", "return redis.call('get', 'n') + 1", "return redis.call('strlen', 'str')",
+    "return redis.call('incrbyfloat', 'n', '1.5')", "return redis.call('hget', 'h', 'nofield')",
+    "return redis.call('select', 100)", "return redis.pcall('select', 100)", "return redis.call('echo', '')",
+    "return redis.call('getrange', 'str', 0, -1)", "return redis.call('ttl', 'str')", "return redis.call('dbsize')",
 ]
 RESP3_TO_LUA = [
     "redis.setresp(3); return redis.call('hgetall', 'h')", "redis.setresp(3); return redis.call('get', 'nokey')",
@@ -358,3 +363,48 @@ def test_script_writes_are_refused_over_maxmemory_as_redis_refuses_them(sp):
         sp.check("EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'a')", 0)
     finally:
         sp.check("CONFIG", "SET", "maxmemory", "0")
+
+
+def test_eval_inside_multi_replies_as_redis(sp):
+    sp.check("MULTI")
+    sp.check("EVAL", "return redis.call('incr', 'n')", 0)
+    sp.check("EVAL", "return redis.call('nosuch')", 0)
+    sp.check("EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", 0)
+    sp.check("EXEC")
+
+
+def test_a_script_writing_a_watched_key_aborts_the_watchers_exec(sp, ours, real):
+    sp.check("WATCH", "k")
+    for srv in (ours, real):
+        with srv.client() as other:
+            assert other.call("EVAL", "return redis.call('set', 'k', 'v')", 0) == b"+OK\r\n"
+    sp.check("MULTI")
+    sp.check("GET", "k")
+    sp.check("EXEC")
+
+
+def test_script_writes_fire_keyspace_notifications(sp, ours, real):
+    sp.check("CONFIG", "SET", "notify-keyspace-events", "KEA")
+    try:
+        subs = []
+        for srv in (ours, real):
+            s = srv.client()
+            s.call("SUBSCRIBE", "__keyevent@0__:set")
+            subs.append(s)
+        evals(sp, "redis.call('set', 'a', '1'); redis.call('set', 'b', '2'); return 1")
+        for _ in range(2):
+            ours_msg, real_msg = [s.read_reply() for s in subs]
+            assert ours_msg == real_msg
+        for s in subs:
+            s.close()
+    finally:
+        sp.check("CONFIG", "SET", "notify-keyspace-events", "")
+
+
+def test_redis_py_scripts_fall_back_from_evalsha_to_eval(ours):
+    r = ours.redis()
+    r.script_flush()
+    incr = r.register_script("return redis.call('incrby', KEYS[1], ARGV[1])")
+    assert incr(keys=["ctr"], args=[5]) == 5
+    assert incr(keys=["ctr"], args=[2]) == 7
+    assert r.script_exists(incr.sha) == [True]
