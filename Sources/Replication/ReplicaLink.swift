@@ -9,6 +9,8 @@ final class ReplicaLink {
         case waitBgsaveStart
         /// Our snapshot runs; effects since its start are kept in `pending`.
         case waitBgsaveEnd
+        /// Receiving the RDB file (disk-based sync); effects go on into `pending`.
+        case sendBulk
         /// Receiving the stream.
         case online
     }
@@ -57,6 +59,7 @@ final class ReplicaLink {
     var stateName: String {
         switch state {
         case .waitBgsaveStart, .waitBgsaveEnd: return "wait_bgsave"
+        case .sendBulk: return "send_bulk"
         case .online: return "online"
         }
     }

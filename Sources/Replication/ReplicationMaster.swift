@@ -1,6 +1,10 @@
 import Kernel
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The master side of replication: attached replicas, the backlog, the stream of effects, full and partial
 /// resynchronisation, pings, acknowledgements and WAIT. Created on the first SYNC/PSYNC (until then no effect
 /// sink is registered and nothing runs per command). Every method runs with the data lock held.
@@ -119,7 +123,7 @@ final class ReplicationMaster {
         for r in replicas {
             switch r.state {
             case .online where !r.streamStartsOnAck: r.client.deliverRaw(bytes, enforceLimit: true)
-            case .online, .waitBgsaveEnd: keepPending(bytes, for: r)
+            case .online, .waitBgsaveEnd, .sendBulk: keepPending(bytes, for: r)
             case .waitBgsaveStart: break
             }
         }
@@ -259,33 +263,45 @@ final class ReplicationMaster {
         startFullSyncIfPossible()
     }
 
-    /// The image is on disk: each waiting replica gets `$<len>\r\n<image>` and then what happened since.
+    /// The image is on disk: each waiting replica gets `$<len>\r\n<image>` read from the file in paced chunks
+    /// (`ReplicaFileSender`), and then what happened since.
     private func snapshotDone(_ ok: Bool) {
         syncSnapshotRunning = false
         let ready = replicas.filter { $0.state == .waitBgsaveEnd }
-        guard ok, let image = Self.readFile(server.rdb.filePath) else {
+        guard ok, let loop = server.backgroundLoop else {
             server.log.warning("SYNC failed. BGSAVE child returned an error")
             for r in ready { r.client.disconnect() }
             startFullSyncIfPossible()
             return
         }
         for r in ready {
-            var out = Array("$\(image.count)\r\n".utf8)
-            out.append(contentsOf: image)
-            r.client.deliverRaw(out, enforceLimit: false)
-            if !r.pending.isEmpty { r.client.deliverRaw(r.pending, enforceLimit: false) }
-            r.pending = []
-            r.state = .online
-            r.ackTime = server.commandTime
-            server.log.notice("Synchronization with replica \(r.client.address) succeeded")
+            let sender = ReplicaFileSender(path: server.rdb.filePath, link: r, loop: loop, server: server,
+                                           attached: { [unowned self] l in self.replicas.contains { $0 === l } },
+                                           done: { [unowned self] link, sent in self.fileSent(link, ok: sent) })
+            guard let sender else {
+                server.log.warning("SYNC failed. Can't open/stat DB after BGSAVE: \(String(cString: strerror(errno)))")
+                r.client.disconnect()
+                continue
+            }
+            r.state = .sendBulk
+            sender.start()
         }
         startFullSyncIfPossible()
     }
 
-    /// Reads the image just written (the kernel's whole-file reader). Nil when it cannot be read.
-    static func readFile(_ path: String) -> [UInt8]? {
-        if case .read(let bytes) = Server.readWholeFile(path) { return bytes }
-        return nil
+    /// A replica received the whole file: it gets the stream kept meanwhile and is online.
+    private func fileSent(_ r: ReplicaLink, ok: Bool) {
+        guard replicas.contains(where: { $0 === r }) else { return }
+        guard ok else {
+            server.log.warning("Read error sending DB to replica: \(String(cString: strerror(errno)))")
+            r.client.disconnect()
+            return
+        }
+        if !r.pending.isEmpty { r.client.deliverRaw(r.pending, enforceLimit: false) }
+        r.pending = []
+        r.state = .online
+        r.ackTime = server.commandTime
+        server.log.notice("Synchronization with replica \(r.client.address) succeeded")
     }
 
     /// Keeps stream bytes for a replica that cannot receive them yet, within its output-buffer hard limit.
