@@ -16,6 +16,7 @@
 #   BENCH_POPULATE   keys for the memory comparison (default 1000000; 0 skips it)
 #   BENCH_TIMEOUT    seconds allowed per redis-benchmark run (default 300)
 #   BENCH_OUT        if set, also append tab-separated rows to this file
+#   BENCH_SCRIPTING  0 skips the EVALSHA rows (one INCR, ten INCRs per script)
 #   BENCH_GEO        0 skips the GEOADD / GEOSEARCH rows (a 1,000-member geo set)
 #   BENCH_BITHLL     0 skips the SETBIT / BITCOUNT (on a 1 MB bitmap) / PFADD / PFCOUNT (10 keys) rows
 #   BENCH_REPL       0 skips the replication probe (SET with 2 replicas vs none, replication lag)
@@ -267,6 +268,37 @@ if [[ "${BENCH_BITHLL:-1}" != 0 ]]; then
             printf '%-14s %3s %14s %14s %7s\n' "$name" "$pipe" "$o" "$r" "$(ratio "$o" "$r")"
             if [[ -n "${BENCH_OUT:-}" ]]; then
                 printf 'rps\t%s\t%s\t%s\t%s\t%s\n' "$name" "$pipe" "$o" "$r" "$(ratio "$o" "$r")" >>"$BENCH_OUT"
+            fi
+        done
+    done
+fi
+
+# --------------------------------------------------------------- scripting --
+# EVALSHA of a one-INCR script and of a ten-call script (redis.call through the nested dispatcher), P=1 and 16.
+evalsha_rps() {  # evalsha_rps PORT BODY PIPELINE
+    local port="$1" body="$2" pipe="$3" sha out value
+    redis-cli -h 127.0.0.1 -p "$port" flushall >/dev/null 2>&1
+    sha="$(redis-cli -h 127.0.0.1 -p "$port" script load "$body" 2>/dev/null | tr -d '\r')"
+    out="$(timeout -k 5 "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -q -c "$CLIENTS" -n "$N_P1" \
+        -P "$pipe" -r 1000 evalsha "$sha" 1 key:__rand_int__ 2>&1 | tr '\r' '\n')"
+    value="$(printf '%s\n' "$out" | grep 'requests per second' | tail -1 |
+        sed -E 's/^.*: ([0-9.]+) requests per second.*$/\1/')"
+    if [[ "$value" =~ ^[0-9.]+$ ]]; then printf '%s' "$value"; else printf 'fail'; fi
+}
+
+if [[ "${BENCH_SCRIPTING:-1}" != 0 ]]; then
+    echo
+    printf '%-14s %3s %14s %14s %7s\n' script P 'ours(rps)' 'redis(rps)' ratio
+    one="return redis.call('incr', KEYS[1])"
+    ten="local n = 0 for i = 1, 10 do n = redis.call('incr', KEYS[1]) end return n"
+    for pipe in 1 16; do
+        for name in one ten; do
+            body="${!name}"
+            o="$(evalsha_rps "$PORT_ours" "$body" "$pipe")"
+            r="$(evalsha_rps "$PORT_real" "$body" "$pipe")"
+            printf '%-14s %3s %14s %14s %7s\n' "evalsha-$name" "$pipe" "$o" "$r" "$(ratio "$o" "$r")"
+            if [[ -n "${BENCH_OUT:-}" ]]; then
+                printf 'rps\t%s\t%s\t%s\t%s\t%s\n' "evalsha-$name" "$pipe" "$o" "$r" "$(ratio "$o" "$r")" >>"$BENCH_OUT"
             fi
         done
     done

@@ -51,6 +51,10 @@ public final class Config {
     public var clientQueryBufferLimit: Int64 = 1024 * 1024 * 1024
     public var maxmemory: Int64 = 0
     public var maxmemoryPolicy = "noeviction"
+    /// Milliseconds a script runs before other clients get `-BUSY` (`busy-reply-threshold`, alias `lua-time-limit`).
+    public var busyReplyThreshold = 5000
+    /// Bytes the Lua VM may allocate (ours; 0 = no limit): past it allocations fail and the script errors cleanly.
+    public var luaMemoryLimit: Int64 = 0
     // Persistence
     /// `save` points as configured ("3600 1 300 100 60 10000" is Redis 7.0's default without a config file).
     public var save = "3600 1 300 100 60 10000"
@@ -222,6 +226,8 @@ public final class Config {
         mem("client-query-buffer-limit", \.clientQueryBufferLimit, 1024 * 1024...Int64.max)
         mem("maxmemory", \.maxmemory, 0...Int64.max)
         str("maxmemory-policy", \.maxmemoryPolicy, valid: ["noeviction"])
+        int("busy-reply-threshold", \.busyReplyThreshold, 0...Int(Int64.max), aliases: ["lua-time-limit"])
+        mem("lua-memory-limit", \.luaMemoryLimit, 0...Int64.max)
         d.append(Directive(name: "save", aliases: [], mutable: true, get: { $0.save }, set: { c, v throws(ConfigError) in
             let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
             if parts.count % 2 != 0 || parts.contains(where: { Int($0) == nil }) {

@@ -21,7 +21,15 @@ public final class Server {
     public var stats = ServerStats()
     public let log: Logger
     /// The one data lock.
-    public let lock = NIOLock()
+    public let lock = DataLock()
+    /// The running script, as the I/O loops see it without the lock (never deaf).
+    public let busyScript = BusyScript()
+    /// State other targets keep per server (the scripting engine), by name.
+    public var attachments: [String: AnyObject] = [:]
+    /// Extra INFO fields by section name, from other targets (scripting's memory fields).
+    public var infoProviders: [String: [(Server) -> [(String, String)]]] = [:]
+    /// Where nested effects may go (a script's redis.set_repl narrows it while it runs).
+    public var propagationMask: PropagationTarget = .all
     public let runId: String
     public let startTime: Int64
     /// Unix ms, fixed for the duration of one command (Redis's command time snapshot).
@@ -372,6 +380,7 @@ public final class Server {
     /// Effects of one top-level command are sent together after it, wrapped in MULTI/EXEC when there is more
     /// than one (Redis's alsoPropagate + propagatePendingCommands). Free when no sink consumes `target`.
     public func propagate(db: Int, _ argv: [RBytes], target: PropagationTarget = .all) {
+        let target = target.intersection(propagationMask)
         guard !propagationTargets.isDisjoint(with: target) else { return }
         pendingEffects.append((db, argv, target))
     }
