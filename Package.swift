@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Kernel", targets: ["Kernel"]),
         .library(name: "Commands", targets: ["Commands"]),
         .library(name: "Replication", targets: ["Replication"]),
+        .library(name: "Sentinel", targets: ["Sentinel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -49,6 +50,17 @@ let package = Package(
             ],
             swiftSettings: fast
         ),
+        // Sentinel (issue 13): monitoring, failure detection and failover of Redis masters; its own command table.
+        .target(
+            name: "Sentinel",
+            dependencies: [
+                "Kernel",
+                "Commands",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: fast
+        ),
         // Example custom module, compiled in (see Plugins/README.md). An explicit path: Plugins/ is also SwiftPM's
         // default folder for package plugins.
         .target(
@@ -58,7 +70,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "redis-swift",
-            dependencies: ["Kernel", "Commands", "Replication", "RateLimitPlugin"]
+            dependencies: ["Kernel", "Commands", "Replication", "Sentinel", "RateLimitPlugin"]
         ),
         .testTarget(
             name: "KernelTests",

@@ -150,9 +150,9 @@ func hello(_ c: Client) {
     c.reply.bulk("id")
     c.reply.integer(Int64(c.id))
     c.reply.bulk("mode")
-    c.reply.bulk("standalone")
+    c.reply.bulk(c.server.mode)
     c.reply.bulk("role")
-    c.reply.bulk("master")
+    c.reply.bulk(c.server.mode == "sentinel" ? "sentinel" : "master")
     c.reply.bulk("modules")
     c.reply.arrayHeader(0)
 }

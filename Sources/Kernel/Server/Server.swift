@@ -23,6 +23,8 @@ public final class Server {
     /// The one data lock.
     public let lock = NIOLock()
     public let runId: String
+    /// `standalone`, or `sentinel` when the process runs as a Sentinel (INFO's redis_mode, HELLO's mode).
+    public var mode = "standalone"
     public let startTime: Int64
     /// Unix ms, fixed for the duration of one command (Redis's command time snapshot).
     public internal(set) var commandTime: Int64
