@@ -285,7 +285,7 @@ extension Sentinel {
     }
 
     static let configParams = ["resolve-hostnames", "announce-hostnames", "announce-ip", "announce-port",
-                               "sentinel-user", "sentinel-pass", "loglevel"]
+                               "sentinel-user", "sentinel-pass"]
 
     func configValue(_ name: String) -> String {
         switch name {
@@ -295,7 +295,6 @@ extension Sentinel {
         case "announce-port": return String(announcePort)
         case "sentinel-user": return sentinelUser ?? ""
         case "sentinel-pass": return sentinelPass ?? ""
-        case "loglevel": return server.config.loglevel
         default: return ""
         }
     }
@@ -330,11 +329,6 @@ extension Sentinel {
             announcePort = p
         case "sentinel-user": sentinelUser = v.isEmpty ? nil : v
         case "sentinel-pass": sentinelPass = v.isEmpty ? nil : v
-        case "loglevel":
-            do throws(Config.ConfigError) {
-                try server.config.set("loglevel", [v], atStartup: false)
-                server.log.minimum = Logger.Level(name: server.config.loglevel)
-            } catch { bad(); return }
         default:
             c.error("ERR Invalid argument '\(a[3])' to SENTINEL CONFIG SET")
             return
