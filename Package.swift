@@ -81,6 +81,10 @@ let package = Package(
             dependencies: ["Kernel", "Replication"]
         ),
         .testTarget(
+            name: "SentinelTests",
+            dependencies: ["Sentinel", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
             name: "CommandsTests",
             dependencies: ["Kernel", "Commands"]
         ),

@@ -88,26 +88,25 @@ public struct SentinelCommands: CommandModule {
                 sub("pending-scripts", 2, "Get information about pending scripts") { c in s.pendingScripts(c) },
                 sub("debug", -2, "List or update the current configurable parameters") { c in s.debug(c) },
                 CommandSpec("help", arity: 2, flags: [.loading, .stale, .sentinel, .onlySentinel], categories: [.slow],
-                            summary: "Show helpful text about the different subcommands", since: "6.2.0") { c in
-                    s.help(c)
-                },
+                            summary: "Show helpful text about the different subcommands", since: "6.2.0",
+                            handler: { c in s.help(c) }),
             ]),
             CommandSpec("info", arity: -1, flags: [.loading, .stale, .sentinel, .onlySentinel],
-                        categories: [.slow, .dangerous], summary: "Get information and statistics about the server") { c in
-                s.info(c)
-            },
+                        categories: [.slow, .dangerous], summary: "Get information and statistics about the server",
+                        handler: { c in s.info(c) }),
             CommandSpec("role", arity: 1, flags: [.noscript, .loading, .stale, .fast, .sentinel, .onlySentinel],
                         categories: [.admin, .dangerous], summary: "Return the role of the instance in the context of replication",
-                        since: "2.8.12") { c in s.role(c) },
+                        since: "2.8.12", handler: { c in s.role(c) }),
             CommandSpec("publish", arity: 3, flags: [.pubsub, .loading, .stale, .fast, .sentinel, .onlySentinel],
-                        categories: [.pubsub], summary: "Post a message to a channel", since: "2.0.0") { c in
+                        categories: [.pubsub], summary: "Post a message to a channel", since: "2.0.0",
+                        handler: { c in
                 guard c.argv[1].string == Sentinel.helloChannel else {
                     c.error("ERR Only HELLO messages are accepted by Sentinel instances.")
                     return
                 }
                 s.processHello(c.argv[2].string, from: nil)
                 c.reply.integer(1)
-            },
+            }),
         ]
     }
 }

@@ -156,22 +156,32 @@ extension Sentinel {
         var si = m.sentinels.first { $0.runid == runid && $0.addr == InstanceAddress(host: token[0], port: port) }
         if si == nil {
             // A Sentinel with this id at another address, or another id at this address, is replaced everywhere.
+            // The same run id at another address is a Sentinel that moved (removed everywhere, Redis's
+            // removeMatchingSentinelFromMaster); another id at this address replaced the old one.
             var removed = 0
             for other in masters {
-                let before = other.sentinels.count
                 other.sentinels.removeAll { s in
-                    let match = s.runid == runid || s.addr == InstanceAddress(host: token[0], port: port)
-                    if match { s.closeLinks() }
-                    return match
+                    guard s.runid == runid else { return false }
+                    s.closeLinks()
+                    removed += 1
+                    return true
                 }
-                removed += before - other.sentinels.count
+            }
+            m.sentinels.removeAll { s in
+                guard s.addr == InstanceAddress(host: token[0], port: port) else { return false }
+                event(.notice, "+sentinel-invalid-addr", s)
+                s.closeLinks()
+                return true
             }
             let s = SentinelInstance(flags: .sentinel, name: runid, addr: InstanceAddress(host: token[0], port: port),
                                      master: m, now: t)
             s.runid = runid
             m.sentinels.append(s)
-            if removed > 0 { event(.notice, "+sentinel-address-switch", m, "ip \(token[0]) port \(port) for \(runid)") }
-            event(.notice, "+sentinel", s)
+            if removed > 0 {
+                event(.notice, "+sentinel-address-switch", m, "ip \(token[0]) port \(port) for \(runid)")
+            } else {
+                event(.notice, "+sentinel", s)
+            }
             flushConfig()
             si = s
         }
