@@ -184,6 +184,7 @@ final class InstanceConnection {
         connected = false
         callbacks.removeAll()
         channel?.close(promise: nil)
+        dropHandlers()
     }
 
     /// The peer closed or an error happened (lock held).
@@ -193,7 +194,16 @@ final class InstanceConnection {
         connected = false
         callbacks.removeAll()
         channel?.close(promise: nil)
-        onClose?()
+        let notify = onClose
+        dropHandlers()
+        notify?()
+    }
+
+    /// The handlers capture this connection: dropping them breaks the cycle once it is closed.
+    private func dropHandlers() {
+        onOpen = nil
+        onClose = nil
+        onMessage = nil
     }
 
     /// Bytes arrived (lock held).

@@ -270,7 +270,8 @@ extension Sentinel {
             selected = masters.filter { names.contains($0.name.lowercased()) }
         }
         let t = now
-        c.reply.mapHeader(selected.count)
+        // An array of name, entries pairs in both protocols (Redis 7.0).
+        c.reply.arrayHeader(selected.count * 2)
         for m in selected {
             c.reply.bulk(m.name)
             let all = [m] + m.slaves

@@ -53,7 +53,20 @@ public enum SentinelLauncher {
         // Sentinel lines are applied once the rest is read; the others go through the normal config reader (with
         // the sentinel lines blanked so line numbers in its errors stay right).
         var plain: [String] = []
+        var userLines: [[String]] = []
         for (i, line) in rawLines.enumerated() {
+            let first = line.trimmingCharacters(in: .whitespaces).split(separator: " ").first?.lowercased()
+            // Lines redis-sentinel's own rewrite writes: the default user (its password is `requirepass`) and the
+            // latency percentiles (no latency tracking here).
+            if first == "user" || first == "latency-tracking-info-percentiles" {
+                if first == "user" {
+                    var bytes = Array(line.utf8)
+                    let split = bytes.withUnsafeMutableBytes { InlineSplitter.split(UnsafeRawBufferPointer($0)) }
+                    userLines.append((split ?? []).dropFirst().map(\.string))
+                }
+                plain.append("#")
+                continue
+            }
             if Sentinel.sentinelKey(line.trimmingCharacters(in: .whitespaces)) != nil {
                 var bytes = Array(line.utf8)
                 let split = bytes.withUnsafeMutableBytes { InlineSplitter.split(UnsafeRawBufferPointer($0)) }
@@ -67,6 +80,12 @@ public enum SentinelLauncher {
             config.configFile = path
             try ConfigFile.apply(plain.joined(separator: "\n"), source: path, to: config)
             try ConfigFile.apply(ConfigFile.commandLineText(args), source: "command line", to: config)
+            for u in userLines where u.first == "default" {
+                for rule in u.dropFirst() {
+                    if rule == "nopass" { config.requirepass = "" }
+                    if rule.hasPrefix(">") { config.requirepass = String(rule.dropFirst()) }
+                }
+            }
             try config.set("save", [""], atStartup: true)
             try config.set("appendonly", ["no"], atStartup: true)
         } catch {

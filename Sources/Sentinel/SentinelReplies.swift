@@ -120,7 +120,8 @@ extension Sentinel {
             text += "# \(title)\r\n"
             for (k, v) in fields { text += "\(k):\(v)\r\n" }
         }
-        c.reply.verbatim(text)
+        // A plain bulk string in RESP3 too (Redis 7.0's sentinelInfoCommand), not the data server's verbatim.
+        c.reply.bulk(text)
     }
 
     /// ROLE: `sentinel` and the monitored masters' names.

@@ -63,7 +63,9 @@ def shape(value):
                                  ("SENTINEL", "SENTINELS", "mymaster"), ("SENTINEL", "DEBUG"),
                                  ("SENTINEL", "CONFIG", "GET", "*"), ("SENTINEL", "CONFIG", "GET", "announce-*"),
                                  ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "nope"), ("SENTINEL", "PENDING-SCRIPTS"),
-                                 ("SENTINEL", "SIMULATE-FAILURE", "HELP")])
+                                 ("SENTINEL", "SIMULATE-FAILURE", "HELP"), ("SENTINEL", "INFO-CACHE", "mymaster"),
+                                 ("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "1", "0", "*"), ("ROLE",),
+                                 ("SENTINEL", "HELP"), ("SENTINEL", "MYID"), ("INFO", "sentinel")])
 def test_reply_shape_matches_redis_sentinel(duo, cmd, resp):
     ours, real = duo
     a = raw(ours, *cmd, resp=resp)
@@ -166,3 +168,24 @@ def test_config_rewrite_keeps_other_lines_and_replaces_sentinel_lines_in_place(d
     keys = [" ".join(l.split()[:2]) for l in text if l.startswith("sentinel ")]
     real_keys = [" ".join(l.split()[:2]) for l in real.config_text().splitlines() if l.startswith("sentinel ")]
     assert set(keys) == set(real_keys)
+
+
+def test_starts_from_a_config_file_redis_sentinel_rewrote(duo):
+    """A sentinel.conf rewritten by redis-sentinel (with its `user default ...` and latency lines) starts ours,
+    which reads the known replica and Sentinels from it."""
+    ours, real = duo
+    lines = [l for l in real.config_text().splitlines()
+             if not l.startswith("port ") and not l.startswith("sentinel myid") and not l.startswith("logfile")
+             and not l.startswith("pidfile")]
+    s = SentinelProcess("ours", [], name="fromreal")
+    try:
+        from conftest import free_port
+        s.port = free_port()
+        with open(s.conf, "w") as f:
+            f.write("port %d\n" % s.port + "\n".join(lines) + "\n")
+        s.start(write=False)
+        m = s.redis().sentinel_master("mymaster")
+        assert m["num-slaves"] == 1 and m["num-other-sentinels"] >= 1
+        assert "user default" in s.config_text()
+    finally:
+        s.cleanup()
