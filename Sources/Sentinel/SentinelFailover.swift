@@ -109,7 +109,7 @@ extension Sentinel {
             m.leader = runid
             m.leaderEpoch = currentEpoch
             flushConfig()
-            event(.warning, "+vote-for-leader", m, "\(runid) \(m.leaderEpoch)")
+            event(.warning, "+vote-for-leader", nil, "\(runid) \(m.leaderEpoch)", about: m)
             // Voting for another Sentinel: do not start our own failover for a while.
             if runid != myid { m.failoverStartTime = now + Int64.random(in: 0..<1000) }
         }
@@ -374,7 +374,9 @@ extension Sentinel {
         m.addr = addr
         let t = now
         for a in replicas {
-            m.slaves.append(SentinelInstance(flags: .slave, name: a.description, addr: a, master: m, now: t))
+            let slave = SentinelInstance(flags: .slave, name: a.description, addr: a, master: m, now: t)
+            m.slaves.append(slave)
+            event(.notice, "+slave", slave)
         }
         for s in m.sentinels {
             // Sentinels keep their links; their votes belong to the old configuration.

@@ -1,6 +1,7 @@
 """Interop: our Sentinels fail over real redis-server instances, real redis-sentinel 7.0.15 fails over our data
 servers, and a mixed group (2 of ours + 1 real) agrees on ODOWN, elects a leader and fails over."""
 
+import re
 import signal
 
 import pytest
@@ -91,6 +92,11 @@ def test_mixed_group_agrees_on_odown_and_elects_one_leader():
         assert sum(odown) >= 2  # the quorum (2) saw ODOWN
         leaders = [s for s, (_, _, got) in zip(t.sentinels, subs) if any(c == "+elected-leader" for c, _ in got)]
         assert len(leaders) == 1
+        # Ours and the real one publish the same texts: one +switch-master line, votes as "<runid> <epoch>".
+        switches = {d for _, _, got in subs for c, d in got if c == "+switch-master"}
+        assert switches == {"mymaster 127.0.0.1 %d 127.0.0.1 %d" % (old, new[1])}
+        votes = [d for _, _, got in subs for c, d in got if c == "+vote-for-leader"]
+        assert votes and all(re.fullmatch(r"[0-9a-f]{40} [0-9]+", v) for v in votes), votes
         for _, p, _ in subs:
             p.close()
     finally:
