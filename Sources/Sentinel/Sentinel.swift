@@ -89,7 +89,7 @@ public final class Sentinel {
             msg = extra
         }
         server.log.log(level, "\(type) \(msg)")
-        _ = server.publish(RBytes(type), RBytes(msg))
+        if level != .debug { _ = server.publish(RBytes(type), RBytes(msg)) }
         if level == .warning, let ri = ri ?? about {
             let m = ri.flags.contains(.master) ? ri : ri.master
             if let script = m?.notificationScript {
@@ -269,8 +269,7 @@ public final class Sentinel {
     /// Publishes our hello through the instance (Redis's sentinelSendHello).
     @discardableResult
     func sendHello(_ ri: SentinelInstance) -> Bool {
-        guard let cmd = ri.cmd, cmd.connected else { return false }
-        let m = ri.flags.contains(.master) ? ri : ri.master!
+        guard let cmd = ri.cmd, cmd.connected, let m = ri.flags.contains(.master) ? ri : ri.master else { return false }
         let masterAddr = currentMasterAddress(m)
         let ip = announceIP.isEmpty ? (cmd.localIP ?? "127.0.0.1") : announceIP
         let port = announcePort != 0 ? announcePort : server.config.port

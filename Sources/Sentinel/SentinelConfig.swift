@@ -147,30 +147,31 @@ extension Sentinel {
         if announceHostnames { add("announce-hostnames", "announce-hostnames yes") }
         for m in masters {
             let a = currentMasterAddress(m)
-            add("monitor", "monitor \(m.name) \(a.host) \(a.port) \(m.quorum)")
-            if m.downAfterPeriod != 30_000 { add("down-after-milliseconds", "down-after-milliseconds \(m.name) \(m.downAfterPeriod)") }
-            if m.failoverTimeout != 180_000 { add("failover-timeout", "failover-timeout \(m.name) \(m.failoverTimeout)") }
-            if m.parallelSyncs != 1 { add("parallel-syncs", "parallel-syncs \(m.name) \(m.parallelSyncs)") }
-            if let s = m.notificationScript { add("notification-script", "notification-script \(m.name) \(s)") }
-            if let s = m.clientReconfigScript { add("client-reconfig-script", "client-reconfig-script \(m.name) \(s)") }
-            if let p = m.authPass { add("auth-pass", "auth-pass \(m.name) \(quoteIfNeeded(p))") }
-            if let u = m.authUser { add("auth-user", "auth-user \(m.name) \(quoteIfNeeded(u))") }
+            let name = quoteIfNeeded(m.name)
+            add("monitor", "monitor \(name) \(a.host) \(a.port) \(m.quorum)")
+            if m.downAfterPeriod != 30_000 { add("down-after-milliseconds", "down-after-milliseconds \(name) \(m.downAfterPeriod)") }
+            if m.failoverTimeout != 180_000 { add("failover-timeout", "failover-timeout \(name) \(m.failoverTimeout)") }
+            if m.parallelSyncs != 1 { add("parallel-syncs", "parallel-syncs \(name) \(m.parallelSyncs)") }
+            if let s = m.notificationScript { add("notification-script", "notification-script \(name) \(quoteIfNeeded(s))") }
+            if let s = m.clientReconfigScript { add("client-reconfig-script", "client-reconfig-script \(name) \(quoteIfNeeded(s))") }
+            if let p = m.authPass { add("auth-pass", "auth-pass \(name) \(quoteIfNeeded(p))") }
+            if let u = m.authUser { add("auth-user", "auth-user \(name) \(quoteIfNeeded(u))") }
             if m.masterRebootDownAfterPeriod != 0 {
-                add("master-reboot-down-after-period", "master-reboot-down-after-period \(m.name) \(m.masterRebootDownAfterPeriod)")
+                add("master-reboot-down-after-period", "master-reboot-down-after-period \(name) \(m.masterRebootDownAfterPeriod)")
             }
-            add("config-epoch", "config-epoch \(m.name) \(m.configEpoch)")
-            add("leader-epoch", "leader-epoch \(m.name) \(m.leaderEpoch)")
+            add("config-epoch", "config-epoch \(name) \(m.configEpoch)")
+            add("leader-epoch", "leader-epoch \(name) \(m.leaderEpoch)")
             for (from, to) in m.renamedCommands.sorted(by: { $0.key < $1.key }) {
-                add("rename-command", "rename-command \(m.name) \(from) \(to)")
+                add("rename-command", "rename-command \(name) \(from) \(to)")
             }
             for s in m.slaves {
                 // The promoted replica is written as the master once the failover is over; skip it as a replica.
                 if s.addr == a { continue }
-                add("known-replica", "known-replica \(m.name) \(s.addr.host) \(s.addr.port)")
+                add("known-replica", "known-replica \(name) \(s.addr.host) \(s.addr.port)")
             }
-            if a != m.addr { add("known-replica", "known-replica \(m.name) \(m.addr.host) \(m.addr.port)") }
+            if a != m.addr { add("known-replica", "known-replica \(name) \(m.addr.host) \(m.addr.port)") }
             for s in m.sentinels where s.runid != nil {
-                add("known-sentinel", "known-sentinel \(m.name) \(s.addr.host) \(s.addr.port) \(s.runid!)")
+                add("known-sentinel", "known-sentinel \(name) \(s.addr.host) \(s.addr.port) \(s.runid!)")
             }
         }
         add("current-epoch", "current-epoch \(currentEpoch)")

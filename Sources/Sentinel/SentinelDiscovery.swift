@@ -116,6 +116,11 @@ extension Sentinel {
         }
     }
 
+    /// An IP address, or a resolvable name with `resolve-hostnames yes`.
+    func validHost(_ host: String) -> Bool {
+        Self.isIPAddress(host) || (resolveHostnames && host.allSatisfy { $0.isASCII && !$0.isWhitespace } && Self.resolves(host))
+    }
+
     func lookupSlave(_ m: SentinelInstance, _ addr: InstanceAddress) -> SentinelInstance? {
         m.slaves.first { $0.addr == addr }
     }
@@ -152,6 +157,9 @@ extension Sentinel {
               let masterPort = Int(token[6]), let masterEpoch = UInt64(token[7]) else { return }
         let runid = token[2]
         guard runid != myid, let m = master(named: token[4]) else { return }
+        // Addresses must be valid as for SENTINEL MONITOR (an address is also written to the config file).
+        guard (1...65535).contains(port), (1...65535).contains(masterPort), runid.utf8.count == 40,
+              validHost(token[0]), validHost(token[5]) else { return }
         let t = now
         var si = m.sentinels.first { $0.runid == runid && $0.addr == InstanceAddress(host: token[0], port: port) }
         if si == nil {

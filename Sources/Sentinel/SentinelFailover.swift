@@ -172,7 +172,8 @@ extension Sentinel {
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        return "\(days[Int(t.tm_wday)]) \(months[Int(t.tm_mon)]) \(two(t.tm_mday)) \(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec)) \(t.tm_year + 1900)"
+        let day = t.tm_mday < 10 ? " \(t.tm_mday)" : "\(t.tm_mday)"
+        return "\(days[Int(t.tm_wday)]) \(months[Int(t.tm_mon)]) \(day) \(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec)) \(t.tm_year + 1900)"
     }
 
     /// Redis's sentinelStartFailover: a new epoch, then the vote.
