@@ -97,7 +97,13 @@ public enum SentinelLauncher {
             log.warning("Sentinel config file \(path) is not writable: \(String(cString: strerror(errno))). Exiting...")
             exit(1)
         }
-        let sentinel = Sentinel(configPath: path)
+        // Absolute, as Redis keeps it: `dir` may change the working directory later.
+        var absolute = path
+        if !path.hasPrefix("/") {
+            var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            if getcwd(&buf, buf.count) != nil { absolute = String(cString: buf) + "/" + path }
+        }
+        let sentinel = Sentinel(configPath: absolute)
         sentinel.configLines = rawLines
         let modules: [CommandModule] = builtins.map { FilteredModule($0, keeping: keptCommands) } + [SentinelCommands(sentinel: sentinel)]
         let server = Server(config: config, modules: modules, log: log)

@@ -247,3 +247,25 @@ def test_invoked_as_redis_sentinel_runs_sentinel_mode(tmp_path):
         assert s.redis().execute_command("ROLE") == ["sentinel", ["m"]]
     finally:
         s.cleanup()
+
+
+def test_failover_never_promotes_a_replica_with_priority_zero(topo):
+    s = topo.sentinels[0].redis()
+    data_client(topo.replicas[0]).config_set("replica-priority", 0)
+    s.execute_command("SENTINEL", "DEBUG", "INFO-PERIOD", "200")
+    wait_for(lambda: {x["port"]: x["slave-priority"] for x in s.sentinel_slaves("mymaster")}[topo.replicas[0].port] == 0,
+             what="priority 0 seen")
+    assert s.sentinel_failover("mymaster")
+    new = wait_for(lambda: topo.master_addr() != ("127.0.0.1", topo.master.port) and topo.master_addr(),
+                   what="failover")
+    assert new == ("127.0.0.1", topo.replicas[1].port)
+
+
+def test_failover_without_eligible_replica_is_refused(topo):
+    s = topo.sentinels[0].redis()
+    for r in topo.replicas:
+        data_client(r).config_set("replica-priority", 0)
+    s.execute_command("SENTINEL", "DEBUG", "INFO-PERIOD", "200")
+    wait_for(lambda: all(x["slave-priority"] == 0 for x in s.sentinel_slaves("mymaster")), what="priorities seen")
+    with pytest.raises(redis.ResponseError, match="NOGOODSLAVE No suitable replica to promote"):
+        s.sentinel_failover("mymaster")
