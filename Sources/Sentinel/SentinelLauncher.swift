@@ -47,6 +47,12 @@ public enum SentinelLauncher {
             data.append(contentsOf: chunk[0..<n])
         }
         fclose(f)
+        // Absolute, as Redis keeps it: `dir` may change the working directory later.
+        var absolute = path
+        if !path.hasPrefix("/") {
+            var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            if getcwd(&buf, buf.count) != nil { absolute = String(cString: buf) + "/" + path }
+        }
         let text = String(decoding: data, as: UTF8.self)
         rawLines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if rawLines.last == "" { rawLines.removeLast() }
@@ -93,15 +99,9 @@ public enum SentinelLauncher {
         }
         let log = Logger(path: config.logfile, minimum: Logger.Level(name: config.loglevel))
         log.role = "X"
-        if access(path, W_OK) == -1 {
+        if access(absolute, W_OK) == -1 {
             log.warning("Sentinel config file \(path) is not writable: \(String(cString: strerror(errno))). Exiting...")
             exit(1)
-        }
-        // Absolute, as Redis keeps it: `dir` may change the working directory later.
-        var absolute = path
-        if !path.hasPrefix("/") {
-            var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            if getcwd(&buf, buf.count) != nil { absolute = String(cString: buf) + "/" + path }
         }
         let sentinel = Sentinel(configPath: absolute)
         sentinel.configLines = rawLines

@@ -177,3 +177,23 @@ def test_hello_with_newer_config_epoch_switches_master(one):
     assert r.sentinel_get_master_addr_by_name("mymaster") == ("127.0.0.1", 1)
     assert [x["port"] for x in r.sentinel_slaves("mymaster")] == [master.port]
     assert "sentinel config-epoch mymaster 9" in s.config_text()
+
+
+def test_relative_config_path_is_rewritten_in_place_after_dir_changes(tmp_path):
+    import subprocess
+    from conftest import free_port, ours_binary
+    from resp import RespClient
+    port = free_port()
+    conf = tmp_path / "rel.conf"
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    conf.write_text("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor m 127.0.0.1 1 1\n" % (port, other))
+    proc = subprocess.Popen([ours_binary(), "rel.conf", "--sentinel"], cwd=str(tmp_path),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: RespClient(port).call("PING") == b"+PONG\r\n", what="sentinel up")
+        assert "sentinel myid " in conf.read_text()
+        assert not (other / "rel.conf").exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
