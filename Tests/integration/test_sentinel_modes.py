@@ -59,3 +59,24 @@ def test_reboot_of_the_master_is_detected(single):
     restart_on_same_port(master)
     r.execute_command("SENTINEL", "DEBUG", "INFO-PERIOD", "200")
     assert wait_for(lambda: poll("+reboot"), what="+reboot")[0] == "master mymaster 127.0.0.1 %d" % master.port
+
+
+@pytest.mark.parametrize("kind", ["ours", "real"])
+def test_simulate_failure_crash_after_election_exits_99(kind):
+    master = data_server("ours")
+    replica = data_server("ours", "--replicaof", "127.0.0.1", str(master.port))
+    s = SentinelProcess(kind, [("mymaster", "127.0.0.1", master.port, 1,
+                                ["sentinel auth-pass mymaster %s" % PASSWORD])], name="crash")
+    s.start()
+    try:
+        r = s.redis()
+        wait_for(lambda: r.sentinel_slaves("mymaster") and
+                 r.sentinel_slaves("mymaster")[0]["master-link-status"] == "ok", what="replica known")
+        r.execute_command("SENTINEL", "SIMULATE-FAILURE", "CRASH-AFTER-ELECTION")
+        assert r.sentinel_failover("mymaster")
+        wait_for(lambda: s.proc.poll() is not None, what="simulated crash")
+        assert s.proc.returncode == 99
+    finally:
+        s.cleanup()
+        replica.stop()
+        master.stop()
