@@ -261,6 +261,7 @@ extension Sentinel {
         }
         configLines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if configLines.last == "" { configLines.removeLast() }
+        server?.log.notice("Sentinel new configuration saved on disk")
         return true
     }
 }

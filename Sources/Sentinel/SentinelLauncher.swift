@@ -140,7 +140,7 @@ public enum SentinelLauncher {
         server.lock.withLock {
             if sentinel.myid.isEmpty { sentinel.myid = Server.randomHexId() }
             sentinel.flushConfig()
-            log.notice("Sentinel ID is \(sentinel.myid)")
+            log.warning("Sentinel ID is \(sentinel.myid)")
             for m in sentinel.masters { sentinel.event(.warning, "+monitor", m, "quorum \(m.quorum)") }
             sentinel.start()
         }
