@@ -189,3 +189,26 @@ def test_starts_from_a_config_file_redis_sentinel_rewrote(duo):
         assert "user default" in s.config_text()
     finally:
         s.cleanup()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_read_only_commands_same_reply_kind_and_errors(duo, seed):
+    """Seeded random SENTINEL reads with random arguments: the same reply type on both, the same text for errors."""
+    import random
+    ours, real = duo
+    rnd = random.Random(seed)
+    subs = ["MASTER", "MASTERS", "REPLICAS", "SLAVES", "SENTINELS", "GET-MASTER-ADDR-BY-NAME", "CKQUORUM",
+            "INFO-CACHE", "MYID", "PENDING-SCRIPTS", "HELP", "CONFIG", "IS-MASTER-DOWN-BY-ADDR", "NOPE"]
+    pool = ["mymaster", "nope", "", "1", "-1", "0", "abc", "127.0.0.1", "99999", "*", "GET", "announce-ip",
+            "18446744073709551616"]
+    for _ in range(150):
+        args = ["SENTINEL", rnd.choice(subs)] + [rnd.choice(pool) for _ in range(rnd.randint(0, 5))]
+        if args[1] == "CONFIG" and len(args) > 2 and args[2].upper() == "SET":
+            continue
+        if args[1] == "IS-MASTER-DOWN-BY-ADDR" and len(args) == 6 and args[5] != "*":
+            args[5] = "*"  # a vote changes the state
+        a = raw(ours, *args)
+        b = raw(real, *args)
+        assert a[:1] == b[:1], (args, a[:200], b[:200])
+        if a[:1] == b"-":
+            assert a == b, args
