@@ -135,6 +135,8 @@ config.onAppendonlyChange = { on throws(Config.ConfigError) in
         server.aof.stop()
     }
 }
+// Until the dataset is loaded every client gets -LOADING, also one that connects before the loader takes the lock.
+server.lock.withLock { server.beginLoading(totalBytes: 0) }
 let listener = Listener(server: server)
 do {
     try listener.start()
@@ -157,6 +159,7 @@ server.lock.withLock {
     } else if !server.loadRDBAtStartup() {
         exit(1)
     }
+    server.loading = false
 }
 log.notice("Ready to accept connections tcp")
 ReplicationCommands.startFromConfig(server)

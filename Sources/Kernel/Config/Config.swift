@@ -94,6 +94,8 @@ public final class Config {
     public var setMaxIntsetEntries = 512
     public var zsetMaxListpackEntries = 128
     public var zsetMaxListpackValue = 64
+    /// A sparse HyperLogLog growing past this many bytes (header included) becomes dense.
+    public var hllSparseMaxBytes: Int64 = 3000
     public var listMaxListpackSize = -2
     public var listCompressDepth = 0
     // Output buffer limits (normal and pubsub classes; replica joins with replication)
@@ -126,7 +128,7 @@ public final class Config {
     public var masteruser = ""
     /// `replicaof host port` from the config file or the command line ("" when none).
     public var replicaof = ""
-    public var replDisklessSync = false
+    public var replDisklessSync = true
     public var replDisklessSyncDelay = 5
     /// `repl-diskless-sync-max-replicas`: start a diskless sync at once when this many replicas wait (0: no).
     public var replDisklessSyncMaxReplicas = 0
@@ -179,7 +181,11 @@ public final class Config {
         }
         func mem(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Int64>, _ range: ClosedRange<Int64>, mutable: Bool = true) {
             d.append(Directive(name: name, aliases: [], mutable: mutable, get: { String($0[keyPath: kp]) }, set: { c, v throws(ConfigError) in
-                guard v.count == 1, let n = parseMemory(v[0]) else { throw ConfigError("argument must be a memory value") }
+                // Redis parses memory values as unsigned: a negative one is not a memory value at all, and an empty
+                // one reads as 0 (memtoull).
+                guard v.count == 1, let n = v[0].isEmpty ? 0 : parseMemory(v[0]), n >= 0 else {
+                    throw ConfigError("argument must be a memory value")
+                }
                 guard range.contains(n) else { throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive") }
                 c[keyPath: kp] = n
             }))
@@ -315,6 +321,7 @@ public final class Config {
         int("zset-max-listpack-value", \.zsetMaxListpackValue, 0...Int(Int32.max), aliases: ["zset-max-ziplist-value"])
         int("list-max-listpack-size", \.listMaxListpackSize, Int(Int32.min)...Int(Int32.max), aliases: ["list-max-ziplist-size"])
         int("list-compress-depth", \.listCompressDepth, 0...Int(Int32.max))
+        mem("hll-sparse-max-bytes", \.hllSparseMaxBytes, 0...Int64.max)
         int64("slowlog-log-slower-than", \.slowlogLogSlowerThan, -1...Int64.max)
         int64("slowlog-max-len", \.slowlogMaxLen, 0...Int64(Int32.max))
         d.append(Directive(name: "client-output-buffer-limit", aliases: [], mutable: true, get: { c in

@@ -94,6 +94,10 @@ public final class Server {
     /// Set while a file is being replayed at start (maxmemory does not refuse the replayed writes, as in Redis;
     /// clients get `-LOADING` for commands without the `loading` flag).
     public var loading = false
+    /// Whether a command giving a key an expire time already in the past deletes it now (Redis's
+    /// checkAlreadyExpired): not while loading a file, and never on a replica, which keeps the key until its
+    /// master's DEL (the master may not have expired it yet).
+    public var deletesKeysOnPastExpiry: Bool { !loading && replication.role != .replica }
     /// Progress of the load at start, for INFO.
     public var loadingProgress = LoadingProgress()
     /// The append-only file (disabled unless `appendonly yes`).
