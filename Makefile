@@ -2,7 +2,7 @@
 # Both install what they need on a fresh Debian machine (apt packages, Python test deps).
 
 SWIFT ?= swift
-APT_PACKAGES := redis-server redis-tools liblua5.4-dev lua-cjson-dev lua-bitop-dev
+APT_PACKAGES := redis-server redis-tools redis-sentinel liblua5.4-dev lua-cjson-dev lua-bitop-dev
 PYTHON ?= python3
 BIN := .build/release/redis-swift
 PORT ?= 6379
@@ -20,7 +20,7 @@ deps:
 		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 	@# The Debian redis-server package starts a service on 6379; tests use their own ports, but `make run` needs 6379.
-	@if command -v systemctl >/dev/null 2>&1; then systemctl stop redis-server >/dev/null 2>&1 || true; fi
+	@if command -v systemctl >/dev/null 2>&1; then systemctl stop redis-server redis-sentinel >/dev/null 2>&1 || true; fi
 	@$(PYTHON) -c "import redis, pytest" 2>/dev/null || $(PYTHON) -m pip install -q -r Tests/integration/requirements.txt
 
 # Dynamic exclusivity checks cost several percent on the command path, in NIO's code too (measured with perf);

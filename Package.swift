@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Commands", targets: ["Commands"]),
         .library(name: "Replication", targets: ["Replication"]),
         .library(name: "Scripting", targets: ["Scripting"]),
+        .library(name: "Sentinel", targets: ["Sentinel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -50,6 +51,17 @@ let package = Package(
             ],
             swiftSettings: fast
         ),
+        // Sentinel (issue 13): monitoring, failure detection and failover of Redis masters; its own command table.
+        .target(
+            name: "Sentinel",
+            dependencies: [
+                "Kernel",
+                "Commands",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: fast
+        ),
         // Example custom module, compiled in (see Plugins/README.md). An explicit path: Plugins/ is also SwiftPM's
         // default folder for package plugins.
         .target(
@@ -79,7 +91,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "redis-swift",
-            dependencies: ["Kernel", "Commands", "Replication", "Scripting", "RateLimitPlugin"]
+            dependencies: ["Kernel", "Commands", "Replication", "Scripting", "Sentinel", "RateLimitPlugin"]
         ),
         .testTarget(
             name: "KernelTests",
@@ -92,6 +104,10 @@ let package = Package(
         .testTarget(
             name: "ScriptingTests",
             dependencies: ["Kernel", "Commands", "Scripting"]
+        ),
+        .testTarget(
+            name: "SentinelTests",
+            dependencies: ["Sentinel", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "CommandsTests",

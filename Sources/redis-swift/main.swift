@@ -4,6 +4,7 @@ import Kernel
 import RateLimitPlugin
 import Replication
 import Scripting
+import Sentinel
 
 #if canImport(Glibc)
 import Glibc
@@ -49,6 +50,11 @@ if invokedAs == "redis-check-aof" || arguments.first == "--check-aof" {
         return answer.lowercased().hasPrefix("y")
     })
     exit(status)
+}
+
+/// `redis-swift sentinel.conf --sentinel`, or the binary invoked as `redis-sentinel` (a symlink).
+if invokedAs == "redis-sentinel" || arguments.contains("--sentinel") {
+    SentinelLauncher.run(arguments, builtins: BuiltinModules.all)
 }
 
 if arguments.first == "--version" || arguments.first == "-v" {

@@ -140,7 +140,9 @@ func hello(_ c: Client) {
     }
     if let name { c.name = name.isEmpty ? nil : name }
     c.resp = version
-    c.reply.mapHeader(7)
+    // A Sentinel's HELLO has no role field (Redis 7.0).
+    let sentinel = c.server.mode == "sentinel"
+    c.reply.mapHeader(sentinel ? 6 : 7)
     c.reply.bulk("server")
     c.reply.bulk("redis")
     c.reply.bulk("version")
@@ -150,9 +152,11 @@ func hello(_ c: Client) {
     c.reply.bulk("id")
     c.reply.integer(Int64(c.id))
     c.reply.bulk("mode")
-    c.reply.bulk("standalone")
-    c.reply.bulk("role")
-    c.reply.bulk("master")
+    c.reply.bulk(c.server.mode)
+    if !sentinel {
+        c.reply.bulk("role")
+        c.reply.bulk("master")
+    }
     c.reply.bulk("modules")
     c.reply.arrayHeader(0)
 }

@@ -43,7 +43,7 @@ struct InfoSection {
             ("redis_version", ServerInfo.redisVersion),
             ("redis_git_sha1", "00000000"),
             ("redis_git_dirty", "0"),
-            ("redis_mode", "standalone"),
+            ("redis_mode", s.mode),
             ("os", ProcessMetrics.operatingSystem),
             ("arch_bits", String(MemoryLayout<Int>.size * 8)),
             ("monotonic_clock", "POSIX clock_gettime"),
@@ -282,6 +282,15 @@ struct InfoSection {
         guard n > 0 else { return 0 }
         let mean = sum / n
         return mean < 9.2e18 ? Int64(mean) : Int64.max
+    }
+}
+
+/// INFO sections for other server modes: Sentinel's INFO reuses server, clients, stats and cpu.
+public enum InfoSections {
+    /// The title and fields of the section named `name`, or nil.
+    public static func fields(_ name: String, _ c: Client) -> (title: String, fields: [(String, String)])? {
+        guard let s = InfoSection.all.first(where: { $0.name == name }) else { return nil }
+        return (s.title, s.fields(c))
     }
 }
 

@@ -31,6 +31,8 @@ public final class Server {
     /// Where nested effects may go (a script's redis.set_repl narrows it while it runs).
     public var propagationMask: PropagationTarget = .all
     public let runId: String
+    /// `standalone`, or `sentinel` when the process runs as a Sentinel (INFO's redis_mode, HELLO's mode).
+    public var mode = "standalone"
     public let startTime: Int64
     /// Unix ms, fixed for the duration of one command (Redis's command time snapshot).
     public internal(set) var commandTime: Int64
