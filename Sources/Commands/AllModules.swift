@@ -12,6 +12,7 @@ public enum BuiltinModules {
             HashCommands(),
             SetCommands(),
             SortedSetCommands(),
+            StreamCommands(),
             TransactionCommands(),
             PubSubCommands(),
             ServerCommands(),
