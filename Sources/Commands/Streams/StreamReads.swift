@@ -204,6 +204,7 @@ extension StreamCommands {
             var gt = ids[k]
             var serve = false, history = false
             var consumer: StreamConsumer?
+            var created = false
             if isGroup {
                 let g = groups[k]
                 if gt != .max {
@@ -215,6 +216,7 @@ extension StreamCommands {
                         gt = g.lastID
                     }
                 }
+                created = g.consumers[a.consumer!] == nil
                 consumer = lookupOrCreateConsumer(c, g, a.consumer!, key: key)
             } else if s.length > 0 {
                 serve = s.edgeID(first: false, skipTombstones: true) > gt
@@ -228,7 +230,7 @@ extension StreamCommands {
                 replyFromConsumerPEL(c, s, groups[k], consumer!, from: start, count: Int(a.count))
             } else if isGroup {
                 replyGroupRange(c, s, groups[k], consumer!, groupName: a.group!, key: key, from: start,
-                                count: Int(a.count), noack: a.noack, effects: &effects)
+                                count: Int(a.count), noack: a.noack, createdConsumer: created, effects: &effects)
             } else {
                 replyRange(c, s, from: start, to: .max, count: Int(a.count), reverse: false)
             }
@@ -297,9 +299,10 @@ extension StreamCommands {
         c.reply.bulk(key)
         let start = gt.incremented ?? .max
         if let g = group {
+            let created = g.consumers[a.consumer!] == nil
             let consumer = lookupOrCreateConsumer(c, g, a.consumer!, key: key)
             replyGroupRange(c, s, g, consumer, groupName: a.group!, key: key, from: start, count: count,
-                            noack: a.noack, effects: &effects)
+                            noack: a.noack, createdConsumer: created, effects: &effects)
         } else {
             replyRange(c, s, from: start, to: .max, count: count, reverse: false)
         }
@@ -320,10 +323,11 @@ extension StreamCommands {
 
     /// Serves new entries to a group consumer (Redis's `streamReplyWithRange` with a group): advances the group's
     /// last ID and read counter, records pending entries (unless NOACK) and queues their XCLAIM effects, and an
-    /// XGROUP SETID effect for NOACK reads.
+    /// XGROUP SETID effect for NOACK reads (preceded by XGROUP CREATECONSUMER when this read created the consumer,
+    /// as nothing else would create it on a replica).
     static func replyGroupRange(_ c: Client, _ s: StreamObject, _ g: StreamGroup, _ consumer: StreamConsumer,
                                 groupName: RBytes, key: RBytes, from start: StreamID, count: Int, noack: Bool,
-                                effects: inout [[RBytes]]) {
+                                createdConsumer: Bool, effects: inout [[RBytes]]) {
         let d = c.reply.deferLength()
         var n = 0
         var propagateLastID = false
@@ -347,7 +351,10 @@ extension StreamCommands {
             return count == 0 || n < count
         }
         c.reply.setArrayLength(d, n)
-        if propagateLastID { effects.append(setIDEffect(key: key, group: groupName, g)) }
+        if propagateLastID {
+            if createdConsumer { effects.append(["XGROUP", "CREATECONSUMER", key, groupName, consumer.name]) }
+            effects.append(setIDEffect(key: key, group: groupName, g))
+        }
     }
 
     /// History: the consumer's own pending entries from `start` (a deleted entry is `[id, nil]`); each delivered
