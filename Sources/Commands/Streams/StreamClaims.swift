@@ -171,11 +171,7 @@ extension StreamCommands {
             let more = c.argv.count - 1 - j
             if c.argv[j].equalsIgnoringCase("COUNT") && more > 0 {
                 let maxCount = Int64.max / 16
-                guard let v = Numbers.parseInt64(c.argv[j + 1]) else {
-                    c.error(Errors.notInteger)
-                    return
-                }
-                guard v >= 1 && v <= maxCount else {
+                guard let v = Numbers.parseInt64(c.argv[j + 1]), v >= 1 && v <= maxCount else {
                     c.error("ERR COUNT must be > 0")
                     return
                 }

@@ -111,8 +111,8 @@ extension StreamCommands {
                 a.streamsArg = i + 1
                 let n = argv.count - a.streamsArg
                 if n % 2 != 0 {
-                    let name = isGroup ? "XREADGROUP" : "XREAD"
-                    c.error("ERR Unbalanced \(name) list of streams: for each stream key an ID or '\(isGroup ? ">" : "$")' must be specified.")
+                    // Redis 7.0 words it the same way for XREADGROUP.
+                    c.error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
                     return nil
                 }
                 a.streamsCount = n / 2
