@@ -67,8 +67,9 @@ extension StreamCommands {
                            reverse: Bool) {
         let d = c.reply.deferLength()
         var n = 0
+        var master: (StreamID, [RBytes])?
         s.forEach(from: start, to: end, reverse: reverse) { id, node, e in
-            replyEntry(c, id, node, e)
+            replyEntry(c, id, node, e, master: &master)
             n += 1
             return count == 0 || n < count
         }
@@ -332,6 +333,7 @@ extension StreamCommands {
         var n = 0
         var propagateLastID = false
         let now = c.server.commandTime
+        var master: (StreamID, [RBytes])?
         s.forEach(from: start, to: .max) { id, node, e in
             if id > g.lastID {
                 if g.entriesRead != -1 && !s.rangeHasTombstones(from: id) {
@@ -342,7 +344,7 @@ extension StreamCommands {
                 g.lastID = id
                 if noack { propagateLastID = true }
             }
-            replyEntry(c, id, node, e)
+            replyEntry(c, id, node, e, master: &master)
             if !noack {
                 g.addPending(id, to: consumer, time: now, count: 1)
                 effects.append(claimEffect(key: key, group: groupName, g, id: id, nack: g.pel[id]!))

@@ -137,6 +137,29 @@ extension StreamCommands {
         c.existing(key, as: StreamObject.self, ifMissing: missing)
     }
 
+    /// `[id, [field, value, ...]]`. `master` caches the master field names of the node last seen, so a range
+    /// over one node reads them once.
+    static func replyEntry(_ c: Client, _ id: StreamID, _ node: StreamNode, _ e: StreamNode.EntryRef,
+                           master: inout (StreamID, [RBytes])?) {
+        var names: [RBytes]? = nil
+        if e.flags & 2 != 0 {
+            if let m = master, m.0 == node.master {
+                names = m.1
+            } else {
+                names = node.masterFieldNames
+                master = (node.master, names!)
+            }
+        }
+        c.reply.arrayHeader(2)
+        c.reply.bulk(id.bytes)
+        let fields = node.fields(of: e, master: names)
+        c.reply.arrayHeader(fields.count * 2)
+        for (f, v) in fields {
+            c.reply.bulk(f)
+            c.reply.bulk(v)
+        }
+    }
+
     /// `[id, [field, value, ...]]`.
     static func replyEntry(_ c: Client, _ id: StreamID, _ node: StreamNode, _ e: StreamNode.EntryRef) {
         c.reply.arrayHeader(2)

@@ -199,12 +199,15 @@ public struct StreamNode {
         }
     }
 
-    /// The field/value pairs of an entry.
-    public func fields(of e: EntryRef) -> [(RBytes, RBytes)] {
+    /// The master entry's field names (what SAMEFIELDS entries use), for callers reading many entries of a node.
+    public var masterFieldNames: [RBytes] { masterFields().fields }
+
+    /// The field/value pairs of an entry; `master` may pass the node's `masterFieldNames` already read.
+    public func fields(of e: EntryRef, master knownMaster: [RBytes]? = nil) -> [(RBytes, RBytes)] {
         var out: [(RBytes, RBytes)] = []
         var p = e.body
         if e.flags & Self.flagSameFields != 0 {
-            let master = masterFields().fields
+            let master = knownMaster ?? masterFields().fields
             out.reserveCapacity(master.count)
             for f in master {
                 let (v, next) = Self.bytes(lp, p)
