@@ -129,6 +129,8 @@ config.onAppendonlyChange = { on throws(Config.ConfigError) in
         server.aof.stop()
     }
 }
+// Clients that connect before the load below takes the data lock get -LOADING too, never an empty dataset.
+server.lock.withLock { server.loading = true }
 let listener = Listener(server: server)
 do {
     try listener.start()
@@ -151,6 +153,7 @@ server.lock.withLock {
     } else if !server.loadRDBAtStartup() {
         exit(1)
     }
+    server.loading = false
 }
 log.notice("Ready to accept connections tcp")
 ReplicationCommands.startFromConfig(server)
