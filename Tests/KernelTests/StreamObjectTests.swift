@@ -109,4 +109,45 @@ struct StreamObjectTests {
         #expect(tg.pel[id(2)]?.deliveryTime == 1234 && tg.pel[id(2)]?.deliveryCount == 2)
         #expect(tg.consumers["alice"]?.pel.ids == [id(2)])
     }
+
+    @Test("a type-15 stream (Redis 5/6) loads with the metadata 7.0 derives")
+    func loadsType15() throws {
+        let src = StreamObject()
+        for ms in 1...3 { add(src, UInt64(ms)) }
+        var e = RDBEncoder(compression: false)
+        e.buffer.append(RDBFormat.ValueType.streamListpacks)
+        e.writeLength(UInt64(src.nodes.count))
+        for node in src.nodes {
+            e.writeString(node.master.keyBytes)
+            e.writeString(node.lp)
+        }
+        e.writeLength(3)
+        e.writeLength(3)
+        e.writeLength(0)
+        e.writeLength(1)          // one group, without ENTRIESREAD in this version
+        e.writeString(RBytes("g"))
+        e.writeLength(2)
+        e.writeLength(0)
+        e.writeLength(1)          // group PEL
+        e.writeRaw(id(2).keyBytes)
+        e.appendLE(77, width: 8)
+        e.writeLength(1)
+        e.writeLength(1)          // one consumer owning it
+        e.writeString(RBytes("c"))
+        e.appendLE(5, width: 8)
+        e.writeLength(1)
+        e.writeRaw(id(2).keyBytes)
+        let bytes = e.takeBytes()
+        let value = try bytes.withUnsafeBytes { p -> Value? in
+            var r = RDBReader(p)
+            let type = try r.u8()
+            return try RDBValueReader.read(type: type, from: &r, thresholds: .defaults)
+        }
+        guard case .object(let o)? = value, let s = o as? StreamObject else { Issue.record("not a stream"); return }
+        #expect(ids(s) == [1, 2, 3])
+        #expect(s.entriesAdded == 3 && s.firstID == id(1) && s.maxDeletedID == .zero)
+        let g = s.groups["g"]!
+        #expect(g.entriesRead == -1)  // past the first entry, unknowable without a counter (as Redis estimates)
+        #expect(g.pel[id(2)]?.consumer.name == "c" && g.pel[id(2)]?.deliveryTime == 77)
+    }
 }
