@@ -132,3 +132,38 @@ def test_aof_rewrite_restores_streams_and_groups(tmp_path, kind):
         srv.stop()
     assert strip_seen_times(got[0]) == strip_seen_times(want[0])
     assert got[1:] == want[1:]
+
+
+def test_bgsave_sees_streams_as_of_its_start(tmp_path):
+    """Streams mutated in place (XADD, XDEL, XTRIM, XREADGROUP, XGROUP) while a fork-free snapshot runs are
+    written as they were when BGSAVE started; redis-server loads that file."""
+    srv = start("ours", tmp_path / "o", "--enable-debug-command", "yes", "--rdb-key-save-delay", "10")
+    try:
+        with srv.client() as c:
+            c.call("DEBUG", "POPULATE", "100000")
+            for k in range(20):
+                key = "st:%d" % k
+                for cmd in WITH_GROUPS:
+                    c.call(cmd[0], key, *cmd[2:]) if cmd[0] != "XGROUP" else c.call(cmd[0], cmd[1], key, *cmd[3:])
+            want = [full_info(c, "st:%d" % k) for k in range(20)]
+            assert c.call("BGSAVE").startswith(b"+")
+            for k in range(20):
+                key = "st:%d" % k
+                for cmd in [("XADD", key, "20-1", "new", "x"), ("XDEL", key, "1-1"), ("XTRIM", key, "MAXLEN", "1"),
+                            ("XREADGROUP", "GROUP", "g3", "zed", "STREAMS", key, ">"),
+                            ("XGROUP", "DESTROY", key, "g2")]:
+                    c.call(*cmd)
+            assert info(srv)["rdb_bgsave_in_progress"] == "1", "the writes did not overlap the snapshot"
+        wait_for(lambda: info(srv)["rdb_bgsave_in_progress"] == "0", what="BGSAVE to finish")
+        assert info(srv)["rdb_last_bgsave_status"] == "ok"
+        os.makedirs(str(tmp_path / "r"))
+        os.replace(str(tmp_path / "o" / "dump.rdb"), str(tmp_path / "r" / "dump.rdb"))
+    finally:
+        srv.stop()
+    loader = start("real", tmp_path / "r")
+    try:
+        with loader.client() as c:
+            got = [full_info(c, "st:%d" % k) for k in range(20)]
+    finally:
+        loader.stop()
+    assert got == want

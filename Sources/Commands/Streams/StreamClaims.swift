@@ -48,7 +48,6 @@ extension StreamCommands {
             ids.append(p.id)
             j += 1
         }
-        let lastIDArg = j - 1
         let now = c.server.commandTime
         var force = false, justID = false
         var retryCount: Int64 = -1
@@ -96,7 +95,6 @@ extension StreamCommands {
         var n = 0
         for (k, id) in ids.enumerated() {
             let idArg = c.argv[5 + k]
-            _ = lastIDArg
             var nack = g.pel[id]
             guard let (node, e) = s.find(id) else {
                 if let nack {
