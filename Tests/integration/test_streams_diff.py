@@ -10,6 +10,14 @@ import pytest
 from hashset_checks import use_resp3
 
 
+@pytest.fixture(autouse=True)
+def default_node_limits(pair):
+    """Tests that change the node limits leave the shared servers at Redis's defaults."""
+    yield
+    pair.both("CONFIG", "SET", "stream-node-max-entries", "100")
+    pair.both("CONFIG", "SET", "stream-node-max-bytes", "4096")
+
+
 def both_protocols(pair, commands):
     pair.check_script(commands)
     use_resp3(pair)
@@ -235,7 +243,8 @@ def test_type_encoding_scan_and_copy(pair):
 
 
 def test_stream_node_config_get_set(pair):
-    pair.check_script([("CONFIG", "GET", "stream-node-max-*"), ("CONFIG", "SET", "stream-node-max-bytes", "1kb"),
+    pair.check_script([("CONFIG", "GET", "stream-node-max-bytes"), ("CONFIG", "GET", "stream-node-max-entries"),
+                       ("CONFIG", "SET", "stream-node-max-bytes", "1kb"),
                        ("CONFIG", "GET", "stream-node-max-bytes"), ("CONFIG", "SET", "stream-node-max-entries", "0"),
                        ("CONFIG", "SET", "stream-node-max-entries", "-1"), ("CONFIG", "SET", "stream-node-max-bytes", "x"),
                        ("CONFIG", "GET", "stream-node-max-entries")])

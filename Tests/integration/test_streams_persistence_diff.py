@@ -27,6 +27,13 @@ CASES = {"groupless": GROUPLESS, "with_groups": WITH_GROUPS, "many_nodes": MANY,
          "empty_with_group": [("XGROUP", "CREATE", "k", "g", "$", "MKSTREAM")]}
 
 
+@pytest.fixture
+def pair(pair):
+    """The shared pair; MANY lowers stream-node-max-entries on it, so Redis's default is put back after."""
+    yield pair
+    pair.both("CONFIG", "SET", "stream-node-max-entries", "100")
+
+
 def build(pair, commands):
     for cmd in commands:
         pair.check(*cmd)

@@ -154,14 +154,7 @@ extension StreamCommands {
     static func xautoclaim(_ c: Client) {
         guard var minIdle = integer(c, c.argv[4], error: "Invalid min-idle-time argument for XAUTOCLAIM") else { return }
         minIdle = max(0, minIdle)
-        guard case (var start, let ex)? = intervalBound(c, c.argv[5], missingSeq: 0) else { return }
-        if ex {
-            guard let next = start.incremented else {
-                c.error("ERR invalid start ID for the interval")
-                return
-            }
-            start = next
-        }
+        guard let start = intervalID(c, c.argv[5], isEnd: false) else { return }
         var count: Int64 = 100
         var justID = false
         var j = 6

@@ -218,24 +218,10 @@ extension StreamCommands {
             }
             guard let n = integer(c, c.argv[idx + 2]) else { return }
             count = max(0, n)
-            guard let (s0, sx) = intervalBound(c, c.argv[idx], missingSeq: 0) else { return }
+            guard let s0 = intervalID(c, c.argv[idx], isEnd: false),
+                  let e0 = intervalID(c, c.argv[idx + 1], isEnd: true) else { return }
             start = s0
-            if sx {
-                guard let next = start.incremented else {
-                    c.error("ERR invalid start ID for the interval")
-                    return
-                }
-                start = next
-            }
-            guard let (e0, ex) = intervalBound(c, c.argv[idx + 1], missingSeq: .max) else { return }
             end = e0
-            if ex {
-                guard let prev = end.decremented else {
-                    c.error("ERR invalid end ID for the interval")
-                    return
-                }
-                end = prev
-            }
             if idx + 3 < argc { consumerName = c.argv[idx + 3] }
         }
         var group: StreamGroup?

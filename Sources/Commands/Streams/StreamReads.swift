@@ -23,25 +23,23 @@ extension StreamCommands {
         return (id, false)
     }
 
+    /// An interval bound as XRANGE, XPENDING and XAUTOCLAIM take it: an exclusive start is moved to the next ID
+    /// and an exclusive end to the previous one, with Redis's errors when there is none.
+    static func intervalID(_ c: Client, _ arg: RBytes, isEnd: Bool) -> StreamID? {
+        guard let (id, exclusive) = intervalBound(c, arg, missingSeq: isEnd ? .max : 0) else { return nil }
+        guard exclusive else { return id }
+        guard let moved = isEnd ? id.decremented : id.incremented else {
+            c.error(isEnd ? "ERR invalid end ID for the interval" : "ERR invalid start ID for the interval")
+            return nil
+        }
+        return moved
+    }
+
     static func rangeGeneric(_ c: Client, reverse: Bool) {
         let startArg = reverse ? c.argv[3] : c.argv[2]
         let endArg = reverse ? c.argv[2] : c.argv[3]
-        guard var (start, startEx) = intervalBound(c, startArg, missingSeq: 0) else { return }
-        if startEx {
-            guard let next = start.incremented else {
-                c.error("ERR invalid start ID for the interval")
-                return
-            }
-            start = next
-        }
-        guard var (end, endEx) = intervalBound(c, endArg, missingSeq: .max) else { return }
-        if endEx {
-            guard let prev = end.decremented else {
-                c.error("ERR invalid end ID for the interval")
-                return
-            }
-            end = prev
-        }
+        guard let start = intervalID(c, startArg, isEnd: false),
+              let end = intervalID(c, endArg, isEnd: true) else { return }
         var count: Int64 = -1
         var j = 4
         while j < c.argv.count {
