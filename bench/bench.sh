@@ -17,6 +17,7 @@
 #   BENCH_TIMEOUT    seconds allowed per redis-benchmark run (default 300)
 #   BENCH_OUT        if set, also append tab-separated rows to this file
 #   BENCH_STREAMS    0 skips the stream rows (XADD, XRANGE of 100 entries, XREADGROUP of one new entry)
+#   BENCH_REPL       0 skips the replication probe (SET with 2 replicas vs none, replication lag)
 #   BENCH_PERSIST    0 skips the persistence probes (SAVE/load/snapshot pause; BENCH_PERSIST_KEYS,
 #                    BENCH_PERSIST_ZSET, BENCH_PAUSE_KEYS size them)
 #
@@ -254,6 +255,14 @@ for k in ["zadd_s", "zrank_s", "zrange_by_rank_s", "zset_rss_mb", "hset_s", "has
     ratio = "%.2f" % (o[k] / r[k]) if r[k] else "n/a"
     print("%-22s %10s %10s %7s" % (k, o[k], r[k], ratio))
 PY
+fi
+
+# ------------------------------------------------------------- replication --
+# SET throughput on a master alone vs with 2 replicas attached, and the replication lag under that load.
+if [[ "${BENCH_REPL:-1}" != 0 ]]; then
+    echo
+    timeout -k 5 1800 python3 "$ROOT/bench/replication.py" "$OURS_BIN" "$(command -v "$REAL_BIN" || echo "$REAL_BIN")" \
+        --n "$N_P1" --clients "$CLIENTS" || echo "replication probe failed"
 fi
 
 # ------------------------------------------------------------- persistence --

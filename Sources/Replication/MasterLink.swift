@@ -50,6 +50,11 @@ final class MasterLink {
     /// The database the master's stream has selected (a chained replica's image names it: `repl-stream-db`).
     var streamDb: Int { masterClient.db.id }
 
+    /// Starts the master's stream in database `id` (the stream database of a history continued from disk).
+    func selectStreamDb(_ id: Int) {
+        if server.databases.indices.contains(id) { masterClient.db = server.databases[id] }
+    }
+
     /// Our own replication state: its backlog and replicas receive the stream we apply.
     private var master: ReplicationMaster { ReplicationMaster.of(server) }
 
@@ -285,10 +290,15 @@ final class MasterLink {
         case .readEOFBulk(let mark):
             let available = input.count - consumed
             guard available > 0 else { return false }
+            let searchFrom = max(0, image.count - 39)
             image.append(contentsOf: input[consumed...])
             consumed = input.count
-            guard image.count >= 40, Array(image.suffix(40)) == mark else { return false }
-            image.removeLast(40)
+            // A master waits for our first ACK before streaming (Redis does), but the mark is looked for
+            // anywhere in the new bytes: whatever follows it is the stream.
+            guard let at = Self.find(mark, in: image, from: searchFrom) else { return false }
+            let after = image.count - (at + 40)
+            consumed -= after
+            image.removeSubrange(at...)
             return loadImage()
         case .streaming:
             return applyNextCommand()
@@ -311,6 +321,17 @@ final class MasterLink {
         closeLater(channel)
         phase = .connecting
         return false
+    }
+
+    /// The first index at or after `from` where `needle` starts in `haystack`.
+    static func find(_ needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
+        guard haystack.count >= needle.count, let first = needle.first else { return nil }
+        var i = from
+        while i + needle.count <= haystack.count {
+            if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// The image is complete: flush, load, and take the master's replication ID and offset.

@@ -9,6 +9,8 @@ final class ReplicaLink {
         case waitBgsaveStart
         /// Our snapshot runs; effects since its start are kept in `pending`.
         case waitBgsaveEnd
+        /// Receiving the RDB file (disk-based sync); effects go on into `pending`.
+        case sendBulk
         /// Receiving the stream.
         case online
     }
@@ -26,6 +28,9 @@ final class ReplicaLink {
     /// `REPLCONF capa eof` / `capa psync2`.
     var capaEOF = false
     var capaPsync2 = false
+    /// After a diskless transfer the replica is online, but its stream (kept in `pending`) starts with its first
+    /// ACK: it must find the image's EOF mark at the end of what it read (Redis's repl_start_cmd_stream_on_ack).
+    var streamStartsOnAck = false
     /// The last offset it acknowledged with `REPLCONF ACK`, and when (Unix ms).
     var ackOffset: Int64 = 0
     var ackTime: Int64
@@ -54,6 +59,7 @@ final class ReplicaLink {
     var stateName: String {
         switch state {
         case .waitBgsaveStart, .waitBgsaveEnd: return "wait_bgsave"
+        case .sendBulk: return "send_bulk"
         case .online: return "online"
         }
     }

@@ -39,7 +39,20 @@ public struct ReplicationCommands: CommandModule {
     public static func startFromConfig(_ server: Server) {
         let parts = server.config.replicaof.split(separator: " ")
         guard parts.count == 2, let port = Int(parts[1]) else { return }
-        server.lock.withLock { ReplicationMaster.of(server).becomeReplica(of: String(parts[0]), port: port) }
+        server.lock.withLock {
+            let master = ReplicationMaster.of(server)
+            // The RDB loaded at start names the master history it holds: continue it (Redis's
+            // replicationCacheMasterUsingMyself after loading an RDB with replication info).
+            let restored = server.replication.restoredAtStart
+            if let aux = restored {
+                server.replicationId = aux.replid
+                server.replication.masterOffset = aux.offset
+                server.replication.restoredAtStart = nil
+                server.log.notice("Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.")
+            }
+            master.becomeReplica(of: String(parts[0]), port: port)
+            if let aux = restored { master.masterLink?.selectStreamDb(aux.streamDb) }
+        }
     }
 
     /// REPLICAOF host port | NO ONE (and SLAVEOF)

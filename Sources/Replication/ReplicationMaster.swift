@@ -1,6 +1,10 @@
 import Kernel
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The master side of replication: attached replicas, the backlog, the stream of effects, full and partial
 /// resynchronisation, pings, acknowledgements and WAIT. Created on the first SYNC/PSYNC (until then no effect
 /// sink is registered and nothing runs per command). Every method runs with the data lock held.
@@ -36,12 +40,24 @@ final class ReplicationMaster {
         server.replication.infoFields = { [unowned m] s in
             s.replication.role == .replica ? ReplicationInfo.replicaFields(s, master: m) : ReplicationInfo.fields(s, master: m)
         }
+        server.replication.saveInfo = { [unowned m] in m.saveInfo() }
         server.addClientRemovedHook { [unowned m] c in m.clientRemoved(c) }
         return m
     }
 
     /// The master of `server` if replication was ever used.
     static func existing(_ server: Server) -> ReplicationMaster? { server.replication.owner as? ReplicationMaster }
+
+    /// The replication position an RDB written now carries (Redis's rdbPopulateSaveInfo): a master's once it has
+    /// a backlog; a replica's while it follows (or has followed) a master's history.
+    func saveInfo() -> ReplicationAux? {
+        if state.role == .master {
+            guard backlog != nil else { return nil }
+            return ReplicationAux(streamDb: max(0, encoder.selectedDb), replid: server.replicationId, offset: state.masterOffset)
+        }
+        guard state.hasMasterHistory else { return nil }
+        return ReplicationAux(streamDb: masterLink?.streamDb ?? 0, replid: server.replicationId, offset: state.masterOffset)
+    }
 
     // MARK: - The stream
 
@@ -106,13 +122,8 @@ final class ReplicationMaster {
         backlog?.append(bytes)
         for r in replicas {
             switch r.state {
-            case .online: r.client.deliverRaw(bytes, enforceLimit: true)
-            case .waitBgsaveEnd:
-                r.pending.append(contentsOf: bytes)
-                if Int64(r.pending.count) > server.config.outputLimitReplica.hard && server.config.outputLimitReplica.hard > 0 {
-                    server.log.warning("Client id=\(r.client.id) addr=\(r.client.address) scheduled to be closed ASAP for overcoming of output buffer limits.")
-                    r.client.disconnect()
-                }
+            case .online where !r.streamStartsOnAck: r.client.deliverRaw(bytes, enforceLimit: true)
+            case .online, .waitBgsaveEnd, .sendBulk: keepPending(bytes, for: r)
             case .waitBgsaveStart: break
             }
         }
@@ -124,8 +135,13 @@ final class ReplicationMaster {
     /// replica's offset under one of our IDs, else a full one.
     func attach(_ c: Client, request: (replid: String, offset: Int64)?) {
         guard c.channel != nil else { return }
-        if let request, tryPartial(c, replid: request.replid, offset: request.offset) { return }
+        if let request, tryPartial(c, replid: request.replid, offset: request.offset) {
+            server.stats.syncPartialOK += 1
+            return
+        }
+        server.stats.syncFull += 1
         if let request, request.replid != "?" {
+            server.stats.syncPartialErr += 1
             if request.replid != server.replicationId && request.replid != state.replid2 {
                 server.log.notice("Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '\(request.replid)', my replication IDs are '\(server.replicationId)' and '\(state.replid2)')")
             } else {
@@ -219,8 +235,10 @@ final class ReplicationMaster {
             self.replicas.contains { $0 === link }
         }
         let job = server.beginSnapshot(purpose: .rdb, sink: sink, replication: aux) { [unowned self] ok in
+            self.server.rdb.noteSocketSnapshot(running: false)
             self.disklessDone(sink.links, ok: ok)
         }
+        if job != nil { server.rdb.noteSocketSnapshot(running: true) }
         if job == nil {
             syncSnapshotRunning = false
             for r in waiting { r.client.disconnect() }
@@ -235,43 +253,65 @@ final class ReplicationMaster {
                 r.client.disconnect()
                 continue
             }
-            if !r.pending.isEmpty { r.client.deliverRaw(r.pending, enforceLimit: false) }
-            r.pending = []
             r.state = .online
+            r.streamStartsOnAck = true
             r.ackTime = server.commandTime
+            server.log.notice("Streamed RDB transfer with replica \(r.client.address) succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming")
             server.log.notice("Synchronization with replica \(r.client.address) succeeded")
         }
         if !ok { server.log.warning("Diskless rdb transfer failed") }
         startFullSyncIfPossible()
     }
 
-    /// The image is on disk: each waiting replica gets `$<len>\r\n<image>` and then what happened since.
+    /// The image is on disk: each waiting replica gets `$<len>\r\n<image>` read from the file in paced chunks
+    /// (`ReplicaFileSender`), and then what happened since.
     private func snapshotDone(_ ok: Bool) {
         syncSnapshotRunning = false
         let ready = replicas.filter { $0.state == .waitBgsaveEnd }
-        guard ok, let image = Self.readFile(server.rdb.filePath) else {
+        guard ok, let loop = server.backgroundLoop else {
             server.log.warning("SYNC failed. BGSAVE child returned an error")
             for r in ready { r.client.disconnect() }
             startFullSyncIfPossible()
             return
         }
         for r in ready {
-            var out = Array("$\(image.count)\r\n".utf8)
-            out.append(contentsOf: image)
-            r.client.deliverRaw(out, enforceLimit: false)
-            if !r.pending.isEmpty { r.client.deliverRaw(r.pending, enforceLimit: false) }
-            r.pending = []
-            r.state = .online
-            r.ackTime = server.commandTime
-            server.log.notice("Synchronization with replica \(r.client.address) succeeded")
+            let sender = ReplicaFileSender(path: server.rdb.filePath, link: r, loop: loop, server: server,
+                                           attached: { [unowned self] l in self.replicas.contains { $0 === l } },
+                                           done: { [unowned self] link, sent in self.fileSent(link, ok: sent) })
+            guard let sender else {
+                server.log.warning("SYNC failed. Can't open/stat DB after BGSAVE: \(String(cString: strerror(errno)))")
+                r.client.disconnect()
+                continue
+            }
+            r.state = .sendBulk
+            sender.start()
         }
         startFullSyncIfPossible()
     }
 
-    /// Reads the image just written (the kernel's whole-file reader). Nil when it cannot be read.
-    static func readFile(_ path: String) -> [UInt8]? {
-        if case .read(let bytes) = Server.readWholeFile(path) { return bytes }
-        return nil
+    /// A replica received the whole file: it gets the stream kept meanwhile and is online.
+    private func fileSent(_ r: ReplicaLink, ok: Bool) {
+        guard replicas.contains(where: { $0 === r }) else { return }
+        guard ok else {
+            server.log.warning("Read error sending DB to replica: \(String(cString: strerror(errno)))")
+            r.client.disconnect()
+            return
+        }
+        if !r.pending.isEmpty { r.client.deliverRaw(r.pending, enforceLimit: false) }
+        r.pending = []
+        r.state = .online
+        r.ackTime = server.commandTime
+        server.log.notice("Synchronization with replica \(r.client.address) succeeded")
+    }
+
+    /// Keeps stream bytes for a replica that cannot receive them yet, within its output-buffer hard limit.
+    private func keepPending(_ bytes: [UInt8], for r: ReplicaLink) {
+        r.pending.append(contentsOf: bytes)
+        let hard = server.config.outputLimitReplica.hard
+        if hard > 0 && Int64(r.pending.count) > hard {
+            server.log.warning("Client id=\(r.client.id) addr=\(r.client.address) scheduled to be closed ASAP for overcoming of output buffer limits.")
+            r.client.disconnect()
+        }
     }
 
     // MARK: - Acknowledgements, WAIT
@@ -281,6 +321,11 @@ final class ReplicationMaster {
         guard let link = replicas.first(where: { $0.client === c }) else { return }
         if offset > link.ackOffset { link.ackOffset = offset }
         link.ackTime = server.commandTime
+        if link.streamStartsOnAck {
+            link.streamStartsOnAck = false
+            if !link.pending.isEmpty { link.client.deliverRaw(link.pending, enforceLimit: false) }
+            link.pending = []
+        }
         serveWaiters()
         if failover.phase == .waitForSync { updateFailover() }
     }

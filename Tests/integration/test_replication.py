@@ -352,3 +352,23 @@ def test_replicaof_no_one_makes_our_replica_a_writable_master(real_master, our_r
     assert r.get("kept") == b"1"
     info = r.info("replication")
     assert info["role"] == "master" and info["second_repl_offset"] > 0
+
+
+@pytest.mark.parametrize("replica_kind", ["ours", "real"])
+def test_disk_based_sync_of_a_large_dataset_sends_the_file_in_paced_chunks(replica_kind):
+    """`repl-diskless-sync no`: the RDB file (tens of MB, many 1 MB chunks) reaches the replica whole, followed by
+    the writes made while it was being sent."""
+    master = ServerProcess(ours_binary(), "ours-master", ["--repl-diskless-sync", "no"]).start()
+    replica = None
+    try:
+        master.redis().execute_command("DEBUG", "POPULATE", 300000, "key", 100)
+        binary = ours_binary() if replica_kind == "ours" else real_binary()
+        replica = ServerProcess(binary, "replica", ["--replicaof", "127.0.0.1", str(master.port)]).start()
+        run_pipelined(master, mixed_writes(random.Random(21), 3000), seed=21)
+        wait_in_sync(master, replica)
+        assert digest(replica) == digest(master)
+        assert int(replica.redis().dbsize()) >= 300000
+    finally:
+        if replica is not None:
+            replica.stop()
+        master.stop()

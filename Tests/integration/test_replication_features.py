@@ -458,8 +458,8 @@ def test_diskless_load_decides_whether_the_image_is_saved_to_the_rdb_file(server
 
 # -- configuration ------------------------------------------------------------------------------------------
 
-# `repl-diskless-sync` is left out: its default is `no` here and `yes` in Redis 7.0 (a known difference).
 REPLICATION_DIRECTIVES = [
+    "repl-diskless-sync",
     "repl-backlog-size", "repl-backlog-ttl", "repl-ping-replica-period", "repl-ping-slave-period", "repl-timeout",
     "replica-read-only", "slave-read-only", "replica-serve-stale-data", "slave-serve-stale-data",
     "replica-priority", "slave-priority", "replica-announced", "replica-announce-ip", "slave-announce-ip",

@@ -130,7 +130,7 @@ public final class Config {
     public var masteruser = ""
     /// `replicaof host port` from the config file or the command line ("" when none).
     public var replicaof = ""
-    public var replDisklessSync = false
+    public var replDisklessSync = true
     public var replDisklessSyncDelay = 5
     /// `repl-diskless-sync-max-replicas`: start a diskless sync at once when this many replicas wait (0: no).
     public var replDisklessSyncMaxReplicas = 0

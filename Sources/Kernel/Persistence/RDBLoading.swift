@@ -43,6 +43,7 @@ extension Server {
         let now = Clock.unixMilliseconds()
         let thresholds = EncodingThresholds(config)
         var createdAt: Int64?
+        var auxStreamDb: Int?, auxReplid: String?, auxOffset: Int64?
         try bytes.withUnsafeBytes { raw in
             _ = try RDBFile.walk(raw, thresholds: thresholds, onEvent: { [self] event in
                 if case .checksum(_, let e) = event { end = e }
@@ -63,6 +64,9 @@ extension Server {
                     if let m = Double(text) {
                         log.notice("RDB memory usage when created \(String(decoding: Numbers.cFormat("%.2f", m / 1024 / 1024), as: UTF8.self)) Mb")
                     }
+                case "repl-stream-db": auxStreamDb = Int(text)
+                case "repl-id": auxReplid = text
+                case "repl-offset": auxOffset = Int64(text)
                 default: break
                 }
             }, onKey: { [self] k in
@@ -92,6 +96,14 @@ extension Server {
             })
         }
         _ = createdAt
+        if logAux {
+            // Redis's rsi validity: an ID, an offset, and a stream database other than -1.
+            if let db = auxStreamDb, db >= 0, let id = auxReplid, id.utf8.count == 40, let off = auxOffset, off >= 0 {
+                rdb.lastLoadReplicationAux = ReplicationAux(streamDb: db, replid: id, offset: off)
+            } else {
+                rdb.lastLoadReplicationAux = nil
+            }
+        }
         return (loaded, expired, end)
     }
 
@@ -127,6 +139,8 @@ extension Server {
             do {
                 let (loaded, expired, _) = try loadRDBImage(bytes, logAux: true, yieldingLock: true)
                 rdb.lastLoadKeysLoaded = loaded
+                // A server configured as a replica continues its master's history from the file's position.
+                if !config.replicaof.isEmpty { replication.restoredAtStart = rdb.lastLoadReplicationAux }
                 rdb.lastLoadKeysExpired = expired
                 log.notice("Done loading RDB, keys loaded: \(loaded), keys expired: \(expired).")
                 let seconds = Double(Clock.monotonicNanoseconds() - start) / 1e9

@@ -28,11 +28,21 @@ public final class RDBPersistence {
     public internal(set) var bgsaveStartedAt: Int64 = 0
     /// Keys loaded and keys skipped as expired by the last load.
     public internal(set) var lastLoadKeysLoaded: Int64 = 0
+    /// The `repl-*` aux fields of the last RDB image loaded with its aux fields read, when valid.
+    public internal(set) var lastLoadReplicationAux: ReplicationAux?
     public internal(set) var lastLoadKeysExpired: Int64 = 0
 
     init(server: Server) {
         self.server = server
         self.lastSaveTime = server.startTime / 1000
+    }
+
+    /// A diskless full sync streams an RDB snapshot to replica sockets: like Redis's socket-target RDB child, it
+    /// counts as a background save in progress (INFO, BGSAVE's refusal) without touching the file's bookkeeping.
+    public func noteSocketSnapshot(running: Bool) {
+        let now = Clock.unixMilliseconds()
+        if !running && bgsaveStartedAt != 0 { lastBgsaveSeconds = (now - bgsaveStartedAt) / 1000 }
+        bgsaveStartedAt = running ? now : 0
     }
 
     /// Records the key counts of a load (INFO's rdb_last_load_keys_*).

@@ -41,7 +41,9 @@ extension Server {
         refreshUsedMemory()
         let job = Snapshot(server: self, writer: writer, purpose: purpose, compression: config.rdbcompression)
         job.completion = completion
-        job.replicationAux = replication
+        // Every RDB carries the replication position when there is one (SAVE, BGSAVE, save points, shutdown),
+        // so a restarted replica can continue; an AOF base never does.
+        job.replicationAux = replication ?? (purpose == .rdb ? self.replication.saveInfo?() : nil)
         job.writeHeader()
         // Flip the parity: every existing entry is now pending for this snapshot, in O(1).
         snapshotParity ^= Entry.parityFlag

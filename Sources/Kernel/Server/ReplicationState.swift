@@ -28,6 +28,12 @@ public final class ReplicationState {
     var postponed: [Client] = []
     /// The replication target's own state object, created when replication is first used.
     public var owner: AnyObject?
+    /// The replication position an RDB written now carries as `repl-*` aux fields (Redis's rdbPopulateSaveInfo):
+    /// supplied by the replication target; nil (or a nil answer) writes none.
+    public var saveInfo: (() -> ReplicationAux?)?
+    /// The position read from the RDB file loaded at start by a server configured with `replicaof`: the replica
+    /// continues its master's history from there (`+CONTINUE` when the master's backlog still holds it).
+    public var restoredAtStart: ReplicationAux?
 
     /// Whether `min-replicas-to-write` refuses writes now (Redis's checkGoodReplicasStatus negated).
     public func lacksGoodReplicas(_ config: Config) -> Bool {

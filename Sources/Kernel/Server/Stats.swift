@@ -2,6 +2,11 @@
 public struct ServerStats {
     public var totalConnections: Int64 = 0
     public var rejectedConnections: Int64 = 0
+    /// Full resynchronisations served to replicas (`sync_full`).
+    public var syncFull: Int64 = 0
+    /// Partial resynchronisations accepted (`sync_partial_ok`) and refused (`sync_partial_err`).
+    public var syncPartialOK: Int64 = 0
+    public var syncPartialErr: Int64 = 0
     public var totalCommands: Int64 = 0
     public var expiredKeys: Int64 = 0
     public var evictedKeys: Int64 = 0
