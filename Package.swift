@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Kernel", targets: ["Kernel"]),
         .library(name: "Commands", targets: ["Commands"]),
         .library(name: "Replication", targets: ["Replication"]),
+        .library(name: "Scripting", targets: ["Scripting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -56,9 +57,29 @@ let package = Package(
             dependencies: ["Kernel"],
             path: "Plugins/RateLimit"
         ),
+        // Lua 5.4 as Debian ships it, with the cjson and bit libraries (issue 8).
+        .systemLibrary(
+            name: "CLua",
+            path: "Sources/CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev", "lua-cjson-dev", "lua-bitop-dev"])]
+        ),
+        // Every Lua API call that may raise (longjmp) lives in this C target, never in Swift frames.
+        .target(
+            name: "CLuaBridge",
+            dependencies: ["CLua"],
+            path: "Sources/CLuaBridge",
+            linkerSettings: [.linkedLibrary("lua5.4-cjson"), .linkedLibrary("lua5.4-bitop"), .linkedLibrary("lua5.4")]
+        ),
+        // EVAL/EVALSHA/SCRIPT and FUNCTION/FCALL: the Lua VM, its sandbox and the redis.* API.
+        .target(
+            name: "Scripting",
+            dependencies: ["Kernel", "CLuaBridge"],
+            swiftSettings: fast
+        ),
         .executableTarget(
             name: "redis-swift",
-            dependencies: ["Kernel", "Commands", "Replication", "RateLimitPlugin"]
+            dependencies: ["Kernel", "Commands", "Replication", "Scripting", "RateLimitPlugin"]
         ),
         .testTarget(
             name: "KernelTests",
@@ -67,6 +88,10 @@ let package = Package(
         .testTarget(
             name: "ReplicationTests",
             dependencies: ["Kernel", "Replication"]
+        ),
+        .testTarget(
+            name: "ScriptingTests",
+            dependencies: ["Kernel", "Commands", "Scripting"]
         ),
         .testTarget(
             name: "CommandsTests",

@@ -17,6 +17,9 @@
 #   BENCH_TIMEOUT    seconds allowed per redis-benchmark run (default 300)
 #   BENCH_OUT        if set, also append tab-separated rows to this file
 #   BENCH_STREAMS    0 skips the stream rows (XADD, XRANGE of 100 entries, XREADGROUP of one new entry)
+#   BENCH_SCRIPTING  0 skips the EVALSHA rows (one INCR, ten INCRs per script)
+#   BENCH_GEO        0 skips the GEOADD / GEOSEARCH rows (a 1,000-member geo set)
+#   BENCH_BITHLL     0 skips the SETBIT / BITCOUNT (on a 1 MB bitmap) / PFADD / PFCOUNT (10 keys) rows
 #   BENCH_REPL       0 skips the replication probe (SET with 2 replicas vs none, replication lag)
 #   BENCH_PERSIST    0 skips the persistence probes (SAVE/load/snapshot pause; BENCH_PERSIST_KEYS,
 #                    BENCH_PERSIST_ZSET, BENCH_PAUSE_KEYS size them)
@@ -228,6 +231,116 @@ if [[ "${BENCH_PUBSUB:-1}" != 0 ]]; then
         o="$(publish_rps "$PORT_ours" "$subs")"
         r="$(publish_rps "$PORT_real" "$subs")"
         printf '%-14s %3s %14s %14s %7s\n' "publish($subs)" 1 "$o" "$r" "$(ratio "$o" "$r")"
+    done
+fi
+
+# --------------------------------------------------------------------- geo --
+# GEOADD into a set of 1,000 members (random members at random positions in the square 0..0.999 degrees, from
+# `__rand_int__e-3` with -r 1000), then GEOSEARCH over those 1,000 members (20 km around the square's middle, about
+# 100 inside; ASC, COUNT 10).
+geo_rps() {  # geo_rps PORT PIPELINE N CMD... -> requests per second (or "fail")
+    local port="$1" pipe="$2" n="$3" out value
+    shift 3
+    out="$(timeout -k 5 "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -q -c "$CLIENTS" -n "$n" \
+        -P "$pipe" -r 1000 "$@" 2>&1 | tr '\r' '\n')"
+    value="$(printf '%s\n' "$out" | grep 'requests per second' | tail -1 |
+        sed -E 's/^.*: ([0-9.]+) requests per second.*$/\1/')"
+    if [[ "$value" =~ ^[0-9.]+$ ]]; then printf '%s' "$value"; else printf 'fail'; fi
+}
+
+if [[ "${BENCH_GEO:-1}" != 0 ]]; then
+    echo
+    printf '%-14s %3s %14s %14s %7s\n' 'geo(1k)' P 'ours(rps)' 'redis(rps)' ratio
+    for pipe in $PIPELINES; do
+        if [[ "$pipe" == 1 ]]; then n="$N_P1"; else n="$N_P16"; fi
+        for which in geoadd geosearch; do
+            if [[ "$which" == geoadd ]]; then
+                cmd=(geoadd geobench __rand_int__e-3 __rand_int__e-3 m__rand_int__)
+                for port in "$PORT_ours" "$PORT_real"; do redis-cli -h 127.0.0.1 -p "$port" del geobench >/dev/null; done
+            else
+                cmd=(geosearch geobench fromlonlat 0.5 0.5 byradius 20 km asc count 10)
+            fi
+            o="$(geo_rps "$PORT_ours" "$pipe" "$n" "${cmd[@]}")"
+            r="$(geo_rps "$PORT_real" "$pipe" "$n" "${cmd[@]}")"
+            printf '%-14s %3s %14s %14s %7s\n' "$which" "$pipe" "$o" "$r" "$(ratio "$o" "$r")"
+            if [[ -n "${BENCH_OUT:-}" ]]; then
+                printf 'rps\t%s\t%s\t%s\t%s\t%s\n' "$which" "$pipe" "$o" "$r" "$(ratio "$o" "$r")" >>"$BENCH_OUT"
+            fi
+        done
+    done
+fi
+
+# ----------------------------------------------------------- bitmaps / HLL --
+# Commands redis-benchmark has no -t test for: a setup on a flushed server, then the command as given
+# (__rand_int__ ranges over -r 1000000). BENCH_BITHLL=0 skips them.
+setup_bitmap_1mb() { redis-cli -h 127.0.0.1 -p "$1" setbit bm 8388607 1 >/dev/null; }
+setup_hll_10() {
+    local port="$1" i
+    for i in $(seq 0 9); do
+        printf 'PFADD h%d %s\n' "$i" "$(seq -f "e$i:%g" 1 $((i * 3000 + 10)) | tr '\n' ' ')"
+    done | redis-cli -h 127.0.0.1 -p "$port" >/dev/null
+}
+cmd_rps() {  # cmd_rps PORT PIPELINE SETUP DIVISOR COMMAND... (DIVISOR shrinks the request count of slow rows)
+    local port="$1" pipe="$2" setup="$3" div="$4" out value n
+    shift 4
+    redis-cli -h 127.0.0.1 -p "$port" flushall >/dev/null 2>&1
+    [[ -n "$setup" ]] && "$setup" "$port"
+    if [[ "$pipe" == 1 ]]; then n="$N_P1"; else n="$N_P16"; fi
+    n=$(( n / div > 1000 ? n / div : 1000 ))
+    out="$(timeout -k 5 "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -q -c "$CLIENTS" -n "$n" \
+        -P "$pipe" -r 1000000 "$@" 2>&1 | tr '\r' '\n')"
+    value="$(printf '%s\n' "$out" | grep 'requests per second' | tail -1 |
+        sed -E 's/^.*: ([0-9.]+) requests per second.*$/\1/')"
+    if [[ "$value" =~ ^[0-9.]+$ ]]; then printf '%s' "$value"; else printf 'fail'; fi
+}
+
+if [[ "${BENCH_BITHLL:-1}" != 0 ]]; then
+    echo
+    printf '%-14s %3s %14s %14s %7s\n' command P 'ours(rps)' 'redis(rps)' ratio
+    for row in "setbit_1mb|setup_bitmap_1mb|1|SETBIT bm 4194303 1" "bitcount_1mb|setup_bitmap_1mb|20|BITCOUNT bm" \
+               "pfadd||1|PFADD hll e:__rand_int__" "pfcount_10|setup_hll_10|50|PFCOUNT h0 h1 h2 h3 h4 h5 h6 h7 h8 h9"; do
+        IFS='|' read -r name setup div cmd <<<"$row"
+        for pipe in $PIPELINES; do
+            # shellcheck disable=SC2086
+            o="$(cmd_rps "$PORT_ours" "$pipe" "$setup" "$div" $cmd)"
+            # shellcheck disable=SC2086
+            r="$(cmd_rps "$PORT_real" "$pipe" "$setup" "$div" $cmd)"
+            printf '%-14s %3s %14s %14s %7s\n' "$name" "$pipe" "$o" "$r" "$(ratio "$o" "$r")"
+            if [[ -n "${BENCH_OUT:-}" ]]; then
+                printf 'rps\t%s\t%s\t%s\t%s\t%s\n' "$name" "$pipe" "$o" "$r" "$(ratio "$o" "$r")" >>"$BENCH_OUT"
+            fi
+        done
+    done
+fi
+
+# --------------------------------------------------------------- scripting --
+# EVALSHA of a one-INCR script and of a ten-call script (redis.call through the nested dispatcher), P=1 and 16.
+evalsha_rps() {  # evalsha_rps PORT BODY PIPELINE
+    local port="$1" body="$2" pipe="$3" sha out value
+    redis-cli -h 127.0.0.1 -p "$port" flushall >/dev/null 2>&1
+    sha="$(redis-cli -h 127.0.0.1 -p "$port" script load "$body" 2>/dev/null | tr -d '\r')"
+    out="$(timeout -k 5 "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -q -c "$CLIENTS" -n "$N_P1" \
+        -P "$pipe" -r 1000 evalsha "$sha" 1 key:__rand_int__ 2>&1 | tr '\r' '\n')"
+    value="$(printf '%s\n' "$out" | grep 'requests per second' | tail -1 |
+        sed -E 's/^.*: ([0-9.]+) requests per second.*$/\1/')"
+    if [[ "$value" =~ ^[0-9.]+$ ]]; then printf '%s' "$value"; else printf 'fail'; fi
+}
+
+if [[ "${BENCH_SCRIPTING:-1}" != 0 ]]; then
+    echo
+    printf '%-14s %3s %14s %14s %7s\n' script P 'ours(rps)' 'redis(rps)' ratio
+    one="return redis.call('incr', KEYS[1])"
+    ten="local n = 0 for i = 1, 10 do n = redis.call('incr', KEYS[1]) end return n"
+    for pipe in 1 16; do
+        for name in one ten; do
+            body="${!name}"
+            o="$(evalsha_rps "$PORT_ours" "$body" "$pipe")"
+            r="$(evalsha_rps "$PORT_real" "$body" "$pipe")"
+            printf '%-14s %3s %14s %14s %7s\n' "evalsha-$name" "$pipe" "$o" "$r" "$(ratio "$o" "$r")"
+            if [[ -n "${BENCH_OUT:-}" ]]; then
+                printf 'rps\t%s\t%s\t%s\t%s\t%s\n' "evalsha-$name" "$pipe" "$o" "$r" "$(ratio "$o" "$r")" >>"$BENCH_OUT"
+            fi
+        done
     done
 fi
 

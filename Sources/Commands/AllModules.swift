@@ -6,6 +6,8 @@ public enum BuiltinModules {
         [
             ConnectionCommands(),
             StringCommands(),
+            BitmapCommands(),
+            HyperLogLogCommands(),
             KeysCommands(),
             SortCommands(),
             ListCommands(),
@@ -13,6 +15,7 @@ public enum BuiltinModules {
             SetCommands(),
             SortedSetCommands(),
             StreamCommands(),
+            GeoCommands(),
             TransactionCommands(),
             PubSubCommands(),
             ServerCommands(),

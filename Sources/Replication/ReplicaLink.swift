@@ -28,6 +28,8 @@ final class ReplicaLink {
     /// `REPLCONF capa eof` / `capa psync2`.
     var capaEOF = false
     var capaPsync2 = false
+    /// Whether its image is streamed to its socket (diskless), which starts with the snapshot.
+    var receivesSocketImage = false
     /// After a diskless transfer the replica is online, but its stream (kept in `pending`) starts with its first
     /// ACK: it must find the image's EOF mark at the end of what it read (Redis's repl_start_cmd_stream_on_ack).
     var streamStartsOnAck = false

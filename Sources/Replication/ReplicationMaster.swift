@@ -231,6 +231,7 @@ final class ReplicationMaster {
     /// Streams the snapshot to the waiting replicas' sockets (no file), then their pending stream.
     private func startDisklessSync(_ waiting: [ReplicaLink], aux: ReplicationAux) {
         guard let loop = server.backgroundLoop else { return }
+        for r in waiting { r.receivesSocketImage = true }
         let sink = ReplicaSocketSink(links: waiting, checksum: server.config.rdbchecksum, loop: loop) { [unowned self] link in
             self.replicas.contains { $0 === link }
         }
@@ -422,7 +423,9 @@ final class ReplicationMaster {
         let period = max(1, server.config.replPingReplicaPeriod)
         // No PING while a failover holds writes: the replicas must be able to catch up with a still offset.
         if cronTicks % period == 0 && !replicas.isEmpty && failover.phase == .none { feed(db: nil, ["PING"]) }
-        for r in replicas where r.state != .online {
+        // A newline keeps the link of a replica waiting for its image alive; never once the image is being sent
+        // (a file in `send_bulk`, or a socket transfer), where it would land inside the RDB bytes.
+        for r in replicas where r.state == .waitBgsaveStart || (r.state == .waitBgsaveEnd && !r.receivesSocketImage) {
             r.client.deliverRaw([0x0A], enforceLimit: false)
         }
         let timeoutMs = Int64(server.config.replTimeout) * 1000

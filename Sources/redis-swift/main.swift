@@ -3,6 +3,7 @@ import Dispatch
 import Kernel
 import RateLimitPlugin
 import Replication
+import Scripting
 
 #if canImport(Glibc)
 import Glibc
@@ -115,7 +116,7 @@ if config.configFile.isEmpty {
 }
 
 /// Built-in families plus the compiled-in plugins (Plugins/).
-let server = Server(config: config, modules: BuiltinModules.all + [ReplicationCommands(), RateLimitModule()], log: log)
+let server = Server(config: config, modules: BuiltinModules.all + [ReplicationCommands(), EvalCommands(), FunctionCommands(), RateLimitModule()], log: log)
 log.notice("Server initialized")
 server.addShutdownHook { server.aof.shutdown() }
 config.onAppendonlyChange = { on throws(Config.ConfigError) in
@@ -129,8 +130,8 @@ config.onAppendonlyChange = { on throws(Config.ConfigError) in
         server.aof.stop()
     }
 }
-// Clients that connect before the load below takes the data lock get -LOADING too, never an empty dataset.
-server.lock.withLock { server.loading = true }
+// Until the dataset is loaded every client gets -LOADING, also one that connects before the loader takes the lock.
+server.lock.withLock { server.beginLoading(totalBytes: 0) }
 let listener = Listener(server: server)
 do {
     try listener.start()
@@ -155,6 +156,7 @@ server.lock.withLock {
     }
     server.loading = false
 }
+EvalCommands.install(on: server)
 log.notice("Ready to accept connections tcp")
 ReplicationCommands.startFromConfig(server)
 

@@ -177,7 +177,7 @@ def _load_redis_py(client, dataset, batch):
 # ---------------------------------------------------------------------------
 
 def strings(seed=0):
-    """Strings in every encoding: int, embstr, raw (long, binary, APPEND-grown), empty, 1 MB."""
+    """Strings in every encoding: int, embstr, raw (long, binary, APPEND-grown), empty, 1 MB; a bitmap and HLLs."""
     rng = random.Random(seed)
     d = Dataset("strings")
     for key, value, enc in [
@@ -205,6 +205,10 @@ def strings(seed=0):
     d.add(0, "str:incr", "int", ("SET", "str:incr", "10"), ("INCRBY", "str:incr", 5))
     d.add(0, "str:incrbyfloat", "embstr", ("INCRBYFLOAT", "str:incrbyfloat", "1.5"))
     d.add(0, "str:setrange", "raw", ("SETRANGE", "str:setrange", 3, "xyz"))
+    d.add(0, "str:bitmap", "raw", *[("SETBIT", "str:bitmap", off, 1) for off in (0, 7, 100, 8191, 70000)])
+    d.add(0, "str:hll:sparse", "raw", ("PFADD", "str:hll:sparse", *["e%d" % i for i in range(60)]))
+    d.add(0, "str:hll:dense", "raw", *[("PFADD", "str:hll:dense", *["d%d" % i for i in range(j, j + 1000)])
+                                      for j in range(0, 5000, 1000)])
     return d
 
 

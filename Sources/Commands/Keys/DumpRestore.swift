@@ -77,7 +77,7 @@ extension KeysCommands {
             let (sum, overflow) = ttl.addingReportingOverflow(c.server.commandTime)
             ttl = overflow ? Int64.max : sum
         }
-        if ttl != 0 && ttl <= c.server.commandTime {
+        if ttl != 0 && ttl <= c.server.commandTime && c.server.deletesKeysOnPastExpiry {
             // Already expired: nothing is created; a replaced key is gone, and that is the effect.
             if deleted {
                 c.propagateInstead([["DEL", key]])

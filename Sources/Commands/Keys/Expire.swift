@@ -83,7 +83,7 @@ extension KeysCommands {
             c.reply.integer(0)
             return
         }
-        if at <= c.server.commandTime {
+        if at <= c.server.commandTime && c.server.deletesKeysOnPastExpiry {
             // Already in the past: the key goes now, and the effect is a DEL.
             c.db.delete(key)
             c.server.keyModified(c.db, key)

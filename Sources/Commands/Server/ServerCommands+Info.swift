@@ -84,6 +84,7 @@ struct InfoSection {
             ("used_memory_human", ProcessMetrics.human(used)),
             ("used_memory_rss", String(rss)),
             ("used_memory_rss_human", ProcessMetrics.human(rss)),
+        ] + c.server.infoFields(section: "memory") + [
             ("total_system_memory", String(system)),
             ("total_system_memory_human", ProcessMetrics.human(system)),
             ("maxmemory", String(cfg.maxmemory)),

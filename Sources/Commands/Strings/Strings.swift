@@ -313,7 +313,7 @@ func getex(_ c: Client) {
     }
     c.reply.bulk(value)
     if let at = expireAt {
-        if at <= c.server.commandTime {
+        if at <= c.server.commandTime && c.server.deletesKeysOnPastExpiry {
             c.db.delete(key)
             c.server.keyModified(c.db, key)
             c.server.notify(.generic, "del", key, db: c.db.id)

@@ -113,6 +113,23 @@ public struct RBytes: Hashable, Sendable {
         }
     }
 
+    /// Edits the bytes in place as an array: a heap string is handed over without a copy when this value holds
+    /// the only reference (SETBIT, BITFIELD and PFADD on large strings), an inline one is copied out. The result
+    /// is stored back in canonical form.
+    @inlinable
+    public mutating func modify<R>(_ body: (inout [UInt8]) throws -> R) rethrows -> R {
+        var a: [UInt8]
+        switch storage {
+        case .heap(let h):
+            a = h
+            storage = .inline(0, 0, 0)
+        case .inline:
+            a = array
+        }
+        defer { self = RBytes(a) }
+        return try body(&a)
+    }
+
     /// A copy of `range` of the bytes.
     @inlinable
     public func slice(_ range: Range<Int>) -> RBytes {

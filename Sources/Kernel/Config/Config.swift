@@ -51,6 +51,10 @@ public final class Config {
     public var clientQueryBufferLimit: Int64 = 1024 * 1024 * 1024
     public var maxmemory: Int64 = 0
     public var maxmemoryPolicy = "noeviction"
+    /// Milliseconds a script runs before other clients get `-BUSY` (`busy-reply-threshold`, alias `lua-time-limit`).
+    public var busyReplyThreshold = 5000
+    /// Bytes the Lua VM may allocate (ours; 0 = no limit): past it allocations fail and the script errors cleanly.
+    public var luaMemoryLimit: Int64 = 0
     // Persistence
     /// `save` points as configured ("3600 1 300 100 60 10000" is Redis 7.0's default without a config file).
     public var save = "3600 1 300 100 60 10000"
@@ -94,6 +98,8 @@ public final class Config {
     public var setMaxIntsetEntries = 512
     public var zsetMaxListpackEntries = 128
     public var zsetMaxListpackValue = 64
+    /// A sparse HyperLogLog growing past this many bytes (header included) becomes dense.
+    public var hllSparseMaxBytes: Int64 = 3000
     public var listMaxListpackSize = -2
     public var listCompressDepth = 0
     /// Stream nodes: a node takes no more entries once its listpack plus the new fields reach this many bytes
@@ -183,7 +189,11 @@ public final class Config {
         }
         func mem(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Int64>, _ range: ClosedRange<Int64>, mutable: Bool = true) {
             d.append(Directive(name: name, aliases: [], mutable: mutable, get: { String($0[keyPath: kp]) }, set: { c, v throws(ConfigError) in
-                guard v.count == 1, let n = parseMemory(v[0]) else { throw ConfigError("argument must be a memory value") }
+                // Redis parses memory values as unsigned: a negative one is not a memory value at all, and an empty
+                // one reads as 0 (memtoull).
+                guard v.count == 1, let n = v[0].isEmpty ? 0 : parseMemory(v[0]), n >= 0 else {
+                    throw ConfigError("argument must be a memory value")
+                }
                 guard range.contains(n) else { throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive") }
                 c[keyPath: kp] = n
             }))
@@ -220,6 +230,8 @@ public final class Config {
         mem("client-query-buffer-limit", \.clientQueryBufferLimit, 1024 * 1024...Int64.max)
         mem("maxmemory", \.maxmemory, 0...Int64.max)
         str("maxmemory-policy", \.maxmemoryPolicy, valid: ["noeviction"])
+        int("busy-reply-threshold", \.busyReplyThreshold, 0...Int(Int64.max), aliases: ["lua-time-limit"])
+        mem("lua-memory-limit", \.luaMemoryLimit, 0...Int64.max)
         d.append(Directive(name: "save", aliases: [], mutable: true, get: { $0.save }, set: { c, v throws(ConfigError) in
             let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
             if parts.count % 2 != 0 || parts.contains(where: { Int($0) == nil }) {
@@ -321,6 +333,7 @@ public final class Config {
         int("list-compress-depth", \.listCompressDepth, 0...Int(Int32.max))
         mem("stream-node-max-bytes", \.streamNodeMaxBytes, 0...Int64.max)
         int64("stream-node-max-entries", \.streamNodeMaxEntries, 0...Int64.max)
+        mem("hll-sparse-max-bytes", \.hllSparseMaxBytes, 0...Int64.max)
         int64("slowlog-log-slower-than", \.slowlogLogSlowerThan, -1...Int64.max)
         int64("slowlog-max-len", \.slowlogMaxLen, 0...Int64(Int32.max))
         d.append(Directive(name: "client-output-buffer-limit", aliases: [], mutable: true, get: { c in

@@ -30,6 +30,10 @@ public enum AOFRewriter {
         if server.config.aofTimestampEnabled {
             out.append(contentsOf: Array("#TS:\(Clock.unixMilliseconds() / 1000)\r\n".utf8))
         }
+        // Function libraries first, as Redis's rewriteFunctions: FUNCTION LOAD with each library's code.
+        for code in server.functionLibraries {
+            AOFCommandReader.encode(["FUNCTION", "LOAD", RBytes(code)], into: &out)
+        }
         let now = Clock.unixMilliseconds()
         for db in server.databases where db.count > 0 {
             AOFCommandReader.encode(["SELECT", Numbers.format(Int64(db.id))], into: &out)

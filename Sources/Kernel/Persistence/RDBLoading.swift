@@ -44,6 +44,8 @@ extension Server {
         let thresholds = EncodingThresholds(config)
         var createdAt: Int64?
         var auxStreamDb: Int?, auxReplid: String?, auxOffset: Int64?
+        // Function libraries are part of the dataset an image replaces (a merge keeps them).
+        if !replaceExisting { functionLibraries = [] }
         try bytes.withUnsafeBytes { raw in
             _ = try RDBFile.walk(raw, thresholds: thresholds, onEvent: { [self] event in
                 if case .checksum(_, let e) = event { end = e }

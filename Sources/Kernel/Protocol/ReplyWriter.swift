@@ -176,6 +176,18 @@ public struct ReplyWriter {
         }
     }
 
+    /// A double whose text the command formatted itself (Redis's `addReplyHumanLongDouble`: GEOPOS coordinates):
+    /// a bulk string in RESP2, a RESP3 double with exactly that text otherwise.
+    public mutating func double(text: RBytes) {
+        if resp == 2 {
+            bulk(text)
+        } else {
+            buffer.writeInteger(UInt8(ascii: ","))
+            text.withUnsafeBytes { _ = buffer.writeBytes($0) }
+            buffer.writeStaticString("\r\n")
+        }
+    }
+
     /// A boolean (`#t`/`#f`; `:1`/`:0` in RESP2).
     public mutating func bool(_ b: Bool) {
         if resp == 2 { integer(b ? 1 : 0) } else { buffer.writeStaticString(b ? "#t\r\n" : "#f\r\n") }

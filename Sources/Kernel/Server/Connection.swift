@@ -12,22 +12,38 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var pending: ByteBuffer?
     private var closing = false
     private var wroteSinceFlush = false
+    private var awaitingActivation = false
+    private var retryScheduled = false
+    private var context: ChannelHandlerContext?
 
     init(server: Server) {
         self.server = server
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let rejection: String? = server.lock.withLock {
-            if server.clients.count >= server.config.maxclients {
-                server.stats.rejectedConnections += 1
-                return "-ERR max number of clients reached\r\n"
-            }
-            if server.config.protectedMode && server.config.requirepass.isEmpty,
-               let remote = context.channel.remoteAddress, !Self.isLoopback(remote) {
-                server.stats.rejectedConnections += 1
-                return Self.protectedModeError
-            }
+        self.context = context
+        // A connection accepted while a script holds the data is activated later (it is answered -BUSY meanwhile).
+        if acquireData() {
+            activate(context: context)
+            server.lock.unlock()
+        } else {
+            awaitingActivation = true
+        }
+        context.fireChannelActive()
+    }
+
+    /// Registers the client (call with the data lock held); a rejected connection is answered and closed.
+    private func activate(context: ChannelHandlerContext) {
+        awaitingActivation = false
+        var rejection: String?
+        if server.clients.count >= server.config.maxclients {
+            server.stats.rejectedConnections += 1
+            rejection = "-ERR max number of clients reached\r\n"
+        } else if server.config.protectedMode && server.config.requirepass.isEmpty,
+                  let remote = context.channel.remoteAddress, !Self.isLoopback(remote) {
+            server.stats.rejectedConnections += 1
+            rejection = Self.protectedModeError
+        } else {
             client = server.addClient(channel: context.channel, allocator: context.channel.allocator)
             let loop = context.eventLoop
             client.resumeHook = { [weak self] in
@@ -36,7 +52,6 @@ final class ConnectionHandler: ChannelInboundHandler {
             parser.maxBulkLength = Int(clamping: server.config.protoMaxBulkLen)
             parser.maxQueryBuffer = Int(clamping: server.config.clientQueryBufferLimit)
             parser.authenticated = client.authenticated
-            return nil
         }
         if let text = rejection {
             closing = true
@@ -44,19 +59,46 @@ final class ConnectionHandler: ChannelInboundHandler {
             b.writeString(text)
             context.writeAndFlush(wrapOutboundOut(b)).whenComplete { _ in context.close(promise: nil) }
         }
-        context.fireChannelActive()
+    }
+
+    /// Takes the data lock: waits for it unless a script holds it, in which case it returns false at once (the
+    /// caller answers -BUSY or retries shortly) — so no loop other than the script's ever waits on a script.
+    private func acquireData() -> Bool {
+        if server.lock.tryLock() { return true }
+        if server.busyScript.running != .none { return false }
+        server.lock.lock()
+        return true
+    }
+
+    /// Runs `resume` again shortly (the data is held by a script that is not yet past its busy threshold).
+    private func retrySoon(context: ChannelHandlerContext) {
+        guard !retryScheduled else { return }
+        retryScheduled = true
+        context.eventLoop.scheduleTask(in: .milliseconds(2)) { [self] in
+            retryScheduled = false
+            resume(context: context)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let c = client {
-            server.lock.withLock { server.removeClient(c) }
-            c.resumeHook = nil
-        }
+        closing = true
+        if let c = client { forget(c, loop: context.eventLoop) }
         context.fireChannelInactive()
     }
 
+    /// Unregisters a closed connection's client, later if a script holds the data.
+    private func forget(_ c: Client, loop: EventLoop) {
+        if acquireData() {
+            server.removeClient(c)
+            server.lock.unlock()
+            c.resumeHook = nil
+        } else {
+            loop.scheduleTask(in: .milliseconds(5)) { [self] in forget(c, loop: loop) }
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing, client != nil else { return }
+        guard !closing, client != nil || awaitingActivation else { return }
         var input = unwrapInboundIn(data)
         let inBytes = input.readableBytes
         if var p = pending {
@@ -70,8 +112,15 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Continues after the client was unblocked from another context: writes its reply and runs the commands
     /// that arrived while it was blocked.
     private func resume(context: ChannelHandlerContext) {
-        guard !closing, let c = client else { return }
-        server.lock.withLock { c.resumeScheduled = false }
+        guard !closing, client != nil || awaitingActivation else { return }
+        if let c = client {
+            guard acquireData() else {
+                retrySoon(context: context)
+                return
+            }
+            c.resumeScheduled = false
+            server.lock.unlock()
+        }
         var input = pending ?? context.channel.allocator.buffer(capacity: 0)
         pending = nil
         process(context: context, input: &input, newBytes: 0)
@@ -83,11 +132,28 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// Parses and executes every complete command in `input` under the data lock, then queues the replies.
     private func process(context: ChannelHandlerContext, input: inout ByteBuffer, newBytes: Int) {
+        guard acquireData() else {
+            if server.busyScript.isBusy {
+                answerWhileBusy(context: context, input: &input)
+            } else {
+                input.discardReadBytes()
+                pending = input
+                retrySoon(context: context)
+            }
+            return
+        }
+        if awaitingActivation {
+            activate(context: context)
+            guard client != nil else {
+                server.lock.unlock()
+                return
+            }
+        }
         let c = client!
         var failure: RequestParser.Failure?
         var output: ByteBuffer?
         var heldForSync = false
-        server.lock.withLock {
+        do {
             server.beginBatch()
             server.stats.netInputBytes += Int64(newBytes)
             c.queryBufferLength = input.readableBytes
@@ -123,6 +189,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 }
             }
         }
+        server.lock.unlock()
         if input.readableBytes > 0 && failure == nil {
             if input.readableBytes > parser.maxQueryBuffer {
                 // Redis closes such clients without a reply.
@@ -140,6 +207,44 @@ final class ConnectionHandler: ChannelInboundHandler {
         if (failure != nil || c.closeAfterReply) && (!heldForSync || overLimit) {
             closing = true
             context.flush()
+            context.close(promise: nil)
+        }
+    }
+
+    /// Answers what can be answered while a script holds the data past its busy threshold (Redis's
+    /// processEventsWhileBlocked): SCRIPT KILL, FUNCTION KILL and SHUTDOWN NOSAVE act; everything else gets -BUSY.
+    private func answerWhileBusy(context: ChannelHandlerContext, input: inout ByteBuffer) {
+        var out = context.channel.allocator.buffer(capacity: 128)
+        var argv: [RBytes] = []
+        var failed = false
+        while true {
+            do throws(RequestParser.Failure) {
+                guard try parser.parse(&input, into: &argv) == .command else { break }
+            } catch {
+                failed = true
+                break
+            }
+            let name = argv[0].lowercased()
+            let line: String
+            if (name == "script" || name == "function") && argv.count == 2 && argv[1].lowercased() == "kill" {
+                line = server.busyScript.kill(eval: name == "script")
+            } else if name == "shutdown" && argv.dropFirst().contains(where: { $0.lowercased() == "nosave" }) {
+                server.shutdownWhileBusy()
+            } else {
+                line = "-" + server.busyScript.busyError
+                server.busyScript.countBusyReply()
+            }
+            out.writeString(line)
+            out.writeStaticString("\r\n")
+        }
+        if input.readableBytes > 0 && !failed {
+            input.discardReadBytes()
+            pending = input
+        }
+        if out.readableBytes > 0 { context.write(wrapOutboundOut(out), promise: nil) }
+        context.flush()
+        if failed {
+            closing = true
             context.close(promise: nil)
         }
     }

@@ -1,3 +1,5 @@
+import Atomics
+import Dispatch
 import NIOCore
 import NIOPosix
 
@@ -6,10 +8,21 @@ import Glibc
 #endif
 
 /// Binds the configured addresses, runs the I/O loops and the periodic server cron, and stops on request.
+///
+/// Connections are accepted by a thread of their own (not an I/O loop), which places each one on an I/O loop —
+/// or, while a script holds the data, on the spare loop, so that a new redis-cli can always send SCRIPT KILL
+/// (never deaf, DESIGN §3). NIO's ServerBootstrap cannot choose the loop per connection, hence the plain
+/// `accept` and `ClientBootstrap.withConnectedSocket`.
 public final class Listener {
     public let server: Server
     let group: MultiThreadedEventLoopGroup
-    var channels: [Channel] = []
+    /// Serves connections accepted while a script runs (never a loop a script occupies).
+    let spareGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    var listenFds: [CInt] = []
+    private let stopped = ManagedAtomic<Bool>(false)
+    private let acceptorDone = DispatchSemaphore(value: 0)
+    /// The port actually bound (useful with `port 0`).
+    public private(set) var boundPort: Int?
 
     public init(server: Server) {
         self.server = server
@@ -19,25 +32,7 @@ public final class Listener {
     /// Binds every `bind` address on `port`. Throws if none could be bound.
     public func start() throws {
         let cfg = server.config
-        let server = self.server
         server.backgroundLoop = group.next()
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: Int32(cfg.tcpBacklog))
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.socketOption(.so_keepalive), value: cfg.tcpKeepalive > 0 ? 1 : 0)
-            // Like Redis's anetKeepAlive: first probe after `tcp-keepalive` seconds, then every third of it, 3 probes.
-            .childChannelOption(ChannelOptions.Types.SocketOption(level: Int(IPPROTO_TCP), name: TCP_KEEPIDLE),
-                                value: SocketOptionValue(max(1, cfg.tcpKeepalive)))
-            .childChannelOption(ChannelOptions.Types.SocketOption(level: Int(IPPROTO_TCP), name: TCP_KEEPINTVL),
-                                value: SocketOptionValue(max(1, cfg.tcpKeepalive / 3)))
-            .childChannelOption(ChannelOptions.Types.SocketOption(level: Int(IPPROTO_TCP), name: TCP_KEEPCNT), value: 3)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server))
-                }
-            }
         var errors: [String] = []
         for addr in cfg.bind {
             // A leading '-' marks an optional address (Redis: "-::*").
@@ -46,17 +41,101 @@ public final class Listener {
             if host == "*" { host = "0.0.0.0" }
             if host == "::*" { host = "::" }
             do {
-                let ch = try bootstrap.bind(host: host, port: cfg.port).wait()
-                channels.append(ch)
+                listenFds.append(try Listener.listen(host: host, port: cfg.port, backlog: cfg.tcpBacklog))
             } catch {
                 if !optional { errors.append("\(host):\(cfg.port): \(error)") }
             }
         }
-        if channels.isEmpty || !errors.isEmpty {
-            for ch in channels { try? ch.close().wait() }
+        if listenFds.isEmpty || !errors.isEmpty {
+            for fd in listenFds { close(fd) }
+            listenFds = []
             throw ListenError(message: "Failed listening on \(errors.joined(separator: ", "))")
         }
+        boundPort = Listener.localPort(listenFds[0])
+        let fds = listenFds
+        DispatchQueue(label: "redis-swift.acceptor").async { [self] in
+            acceptLoop(fds)
+            acceptorDone.signal()
+        }
         scheduleCron()
+    }
+
+    private static func listen(host: String, port: Int, backlog: Int) throws -> CInt {
+        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        let family: CInt
+        switch address {
+        case .v6: family = AF_INET6
+        default: family = AF_INET
+        }
+        let fd = socket(family, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ListenError(message: String(cString: strerror(errno))) }
+        var one: CInt = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<CInt>.size))
+        if family == AF_INET6 { setsockopt(fd, CInt(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<CInt>.size)) }
+        let bound = address.withSockAddr { sa, len in bind(fd, sa, socklen_t(len)) }
+        guard bound == 0, Glibc.listen(fd, CInt(clamping: backlog)) == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw ListenError(message: message)
+        }
+        return fd
+    }
+
+    private static func localPort(_ fd: CInt) -> Int? {
+        var storage = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        guard ok == 0 else { return nil }
+        if Int32(storage.ss_family) == AF_INET6 {
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+            }
+        }
+        return withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+        }
+    }
+
+    /// Waits for connections on every listening socket and hands each to a loop.
+    private func acceptLoop(_ fds: [CInt]) {
+        var polls = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        while !stopped.load(ordering: .relaxed) {
+            let n = poll(&polls, nfds_t(polls.count), 200)
+            if n <= 0 { continue }
+            for i in polls.indices where polls[i].revents != 0 {
+                polls[i].revents = 0
+                let client = accept(polls[i].fd, nil, nil)
+                if client >= 0 {
+                    _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                    adopt(client)
+                }
+            }
+        }
+    }
+
+    private func adopt(_ fd: CInt) {
+        let cfg = server.config
+        let server = self.server
+        let loop = server.busyScript.running == .none ? group.next() : spareGroup.next()
+        ClientBootstrap(group: loop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_keepalive), value: cfg.tcpKeepalive > 0 ? 1 : 0)
+            // Like Redis's anetKeepAlive: first probe after `tcp-keepalive` seconds, then every third of it, 3 probes.
+            .channelOption(ChannelOptions.Types.SocketOption(level: Int(IPPROTO_TCP), name: TCP_KEEPIDLE),
+                           value: SocketOptionValue(max(1, cfg.tcpKeepalive)))
+            .channelOption(ChannelOptions.Types.SocketOption(level: Int(IPPROTO_TCP), name: TCP_KEEPINTVL),
+                           value: SocketOptionValue(max(1, cfg.tcpKeepalive / 3)))
+            .channelOption(ChannelOptions.Types.SocketOption(level: Int(IPPROTO_TCP), name: TCP_KEEPCNT), value: 3)
+            .channelOption(.maxMessagesPerRead, value: 16)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server))
+                }
+            }
+            .withConnectedSocket(fd)
+            .whenFailure { _ in close(fd) }
     }
 
     struct ListenError: Error, CustomStringConvertible {
@@ -64,27 +143,33 @@ public final class Listener {
         var description: String { message }
     }
 
-    /// The port actually bound (useful with `port 0`).
-    public var boundPort: Int? { channels.first?.localAddress?.port }
-
     private func scheduleCron() {
         let loop = group.next()
         let hz = max(1, min(500, server.config.hz))
         loop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(1000 / hz)), delay: .milliseconds(Int64(1000 / hz))) { [server] _ in
-            server.lock.withLock { server.cron() }
+            // A script holding the data postpones the cron (its loop must stay free to answer -BUSY).
+            if server.lock.tryLock() {
+                server.cron()
+                server.lock.unlock()
+            } else if server.busyScript.running == .none {
+                server.lock.withLock { server.cron() }
+            }
         }
     }
 
     /// Closes the listening sockets and every connection, then stops the loops.
     public func stop() {
-        for ch in channels { ch.close(promise: nil) }
+        stopped.store(true, ordering: .relaxed)
         let clients = server.lock.withLock { Array(server.clients.values) }
         for c in clients { c.channel?.close(promise: nil) }
     }
 
-    /// Blocks until the listening channels close.
+    /// Blocks until the listener is stopped.
     public func wait() {
-        for ch in channels { try? ch.closeFuture.wait() }
+        acceptorDone.wait()
+        for fd in listenFds { close(fd) }
         try? group.syncShutdownGracefully()
+        try? spareGroup.syncShutdownGracefully()
     }
 }
+

@@ -21,7 +21,15 @@ public final class Server {
     public var stats = ServerStats()
     public let log: Logger
     /// The one data lock.
-    public let lock = NIOLock()
+    public let lock = DataLock()
+    /// The running script, as the I/O loops see it without the lock (never deaf).
+    public let busyScript = BusyScript()
+    /// State other targets keep per server (the scripting engine), by name.
+    public var attachments: [String: AnyObject] = [:]
+    /// Extra INFO fields by section name, from other targets (scripting's memory fields).
+    public var infoProviders: [String: [(Server) -> [(String, String)]]] = [:]
+    /// Where nested effects may go (a script's redis.set_repl narrows it while it runs).
+    public var propagationMask: PropagationTarget = .all
     public let runId: String
     public let startTime: Int64
     /// Unix ms, fixed for the duration of one command (Redis's command time snapshot).
@@ -92,6 +100,10 @@ public final class Server {
     /// Set while a file is being replayed at start (maxmemory does not refuse the replayed writes, as in Redis;
     /// clients get `-LOADING` for commands without the `loading` flag).
     public var loading = false
+    /// Whether a command giving a key an expire time already in the past deletes it now (Redis's
+    /// checkAlreadyExpired): not while loading a file, and never on a replica, which keeps the key until its
+    /// master's DEL (the master may not have expired it yet).
+    public var deletesKeysOnPastExpiry: Bool { !loading && replication.role != .replica }
     /// Progress of the load at start, for INFO.
     public var loadingProgress = LoadingProgress()
     /// The append-only file (disabled unless `appendonly yes`).
@@ -368,6 +380,7 @@ public final class Server {
     /// Effects of one top-level command are sent together after it, wrapped in MULTI/EXEC when there is more
     /// than one (Redis's alsoPropagate + propagatePendingCommands). Free when no sink consumes `target`.
     public func propagate(db: Int, _ argv: [RBytes], target: PropagationTarget = .all) {
+        let target = target.intersection(propagationMask)
         guard !propagationTargets.isDisjoint(with: target) else { return }
         pendingEffects.append((db, argv, target))
     }

@@ -59,12 +59,17 @@ extension Client {
 
     /// Runs the queued commands (EXEC's body), each replying in turn. The caller writes the array header.
     public func runQueuedCommands(_ queued: [(command: Command, argv: [RBytes])]) {
+        // EXEC's own argv and command come back afterwards (slowlog, CLIENT LIST, MONITOR see EXEC).
+        let savedArgv = argv
+        let savedCommand = command
         inExec = true
         for (cmd, args) in queued {
             argv = args
             server.call(self, cmd)
         }
         inExec = false
+        argv = savedArgv
+        command = savedCommand
     }
 }
 
