@@ -16,6 +16,7 @@
 #   BENCH_POPULATE   keys for the memory comparison (default 1000000; 0 skips it)
 #   BENCH_TIMEOUT    seconds allowed per redis-benchmark run (default 300)
 #   BENCH_OUT        if set, also append tab-separated rows to this file
+#   BENCH_STREAMS    0 skips the stream rows (XADD, XRANGE of 100 entries, XREADGROUP of one new entry)
 #   BENCH_SCRIPTING  0 skips the EVALSHA rows (one INCR, ten INCRs per script)
 #   BENCH_GEO        0 skips the GEOADD / GEOSEARCH rows (a 1,000-member geo set)
 #   BENCH_BITHLL     0 skips the SETBIT / BITCOUNT (on a 1 MB bitmap) / PFADD / PFCOUNT (10 keys) rows
@@ -127,6 +128,45 @@ for test in $TESTS; do
         fi
     done
 done
+
+# ----------------------------------------------------------------- streams --
+# custom_rps PORT PIPE N SETUP_N CMD... -> rps of CMD after FLUSHALL and SETUP_N pipelined XADDs to bench:s
+# (plus a group "g" at 0), or "fail".
+custom_rps() {
+    local port="$1" pipe="$2" n="$3" setup="$4" out value
+    shift 4
+    redis-cli -h 127.0.0.1 -p "$port" flushall >/dev/null 2>&1
+    if [[ "$setup" -gt 0 ]]; then
+        timeout -k 5 "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -q -c "$CLIENTS" -n "$setup" -P 16 \
+            XADD bench:s '*' field value >/dev/null 2>&1
+        redis-cli -h 127.0.0.1 -p "$port" XGROUP CREATE bench:s g 0 >/dev/null 2>&1
+    fi
+    out="$(timeout -k 5 "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -q -c "$CLIENTS" \
+        -n "$n" -P "$pipe" "$@" 2>&1 | tr '\r' '\n')"
+    value="$(printf '%s\n' "$out" | grep 'requests per second' | tail -1 |
+        sed -E 's/^.*: ([0-9.]+) requests per second.*$/\1/')"
+    if [[ "$value" =~ ^[0-9.]+$ ]]; then printf '%s' "$value"; else printf 'fail'; fi
+}
+
+if [[ "${BENCH_STREAMS:-1}" != 0 ]]; then
+    for pipe in $PIPELINES; do
+        if [[ "$pipe" == 1 ]]; then n="$N_P1"; else n="$N_P16"; fi
+        for row in xadd xrange_100 xreadgroup; do
+            case "$row" in
+                xadd) setup=0; cmd=(XADD bench:s '*' field value) ;;
+                xrange_100) setup=1000; cmd=(XRANGE bench:s - + COUNT 100) ;;
+                xreadgroup) setup="$n"; cmd=(XREADGROUP GROUP g c COUNT 1 STREAMS bench:s '>') ;;
+            esac
+            ours_rps="$(custom_rps "$PORT_ours" "$pipe" "$n" "$setup" "${cmd[@]}")"
+            real_rps="$(custom_rps "$PORT_real" "$pipe" "$n" "$setup" "${cmd[@]}")"
+            r="$(ratio "$ours_rps" "$real_rps")"
+            printf '%-14s %3s %14s %14s %7s\n' "$row" "$pipe" "$ours_rps" "$real_rps" "$r"
+            if [[ -n "${BENCH_OUT:-}" ]]; then
+                printf 'rps\t%s\t%s\t%s\t%s\t%s\n' "$row" "$pipe" "$ours_rps" "$real_rps" "$r" >>"$BENCH_OUT"
+            fi
+        done
+    done
+fi
 
 # ------------------------------------------------------------------ memory --
 info_field() {  # info_field PORT FIELD

@@ -14,6 +14,7 @@ public enum BuiltinModules {
             HashCommands(),
             SetCommands(),
             SortedSetCommands(),
+            StreamCommands(),
             GeoCommands(),
             TransactionCommands(),
             PubSubCommands(),

@@ -24,6 +24,8 @@ Datasets (all deterministic for a seed):
                a 65-byte field)
   zsets        listpack (inf, -inf, -0, negative, fractional, equal scores, subnormal, 2^53+1), skiplist
                (200 members, a 65-byte member, equal scores)
+  streams      a node-spanning stream (same and differing fields, integer and binary values), deleted entries,
+               an emptied stream, XSETID metadata, groups with pending entries and consumers
   ttls         keys of every type with a TTL: far future (year 2100, ms precision), odd millisecond TTLs
   multi_db     keys in DB 0, 1 and 9, including the same key name with different values
   everything   all of the above together
@@ -33,7 +35,7 @@ Datasets (all deterministic for a seed):
 import random
 
 __all__ = ["Op", "Dataset", "load", "DATASETS", "everything", "random_dataset",
-           "strings", "lists", "sets", "hashes", "zsets", "ttls", "multi_db"]
+           "strings", "lists", "sets", "hashes", "zsets", "streams", "ttls", "multi_db"]
 
 FAR_FUTURE_MS = 4102444800123  # 2100-01-01T00:00:00.123Z
 LLONG_MAX = 9223372036854775807
@@ -293,6 +295,33 @@ def zsets(seed=0):
     return d
 
 
+def streams(seed=0):
+    """Streams: many nodes (more than 100 entries), entries with the master's fields and with other fields,
+    integer, binary and empty values, XDEL tombstones, an emptied stream, XSETID metadata, consumer groups with
+    pending entries (XCLAIM with fixed times) and a consumer without any."""
+    rng = random.Random(seed)
+    d = Dataset("streams")
+    d.add(0, "stream:small", "stream", ("XADD", "stream:small", "1-1", "a", "1", "b", "two"),
+          ("XADD", "stream:small", "1-2", "a", "-5", "b", b"\x00\xff"), ("XADD", "stream:small", "2-0", "c", ""),
+          ("XADD", "stream:small", "3-7", "a", LLONG_MAX, "b", "x" * 70))
+    big = [("XADD", "stream:many", "%d-%d" % (1000 + i // 3, i % 3), "f", i, "g", _rand_bytes(rng, rng.randint(0, 30)))
+           for i in range(350)]
+    big.append(("XDEL", "stream:many", "1000-0", "1005-1", "1100-2"))
+    d.add(0, "stream:many", "stream", *big)
+    d.add(0, "stream:emptied", "stream", ("XADD", "stream:emptied", "5-5", "f", "v"), ("XDEL", "stream:emptied", "5-5"))
+    d.add(0, "stream:setid", "stream", ("XADD", "stream:setid", "1-1", "f", "v"),
+          ("XSETID", "stream:setid", "9-9", "ENTRIESADDED", 20, "MAXDELETEDID", "4-4"))
+    d.add(1, "stream:groups", "stream", ("XADD", "stream:groups", "1-1", "f", "v"),
+          ("XADD", "stream:groups", "2-1", "f", "w"), ("XADD", "stream:groups", "3-1", "f", "x"),
+          ("XGROUP", "CREATE", "stream:groups", "g1", "0"), ("XGROUP", "CREATE", "stream:groups", "g2", "2-1",
+                                                             "ENTRIESREAD", 2),
+          ("XCLAIM", "stream:groups", "g1", "alice", 0, "1-1", "TIME", 1700000000000, "RETRYCOUNT", 3, "FORCE",
+           "JUSTID"),
+          ("XCLAIM", "stream:groups", "g1", "bob", 0, "3-1", "TIME", 1700000000001, "FORCE", "JUSTID"),
+          ("XGROUP", "CREATECONSUMER", "stream:groups", "g2", "idle"))
+    return d
+
+
 def ttls(seed=0):
     """Keys of every type with a TTL: far future with millisecond precision, and odd millisecond TTLs."""
     rng = random.Random(seed)
@@ -306,6 +335,7 @@ def ttls(seed=0):
     d.add(0, "ttl:zset", "listpack", ("ZADD", "ttl:zset", 1, "a"), ("PEXPIREAT", "ttl:zset", FAR_FUTURE_MS + 1))
     d.add(0, "ttl:zset:skiplist", "skiplist",
           ("ZADD", "ttl:zset:skiplist", 1, "z" * 70), ("EXPIRE", "ttl:zset:skiplist", 50000))
+    d.add(0, "ttl:stream", "stream", ("XADD", "ttl:stream", "1-1", "f", "v"), ("PEXPIREAT", "ttl:stream", FAR_FUTURE_MS))
     d.add(1, "ttl:db1", "embstr", ("SET", "ttl:db1", "x", "EX", 99999))
     return d
 
@@ -328,6 +358,7 @@ DATASETS = {
     "sets": sets,
     "hashes": hashes,
     "zsets": zsets,
+    "streams": streams,
     "ttls": ttls,
     "multi_db": multi_db,
 }

@@ -102,6 +102,10 @@ public final class Config {
     public var hllSparseMaxBytes: Int64 = 3000
     public var listMaxListpackSize = -2
     public var listCompressDepth = 0
+    /// Stream nodes: a node takes no more entries once its listpack plus the new fields reach this many bytes
+    /// (0 = no limit but Redis's 1 GB), or once it holds this many entries (live and deleted; 0 = no limit).
+    public var streamNodeMaxBytes: Int64 = 4096
+    public var streamNodeMaxEntries: Int64 = 100
     // Output buffer limits (normal and pubsub classes; replica joins with replication)
     public var outputLimitNormal = OutputBufferLimit(hard: 0, soft: 0, softSeconds: 0)
     public var outputLimitReplica = OutputBufferLimit(hard: 256 << 20, soft: 64 << 20, softSeconds: 60)
@@ -327,6 +331,8 @@ public final class Config {
         int("zset-max-listpack-value", \.zsetMaxListpackValue, 0...Int(Int32.max), aliases: ["zset-max-ziplist-value"])
         int("list-max-listpack-size", \.listMaxListpackSize, Int(Int32.min)...Int(Int32.max), aliases: ["list-max-ziplist-size"])
         int("list-compress-depth", \.listCompressDepth, 0...Int(Int32.max))
+        mem("stream-node-max-bytes", \.streamNodeMaxBytes, 0...Int64.max)
+        int64("stream-node-max-entries", \.streamNodeMaxEntries, 0...Int64.max)
         mem("hll-sparse-max-bytes", \.hllSparseMaxBytes, 0...Int64.max)
         int64("slowlog-log-slower-than", \.slowlogLogSlowerThan, -1...Int64.max)
         int64("slowlog-max-len", \.slowlogMaxLen, 0...Int64(Int32.max))

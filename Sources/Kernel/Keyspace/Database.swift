@@ -67,6 +67,7 @@ public final class Database {
         let (slot, hash) = table.findWithHash(key)
         if let s = slot {
             if server.snapshot != nil { willChange(slot: s) }
+            if server.blockedCount > 0 { streamMayBeGone(key, table.values[s]!.value) }
             table.values[s] = newEntry(value)
             if !keepTTL && expires.count > 0 { expires.remove(key) }
         } else {
@@ -106,15 +107,27 @@ public final class Database {
     @discardableResult
     public func delete(_ key: RBytes) -> Bool {
         if server.snapshot != nil { willChange(key: key) }
-        guard table.remove(key) != nil else { return false }
+        guard let old = table.remove(key) else { return false }
         if expires.count > 0 { expires.remove(key) }
+        if server.blockedCount > 0 { streamMayBeGone(key, old.value) }
         return true
+    }
+
+    /// Redis 7.0's `signalDeletedKeyAsReady`: a stream that is deleted or overwritten wakes the clients blocked on
+    /// it, so XREADGROUP waiters get their error.
+    func streamMayBeGone(_ key: RBytes, _ old: Value) {
+        if case .object(let o) = old, o.typeName == "stream" { server.signalKeyAsReady(self, key) }
     }
 
     /// Removes every key; returns how many there were.
     @discardableResult
     public func flush() -> Int {
         let n = table.count
+        if server.blockedCount > 0 {
+            for k in server.blockedOnKey.keys where k.db == id {
+                if let v = table[k.key]?.value { streamMayBeGone(k.key, v) }
+            }
+        }
         server.snapshot?.detach(self)
         table.removeAll()
         expires.removeAll()
@@ -164,7 +177,7 @@ public final class Database {
     /// Removes an expired key and returns it to the server for propagation.
     func reclaimExpired(_ key: RBytes) {
         if server.snapshot != nil { willChange(key: key) }
-        table.remove(key)
+        if let old = table.remove(key), server.blockedCount > 0 { streamMayBeGone(key, old.value) }
         expires.remove(key)
     }
 

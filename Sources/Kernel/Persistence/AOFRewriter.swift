@@ -4,7 +4,8 @@ import Glibc
 
 /// Writes an AOF-format base file: the dataset as commands that recreate it (Redis's rewriteAppendOnlyFileRio):
 /// per database a SELECT, per key SET / RPUSH / SADD / ZADD / HMSET with at most 64 items per command
-/// (`AOF_REWRITE_ITEMS_PER_CMD`), then PEXPIREAT for keys with a TTL. Keys already expired are left out.
+/// (`AOF_REWRITE_ITEMS_PER_CMD`) or, for a stream, Redis's XADD per entry + XSETID + XGROUP CREATE + XCLAIM /
+/// XGROUP CREATECONSUMER, then PEXPIREAT for keys with a TTL. Keys already expired are left out.
 ///
 /// Today it runs synchronously with the data lock held (a point-in-time view for free); the fork-free snapshot
 /// engine replaces the call in `AOF.rewrite` with an RDB-preamble base written in slices.
@@ -100,8 +101,51 @@ public enum AOFRewriter {
                 var b = Batch("HMSET", key)
                 hash.forEach { f, v in b.add(f, v, into: &out) }
                 b.finish(into: &out)
+            case let stream as StreamObject:
+                emitStream(key: key, stream, into: &out)
             default:
-                break  // types without a rewrite form yet (streams, modules) are not in this build
+                break  // module types have no rewrite form in this build
+            }
+        }
+    }
+}
+
+extension AOFRewriter {
+    /// Redis 7.0's `rewriteStreamObject`: an XADD per entry (an empty stream is made with `XADD key MAXLEN 0 0-1 x
+    /// y`), XSETID with the last ID, entries added and max deleted ID, then per group XGROUP CREATE ... ENTRIESREAD,
+    /// and per consumer an XCLAIM ... FORCE per pending entry or XGROUP CREATECONSUMER when it has none.
+    static func emitStream(key: RBytes, _ s: StreamObject, into out: inout [UInt8]) {
+        if s.length > 0 {
+            s.forEach(from: .zero, to: .max) { id, node, e in
+                var argv: [RBytes] = ["XADD", key, id.bytes]
+                for (f, v) in node.fields(of: e) {
+                    argv.append(f)
+                    argv.append(v)
+                }
+                AOFCommandReader.encode(argv, into: &out)
+                return true
+            }
+        } else {
+            AOFCommandReader.encode(["XADD", key, "MAXLEN", "0", "0-1", "x", "y"], into: &out)
+        }
+        AOFCommandReader.encode(["XSETID", key, s.lastID.bytes, "ENTRIESADDED",
+                                 Numbers.format(Int64(bitPattern: s.entriesAdded)), "MAXDELETEDID",
+                                 s.maxDeletedID.bytes], into: &out)
+        for (name, g) in s.sortedGroups {
+            AOFCommandReader.encode(["XGROUP", "CREATE", key, name, g.lastID.bytes, "ENTRIESREAD",
+                                     Numbers.format(g.entriesRead)], into: &out)
+            for consumer in g.sortedConsumers {
+                if consumer.pel.isEmpty {
+                    AOFCommandReader.encode(["XGROUP", "CREATECONSUMER", key, name, consumer.name], into: &out)
+                    continue
+                }
+                for id in consumer.pel.ids {
+                    let nack = g.pel[id]!
+                    AOFCommandReader.encode(["XCLAIM", key, name, consumer.name, "0", id.bytes, "TIME",
+                                             Numbers.format(nack.deliveryTime), "RETRYCOUNT",
+                                             Numbers.format(Int64(bitPattern: nack.deliveryCount)), "JUSTID",
+                                             "FORCE"], into: &out)
+                }
             }
         }
     }

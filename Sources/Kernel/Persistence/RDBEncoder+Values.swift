@@ -1,11 +1,12 @@
 /// Value payloads in the encodings Redis 7.0 writes for each in-memory encoding.
 extension RDBEncoder {
-    /// Whether the value has an RDB form here (strings, lists, hashes, sets, sorted sets; not yet streams or
-    /// module types). Writers should skip (and report) values it refuses.
+    /// Whether the value has an RDB form here (strings, lists, hashes, sets, sorted sets, streams; not module
+    /// types). Writers should skip (and report) values it refuses.
     public static func supports(_ value: Value) -> Bool {
         switch value {
         case .string: return true
         case .object(let o): return o is ListObject || o is HashObject || o is SetObject || o is SortedSetObject
+            || o is StreamObject
         }
     }
 
@@ -19,6 +20,7 @@ extension RDBEncoder {
             case let h as HashObject: return h.isListpack ? RDBFormat.ValueType.hashListpack : RDBFormat.ValueType.hash
             case let s as SetObject: return s.isIntset ? RDBFormat.ValueType.setIntset : RDBFormat.ValueType.set
             case let z as SortedSetObject: return z.isListpack ? RDBFormat.ValueType.zsetListpack : RDBFormat.ValueType.zset2
+            case is StreamObject: return RDBFormat.ValueType.streamListpacks2
             default: return RDBFormat.ValueType.string  // unreachable for supported values; see writeValuePayload
             }
         }
@@ -35,6 +37,7 @@ extension RDBEncoder {
             case let h as HashObject: writeHash(h)
             case let s as SetObject: writeSet(s)
             case let z as SortedSetObject: writeZSet(z)
+            case let st as StreamObject: writeStream(st)
             default: writeString([UInt8]())  // no RDB form for other object kinds yet
             }
         }

@@ -105,7 +105,7 @@ public enum RDBValueReader {
             }
             return list.isEmpty ? nil : .object(list)
         case T.streamListpacks, T.streamListpacks2:
-            throw r.error("stream values are not supported yet")
+            return try readStream(type: type, from: &r)
         case T.modulePreGA, T.module2:
             throw r.error("module values are not supported")
         default:

@@ -16,8 +16,12 @@ struct BlockState {
     /// Absolute Unix ms, or 0 for "forever".
     let deadline: Int64
     let timeoutReply: TimeoutReply
+    /// The command to run again when woken: the client's argv, or the resolved form the command stored when it
+    /// blocked (XREAD's `$` replaced by the last ID at block time).
     let argv: [RBytes]
     let command: Command
+    /// Whether deleting or overwriting a key wakes this waiter too (XREADGROUP answers with an error then).
+    let wakeOnDeletion: Bool
 }
 
 /// A key in a given database, for the blocked-clients index.
@@ -59,6 +63,26 @@ extension Client {
         return t + server.commandTime
     }
 
+    /// Parses a blocking timeout given in integer milliseconds (XREAD/XREADGROUP BLOCK; 0 = forever) into an
+    /// absolute deadline in ms (0 = forever); replies Redis's error and returns nil on bad input.
+    public func parseBlockTimeoutMilliseconds(_ arg: RBytes) -> Int64? {
+        if let deadline = rerunDeadline { return deadline }
+        guard let t = Numbers.parseInt64(arg) else {
+            error("ERR timeout is not an integer or out of range")
+            return nil
+        }
+        if t < 0 {
+            error("ERR timeout is negative")
+            return nil
+        }
+        if t == 0 { return 0 }
+        if t > Int64.max - server.commandTime {
+            error("ERR timeout is out of range")
+            return nil
+        }
+        return t + server.commandTime
+    }
+
     /// The keys a blocking command should try, in order: the key that woke the client first (Redis serves a
     /// waiter from the key that became ready), then the others as given.
     public func blockingKeyOrder<C: Collection>(_ keys: C) -> [RBytes] where C.Element == RBytes {
@@ -68,12 +92,16 @@ extension Client {
 
     /// Blocks the client on `keys` (in its selected database) until one is signalled ready — then the same
     /// command is run again for it — or until `deadline` (absolute ms; 0 = forever), when it gets `timeoutReply`.
-    /// The command returns without replying.
-    public func block(onKeys keys: [RBytes], deadline: Int64, timeoutReply: TimeoutReply) {
+    /// The command returns without replying. `resolvedArgv` replaces the argv run at wake-up (a command stores
+    /// what its arguments meant when it blocked, e.g. `$` → an ID); `wakeOnDeletion` also wakes the client when
+    /// one of the keys is deleted or overwritten (the command then replies its error).
+    public func block(onKeys keys: [RBytes], deadline: Int64, timeoutReply: TimeoutReply,
+                      resolvedArgv: [RBytes]? = nil, wakeOnDeletion: Bool = false) {
         guard let command else { return }
         server.blockSequence += 1
         let state = BlockState(id: server.blockSequence, keys: keys, db: db, deadline: deadline,
-                               timeoutReply: timeoutReply, argv: argv, command: command)
+                               timeoutReply: timeoutReply, argv: resolvedArgv ?? argv, command: command,
+                               wakeOnDeletion: wakeOnDeletion)
         blockState = state
         server.addBlocked(self, state)
         if deadline > 0, let loop = channel?.eventLoop {
@@ -160,11 +188,14 @@ extension Server {
                 guard let waiters = blockedOnKey[k] else { continue }
                 let db = databases[k.db]
                 for c in waiters {
-                    // Once the key is gone (an earlier waiter emptied it), the rest keep waiting in order.
-                    guard let value = db.get(k.key) else { break }
                     guard let s = c.blockState else { continue }
+                    // Once the key is gone (an earlier waiter emptied it), the rest keep waiting in order — except
+                    // waiters that asked to hear about deletion (XREADGROUP replies an error then).
+                    let value = db.get(k.key)
+                    if value == nil && !s.wakeOnDeletion { continue }
                     // Like Redis, a key that now holds another type does not wake list or sorted-set waiters.
-                    if let expected = s.command.blockingType, value.typeName != expected { continue }
+                    if let value, let expected = s.command.blockingType, value.typeName != expected,
+                       !s.wakeOnDeletion { continue }
                     unblock(c)
                     let savedDb = c.db
                     c.db = s.db

@@ -18,7 +18,7 @@ extension Server {
     func postpone(_ c: Client, _ cmd: Command) {
         blockSequence += 1
         let state = BlockState(id: blockSequence, keys: [], db: c.db, deadline: 0, timeoutReply: .null,
-                               argv: c.argv, command: cmd)
+                               argv: c.argv, command: cmd, wakeOnDeletion: false)
         c.blockState = state
         addBlocked(c, state)
         replication.postponed.append(c)
