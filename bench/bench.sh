@@ -345,7 +345,8 @@ if [[ "${BENCH_SCRIPTING:-1}" != 0 ]]; then
 fi
 
 # ------------------------------------------------------------------- scale --
-# ZADD of 1M members, 100k ZRANK and ZRANGE-by-rank calls, and the RSS of a 1M-member zset and 1M-field hash.
+# ZADD of 1M members, 100k ZRANK and ZRANGE-by-rank calls, and the RSS of a 1M-member zset, a 1M-field hash, a
+# 1M-entry stream and a 1M-member geo set.
 if [[ "${BENCH_SCALE:-1}" != 0 ]]; then
     # Fresh servers per probe: RSS never shrinks after a delete.
     start_server zo "$OURS_BIN"; start_server zr "$REAL_BIN"
@@ -354,17 +355,24 @@ if [[ "${BENCH_SCALE:-1}" != 0 ]]; then
     zr="$(timeout -k 5 "$RUN_TIMEOUT" python3 "$ROOT/bench/scale.py" "$PORT_zr" zset 2>&1 | tail -1)"
     ho="$(timeout -k 5 "$RUN_TIMEOUT" python3 "$ROOT/bench/scale.py" "$PORT_ho" hash 2>&1 | tail -1)"
     hr="$(timeout -k 5 "$RUN_TIMEOUT" python3 "$ROOT/bench/scale.py" "$PORT_hr" hash 2>&1 | tail -1)"
+    start_server so "$OURS_BIN"; start_server sr "$REAL_BIN"
+    start_server go "$OURS_BIN"; start_server gr "$REAL_BIN"
+    so="$(timeout -k 5 "$RUN_TIMEOUT" python3 "$ROOT/bench/scale.py" "$PORT_so" stream 2>&1 | tail -1)"
+    sr="$(timeout -k 5 "$RUN_TIMEOUT" python3 "$ROOT/bench/scale.py" "$PORT_sr" stream 2>&1 | tail -1)"
+    go="$(timeout -k 5 "$RUN_TIMEOUT" python3 "$ROOT/bench/scale.py" "$PORT_go" geo 2>&1 | tail -1)"
+    gr="$(timeout -k 5 "$RUN_TIMEOUT" python3 "$ROOT/bench/scale.py" "$PORT_gr" geo 2>&1 | tail -1)"
     echo
     echo "scale (seconds for one pipelined client; RSS added in MB, fresh server per probe):"
-    python3 - "$zo" "$zr" "$ho" "$hr" <<'PY'
+    python3 - "$zo" "$zr" "$ho" "$hr" "$so" "$sr" "$go" "$gr" <<'PY'
 import json, sys
 try:
-    zo, zr, ho, hr = (json.loads(a) for a in sys.argv[1:5])
+    zo, zr, ho, hr, so, sr, go, gr = (json.loads(a) for a in sys.argv[1:9])
 except ValueError:
-    print("  scale probe failed:", [a[:120] for a in sys.argv[1:5]]); sys.exit(0)
-o = dict(zo, **ho); r = dict(zr, **hr)
+    print("  scale probe failed:", [a[:120] for a in sys.argv[1:9]]); sys.exit(0)
+o = dict(zo, **ho, **so, **go); r = dict(zr, **hr, **sr, **gr)
 print("%-22s %10s %10s %7s" % ("metric", "ours", "redis", "ratio"))
-for k in ["zadd_s", "zrank_s", "zrange_by_rank_s", "zset_rss_mb", "hset_s", "hash_rss_mb"]:
+for k in ["zadd_s", "zrank_s", "zrange_by_rank_s", "zset_rss_mb", "hset_s", "hash_rss_mb", "xadd_s",
+          "stream_rss_mb", "geoadd_s", "geo_rss_mb"]:
     ratio = "%.2f" % (o[k] / r[k]) if r[k] else "n/a"
     print("%-22s %10s %10s %7s" % (k, o[k], r[k], ratio))
 PY

@@ -7,6 +7,8 @@
   QUERIES (default 100,000) ZRANK calls and as many ZRANGE-by-rank calls (ZRANGE key r r), pipelined; the RSS
   the sorted set added.
 - hash: HSET of MEMBERS fields into one hash, and the RSS it added.
+- stream: XADD of MEMBERS entries (`*`, one field of 8 bytes) to one stream, and the RSS it added.
+- geo: GEOADD of MEMBERS random points (1,000 per command) to one geo set, and the RSS it added.
 Run each mode against a freshly started server: RSS never shrinks after a delete, so deltas need a clean start.
 Times are wall-clock seconds for the client to send everything and read every reply over one connection.
 """
@@ -74,6 +76,24 @@ def main():
         t0 = time.time()
         c.run(hsets, 1)
         print(json.dumps({"hset_s": round(time.time() - t0, 3), "hash_rss_mb": round((c.info_rss() - rss0) / 1e6, 1)}))
+        return
+
+    if mode == "stream":
+        xadds = [encode("XADD", "bigs", "*", "f", "v:%06d" % (m % 1000000)) for m in range(members)]
+        t0 = time.time()
+        c.run(xadds, 2)
+        print(json.dumps({"xadd_s": round(time.time() - t0, 3), "stream_rss_mb": round((c.info_rss() - rss0) / 1e6, 1)}))
+        return
+    if mode == "geo":
+        geoadds = []
+        for start in range(0, members, batch):
+            args = ["GEOADD", "bigg"]
+            for m in range(start, min(members, start + batch)):
+                args += ["%.6f" % (rnd.random() * 360 - 180), "%.6f" % (rnd.random() * 170 - 85), "member:%d" % m]
+            geoadds.append(encode(*args))
+        t0 = time.time()
+        c.run(geoadds, 1)
+        print(json.dumps({"geoadd_s": round(time.time() - t0, 3), "geo_rss_mb": round((c.info_rss() - rss0) / 1e6, 1)}))
         return
 
     zadds = []
