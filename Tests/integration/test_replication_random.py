@@ -2,7 +2,8 @@
 ours and a real redis-server 7.0.15 — and all three datasets are equal by DEBUG DIGEST afterwards.
 
 The mix covers every type, several databases, MULTI/EXEC blocks, relative and absolute expiries, SPOP,
-INCRBYFLOAT, SRANDMEMBER-free non-deterministic writes (SPOP, ZPOPMIN on ties), RENAME/MOVE/COPY, and blocking
+INCRBYFLOAT, non-deterministic writes (SPOP, ZPOPMIN on ties), EVAL scripts whose writes depend on SPOP, TIME and
+SRANDMEMBER, FCALL of a library function, RENAME/MOVE/COPY, and blocking
 pops woken by pushes from other connections (propagated as separate commands, as Redis does). Replay one seed with
 `REPL_SEED`; change the size with `REPL_OPS`."""
 
@@ -24,7 +25,7 @@ WRITERS = 4
 def random_write(rng, i):
     """One write command (with the database it runs in)."""
     k = "k%d" % rng.randrange(400)
-    kind = rng.randrange(30)
+    kind = rng.randrange(33)
     if kind == 0:
         return ("SET", k, "v%d" % i)
     if kind == 1:
@@ -83,7 +84,26 @@ def random_write(rng, i):
         return ("ZUNIONSTORE", "zu" + k, 2, "z" + k, "z" + "k%d" % rng.randrange(400))
     if kind == 28:
         return ("EXPIREAT", k, rng.randrange(1, 3000000000))
-    return ("SETRANGE", k, rng.randrange(20), "abc")
+    if kind == 29:
+        return ("SETRANGE", k, rng.randrange(20), "abc")
+    if kind == 30:
+        # A script's non-deterministic writes (Redis 7 replicates their effects, not the script).
+        return ("EVAL", "local m = redis.call('SPOP', KEYS[1]) if m then redis.call('RPUSH', KEYS[2], m) end "
+                "redis.call('INCRBYFLOAT', KEYS[3], ARGV[1]) return m", 3, "s" + k, "l" + k, "f%d" % rng.randrange(30),
+                rng.choice(["0.5", "-1.25"]))
+    if kind == 31:
+        return ("EVAL", "local t = redis.call('TIME') redis.call('HSET', KEYS[1], 'at', t[1] .. '.' .. t[2]) "
+                "return redis.call('SRANDMEMBER', KEYS[2])", 2, "h" + k, "s" + k)
+    return ("FCALL", "popmove", 2, "z" + k, "l" + k)
+
+
+LIBRARY = """#!lua name=randlib
+redis.register_function('popmove', function(keys, args)
+  local p = redis.call('ZPOPMIN', keys[1])
+  if p[1] then redis.call('LPUSH', keys[2], p[1]) end
+  return p
+end)
+"""
 
 
 def writer_commands(seed, n):
@@ -162,6 +182,9 @@ def test_hundred_thousand_random_writes_leave_both_replicas_equal_to_the_master(
         for r in replicas:
             wait_for(lambda: offsets_equal(master, r), timeout=60, what="%s to sync" % r.name)
 
+        master.redis().execute_command("FUNCTION", "LOAD", LIBRARY)
+        for r in replicas:
+            wait_for(lambda: offsets_equal(master, r), timeout=60, what="%s to load the library" % r.name)
         per_writer = OPS // WRITERS
         stop = threading.Event()
         poppers = blocked_poppers(master.port, 400, stop)
