@@ -56,12 +56,25 @@ public final class StreamObject: RedisObject {
         if useLast {
             nodes[nodes.count - 1].add(id: id, fields: fields)
         } else {
+            // The node being left is full: give back the spare capacity its growth left (up to half of it).
+            if let last = nodes.indices.last { nodes[last].lp = Self.exactCopy(nodes[last].lp) }
             nodes.append(StreamNode.make(id: id, fields: fields))
         }
         length += 1
         entriesAdded += 1
         lastID = id
         if length == 1 { firstID = id }
+    }
+
+    /// `bytes` in an array whose capacity is its count.
+    static func exactCopy(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.capacity > bytes.count else { return bytes }
+        return [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, initialized in
+            bytes.withUnsafeBufferPointer { source in
+                if let from = source.baseAddress, let to = buffer.baseAddress { to.initialize(from: from, count: source.count) }
+            }
+            initialized = bytes.count
+        }
     }
 
     // MARK: Lookup and iteration
