@@ -16,6 +16,7 @@
 #   BENCH_POPULATE   keys for the memory comparison (default 1000000; 0 skips it)
 #   BENCH_TIMEOUT    seconds allowed per redis-benchmark run (default 300)
 #   BENCH_OUT        if set, also append tab-separated rows to this file
+#   BENCH_CPU        0 skips the CPU-per-request table (bench/cpu.py; BENCH_CPU_PAIRS, BENCH_CPU_ROWS)
 #   BENCH_STREAMS    0 skips the stream rows (XADD, XRANGE of 100 entries, XREADGROUP of one new entry)
 #   BENCH_SCRIPTING  0 skips the EVALSHA rows (one INCR, ten INCRs per script)
 #   BENCH_GEO        0 skips the GEOADD / GEOSEARCH rows (a 1,000-member geo set)
@@ -128,6 +129,15 @@ for test in $TESTS; do
         fi
     done
 done
+
+# --------------------------------------------------------- CPU per request --
+# The server's own CPU time per request (all its threads, from /proc), ours vs redis-server, interleaved pairs,
+# medians: steadier than throughput on a shared machine. BENCH_CPU=0 skips it; BENCH_CPU_PAIRS, BENCH_CPU_ROWS.
+if [[ "${BENCH_CPU:-1}" != 0 ]]; then
+    echo
+    timeout -k 5 3600 python3 "$ROOT/bench/cpu.py" "$OURS_BIN" "$(command -v "$REAL_BIN" || echo "$REAL_BIN")" \
+        --n-p1 "$N_P1" --n-p16 "$N_P16" --clients "$CLIENTS" --pipelines "$PIPELINES" || echo "CPU probe failed"
+fi
 
 # ----------------------------------------------------------------- streams --
 # custom_rps PORT PIPE N SETUP_N CMD... -> rps of CMD after FLUSHALL and SETUP_N pipelined XADDs to bench:s

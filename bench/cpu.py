@@ -44,6 +44,8 @@ ROWS = {
     "lrange_100": (["-t", "lpush"], ["-t", "lrange_100"]),
     "mset": (None, ["-t", "mset"]),
     "xadd": (None, ["XADD", "bench:s", "*", "field", "value"]),
+    "xrange_100": (["XADD", "bench:s", "*", "field", "value"], ["XRANGE", "bench:s", "-", "+", "COUNT", "100"]),
+    "pfadd": (None, ["-r", "1000000", "PFADD", "bench:hll", "element:__rand_int__"]),
     "evalsha": (None, None),  # filled in at run time: needs the script's SHA1 from SCRIPT LOAD
 }
 INCR_SCRIPT = "return redis.call('INCR', KEYS[1])"
