@@ -19,6 +19,8 @@ public enum BuiltinModules {
             TransactionCommands(),
             PubSubCommands(),
             ServerCommands(),
+            ObservabilityCommands(),
+            MemoryCommands(),
             RDBCommands(),
             AOFCommands(),
             ConfigCommands(),

@@ -1,0 +1,77 @@
+"""prometheus-redis-exporter (Debian package) pointed at ours and at redis-server exports the same metric names,
+minus the documented exceptions below (docs/OBSERVABILITY.md)."""
+
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from conftest import free_port
+
+EXPORTER = shutil.which("prometheus-redis-exporter") or shutil.which("redis_exporter")
+
+# Metrics whose source field Redis prints and we do not (or the reverse), with the reason, in
+# docs/OBSERVABILITY.md. Keep this list short and explained.
+EXCEPTIONS = {
+    # jemalloc-only allocator statistics (we run on glibc malloc).
+    "redis_allocator_active_bytes", "redis_allocator_allocated_bytes", "redis_allocator_frag_bytes",
+    "redis_allocator_frag_ratio", "redis_allocator_resident_bytes", "redis_allocator_rss_bytes",
+    "redis_allocator_rss_ratio", "redis_rss_overhead_bytes", "redis_rss_overhead_ratio",
+    # Active defragmentation needs jemalloc.
+    "redis_active_defrag_running", "redis_defrag_hits", "redis_defrag_misses", "redis_defrag_key_hits",
+    "redis_defrag_key_misses", "redis_active_defrag_hits_total", "redis_active_defrag_misses_total",
+    "redis_active_defrag_key_hits_total", "redis_active_defrag_key_misses_total",
+}
+
+
+def scrape(server):
+    port = free_port()
+    proc = subprocess.Popen([EXPORTER, "-redis.addr", "redis://127.0.0.1:%d" % server.port,
+                             "-web.listen-address", "127.0.0.1:%d" % port],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read().decode()
+                if "redis_up 1" in body:
+                    return body
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("exporter gave no redis_up 1 for %s" % server.name)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def metric_names(body):
+    names = set()
+    for line in body.splitlines():
+        if line and not line.startswith("#"):
+            names.add(re.match(r"[A-Za-z_:][A-Za-z0-9_:]*", line).group(0))
+    return set(n for n in names if n.startswith("redis_"))
+
+
+@pytest.mark.skipif(EXPORTER is None, reason="prometheus-redis-exporter is not installed (apt-get install "
+                                              "prometheus-redis-exporter; it is in the Makefile's APT_PACKAGES)")
+def test_exporter_metric_names_match_redis(ours, real):
+    for srv in (ours, real):
+        with srv.client() as c:
+            c.call("SET", "k", "v")
+            c.call("GET", "k")
+            c.call("GET", "nokey")
+            c.call("LPUSH", "k", "x")   # an error, for errorstats
+    o, r = metric_names(scrape(ours)), metric_names(scrape(real))
+    missing = sorted(r - o - EXCEPTIONS)
+    extra = sorted(o - r - EXCEPTIONS)
+    assert not missing, "metrics redis-server exports and we do not: %r" % missing
+    assert not extra, "metrics we export and redis-server does not: %r" % extra
