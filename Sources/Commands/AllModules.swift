@@ -21,6 +21,7 @@ public enum BuiltinModules {
             ServerCommands(),
             ObservabilityCommands(),
             MemoryCommands(),
+            LolwutCommand(),
             RDBCommands(),
             AOFCommands(),
             ConfigCommands(),

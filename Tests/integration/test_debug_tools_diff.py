@@ -63,3 +63,27 @@ def test_debug_skip_checksum_validation_accepts_bad_crc(pair):
         pair.check("GET", "dst")
     finally:
         pair.check("DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "0")
+
+
+@pytest.mark.parametrize("args", [(), ("VERSION", "7"), ("VERSION", "4"), ("VERSION", "x"), ("foo",),
+                                  ("VERSION", "5", "10", "1", "1"), ("VERSION", "5", "20", "3", "2"),
+                                  ("VERSION", "5", "x"), ("VERSION", "6", "x"), ("VERSION", "5", "0", "0", "0")])
+def test_lolwut_deterministic_outputs_are_byte_equal(pair, args):
+    pair.check("LOLWUT", *args)
+
+
+@pytest.mark.parametrize("args", [("VERSION", "5"), ("VERSION", "6"), ("VERSION", "6", "30", "10")])
+def test_lolwut_random_art_has_redis_shape(pair, args):
+    ours, real = [x.decode() for x in
+                  (__import__("resp").decode(r) for r in pair.both("LOLWUT", *args))]
+    o, r = ours.split("\n"), real.split("\n")
+    assert len(o) == len(r)
+    assert o[-3:] == r[-3:]   # captions
+    if args[1] == "6":
+        assert [l.count("\x1b[0m") for l in o] == [l.count("\x1b[0m") for l in r]
+        codes = lambda text: set(__import__("re").findall(r"\x1b\[(0;\d+;\d+m) ", text))
+        assert codes(ours) <= codes(real) | {"0;30;40m", "0;90;100m", "0;37;47m", "0;97;107m"}
+    else:
+        assert [len(l) for l in o] == [len(l) for l in r]
+    if args[1] == "5":
+        assert o[:4] == r[:4]   # the first two rows of squares are not randomised
