@@ -98,7 +98,8 @@ def test_client_kill_filters(server):
         assert admin.call("CLIENT", "KILL", "ADDR", addr_b, "LADDR", laddr_b, "USER", "default") == b":1\r\n"
         assert b.is_closed_by_peer()
         with server.client() as c:
-            addr_c = clients(admin)[int(c.call("CLIENT", "ID")[1:-2])]["addr"]
+            id_c = int(c.call("CLIENT", "ID")[1:-2])
+            addr_c = clients(admin)[id_c]["addr"]
             assert admin.call("CLIENT", "KILL", addr_c) == b"+OK\r\n"
             assert c.is_closed_by_peer()
         # SKIPME yes (the default) spares the caller; SKIPME no includes it.

@@ -66,7 +66,7 @@ def test_slowlog_truncates_arguments_like_redis(obs):
     ours, real = both_decoded(obs, "SLOWLOG", "GET", "4")
     assert masked_slowlog(ours) == masked_slowlog(real)
     args = dict((e[3][0], e[3]) for e in ours)
-    assert args[b"DEL"][-1] == b"... (9 more arguments)" and len(args[b"DEL"]) == 32
+    assert args[b"DEL"][-1] == b"... (10 more arguments)" and len(args[b"DEL"]) == 32
 
 
 def test_slowlog_redacts_auth_arguments(obs):

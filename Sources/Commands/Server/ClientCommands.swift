@@ -294,7 +294,7 @@ public struct ClientCommands: CommandModule {
     /// CLIENT PAUSE timeout [WRITE | ALL]
     static func pause(_ c: Client) {
         guard c.argv.count <= 4 else {
-            c.error("ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.")
+            c.error("ERR unknown subcommand or wrong number of arguments for '\(Errors.truncated(c.argv[1], 128))'. Try CLIENT HELP.")
             return
         }
         guard let timeout = Numbers.parseInt64(c.argv[2]) else {

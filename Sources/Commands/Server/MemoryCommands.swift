@@ -153,7 +153,7 @@ public struct MemoryCommands: CommandModule {
         // Redis's "empty" test is 5 MB allocated in all; its own baseline is about 1 MB, ours is the startup
         // figure, so the test is made on what was allocated since.
         if f.used - f.startup < 4 * 1024 * 1024 {
-            c.reply.verbatim("Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.")
+            c.reply.verbatim("Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n")
             return
         }
         var issues: [String] = []
@@ -164,7 +164,7 @@ public struct MemoryCommands: CommandModule {
             issues.append(" * High total RSS: This instance has a memory fragmentation and RSS overhead greater than 1.4 (this means that the Resident Set Size of the Redis process is much larger than the sum of the logical allocations Redis performed). This problem is usually due either to a large peak memory (check if there is a peak memory entry above in the report) or may result from a workload that causes the allocator to fragment memory a lot. If the problem is a large peak memory, then there is no issue. Otherwise, make sure you are using the Jemalloc allocator and not the default libc malloc. Note: The currently used allocator is \"libc\".\n\n")
         }
         if issues.isEmpty {
-            c.reply.verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.")
+            c.reply.verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n")
             return
         }
         c.reply.verbatim("Sam, I detected a few issues in this Redis instance memory implants:\n\n" + issues.joined()

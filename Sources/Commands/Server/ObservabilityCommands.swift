@@ -56,7 +56,7 @@ extension ObservabilityCommands {
     /// SLOWLOG GET [count]
     static func slowlogGet(_ c: Client) {
         guard c.argv.count <= 3 else {
-            c.error("ERR unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP.")
+            c.error("ERR unknown subcommand or wrong number of arguments for '\(Errors.truncated(c.argv[1], 128))'. Try SLOWLOG HELP.")
             return
         }
         let entries = c.server.slowlog.entries
