@@ -2,7 +2,7 @@
 # Both install what they need on a fresh Debian machine (apt packages, Python test deps).
 
 SWIFT ?= swift
-APT_PACKAGES := redis-server redis-tools redis-sentinel liblua5.4-dev lua-cjson-dev lua-bitop-dev
+APT_PACKAGES := redis-server redis-tools redis-sentinel liblua5.4-dev lua-cjson-dev lua-bitop-dev prometheus-redis-exporter
 PYTHON ?= python3
 BIN := .build/release/redis-swift
 PORT ?= 6379

@@ -116,7 +116,16 @@ public struct FilteredModule: CommandModule {
     let inner: CommandModule
     let names: Set<String>
     public var family: String { inner.family }
-    public var commands: [CommandSpec] { inner.commands.filter { names.contains($0.name) } }
+    public var commands: [CommandSpec] {
+        inner.commands.filter { names.contains($0.name) }.map { spec in
+            var kept = spec
+            kept.subcommands = spec.subcommands.filter { !Self.notInSentinel.contains("\(spec.name)|\($0.name)") }
+            return kept
+        }
+    }
+
+    /// Subcommands redis-sentinel 7.0 does not have (its table keeps only commands flagged for Sentinel).
+    static let notInSentinel: Set<String> = ["client|pause", "client|unpause"]
 
     public init(_ inner: CommandModule, keeping names: Set<String>) {
         self.inner = inner

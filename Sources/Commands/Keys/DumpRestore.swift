@@ -66,7 +66,8 @@ extension KeysCommands {
         guard ttl >= 0 else { return c.error("ERR Invalid TTL value, must be >= 0") }
         let value: Value
         do {
-            value = try DumpPayload.parse(c.argv[3].array, thresholds: EncodingThresholds(c.server.config))
+            value = try DumpPayload.parse(c.argv[3].array, thresholds: EncodingThresholds(c.server.config),
+                                      skipChecksum: c.server.debugFlags.skipChecksumValidation)
         } catch let e as RDBError where e.message == DumpPayload.badTrailer {
             return c.error("ERR " + DumpPayload.badTrailer)
         } catch {

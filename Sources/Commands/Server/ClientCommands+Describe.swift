@@ -46,6 +46,7 @@ extension ClientCommands {
         let replyUsed = client.reply.buffer.readableBytes
         // Redis's letters, in Redis's order.
         var flags = ""
+        if client.isMonitor { flags += "O" }
         if client.linkKind == .replica { flags += "S" }
         if client.linkKind == .master { flags += "M" }
         if client.isPubSubClient { flags += "P" }
@@ -86,7 +87,8 @@ extension ClientCommands {
             "omem=0",
             "tot-mem=\(client.queryBufferLength + argvMem + replyCapacity)",
             "events=r",
-            "cmd=\(client.lastCommandName == "NULL" ? (client.command?.fullName ?? "NULL") : client.lastCommandName)",
+            // The client running CLIENT LIST/INFO shows that command (Redis sets lastcmd before running it).
+            "cmd=\(client === current ? (client.command?.fullName ?? "NULL") : client.lastCommandName)",
             "user=\(client.user)",
             "redir=\(client.tracking.map { Int64(bitPattern: $0.redirect) == 0 ? -1 : Int64(bitPattern: $0.redirect) } ?? -1)",
             "resp=\(client.resp)",

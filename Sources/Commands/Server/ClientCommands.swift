@@ -3,7 +3,6 @@ import Kernel
 /// CLIENT ID/SETNAME/GETNAME/INFO/LIST/KILL/REPLY/NO-EVICT/HELP: the connection family's client administration.
 ///
 /// TRACKING, CACHING, GETREDIR and TRACKINGINFO are in ClientCommands+Tracking.swift.
-/// Not registered: CLIENT PAUSE/UNPAUSE (no pause machinery in the dispatcher).
 public struct ClientCommands: CommandModule {
     public init() {}
     public let family = "connection"
@@ -44,6 +43,12 @@ public struct ClientCommands: CommandModule {
                                 summary: "Unblocks a client blocked by a blocking command from a different connection.",
                                 since: "5.0.0", complexity: "O(log N) where N is the number of client connections",
                                 handler: Self.unblock),
+                    CommandSpec("pause", arity: -3, flags: admin, categories: [.connection],
+                                summary: "Suspends commands processing.", since: "3.0.0", complexity: "O(1)",
+                                handler: Self.pause),
+                    CommandSpec("unpause", arity: 2, flags: admin, categories: [.connection],
+                                summary: "Resumes processing commands from paused clients.", since: "6.2.0",
+                                complexity: "O(N) Where N is the number of paused clients", handler: Self.unpause),
                     CommandSpec("help", arity: 2, flags: [.loading, .stale], categories: [.connection],
                                 summary: "Returns helpful text about the different subcommands.", since: "5.0.0",
                                 complexity: "O(1)", handler: Self.help),
@@ -80,6 +85,10 @@ public struct ClientCommands: CommandModule {
                   "    Return information about client connections. Options:",
                   "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
                   "      Return clients of specified type."]),
+        ("unpause", ["UNPAUSE",
+                     "    Stop the current client pause, resuming traffic."]),
+        ("pause", ["PAUSE <timeout> [WRITE|ALL]",
+                   "    Suspend all, or just write, clients for <timeout> milliseconds."]),
         ("reply", ["REPLY (ON|OFF|SKIP)",
                    "    Control the replies sent to the current connection."]),
         ("setname", ["SETNAME <name>",
@@ -280,6 +289,40 @@ public struct ClientCommands: CommandModule {
         } else {
             c.error(Errors.syntax)
         }
+    }
+
+    /// CLIENT PAUSE timeout [WRITE | ALL]
+    static func pause(_ c: Client) {
+        guard c.argv.count <= 4 else {
+            c.error("ERR unknown subcommand or wrong number of arguments for '\(Errors.truncated(c.argv[1], 128))'. Try CLIENT HELP.")
+            return
+        }
+        guard let timeout = Numbers.parseInt64(c.argv[2]) else {
+            c.error("ERR timeout is not an integer or out of range")
+            return
+        }
+        guard timeout >= 0 else {
+            c.error("ERR timeout is negative")
+            return
+        }
+        var all = true
+        if c.argv.count == 4 {
+            if c.argv[3].equalsIgnoringCase("WRITE") {
+                all = false
+            } else if !c.argv[3].equalsIgnoringCase("ALL") {
+                c.error("ERR CLIENT PAUSE mode must be WRITE or ALL")
+                return
+            }
+        }
+        let (end, overflow) = Clock.unixMilliseconds().addingReportingOverflow(timeout)
+        c.server.pauseClients(until: overflow ? Int64.max : end, all: all)
+        c.reply.ok()
+    }
+
+    /// CLIENT UNPAUSE
+    static func unpause(_ c: Client) {
+        c.server.unpauseClients()
+        c.reply.ok()
     }
 
     /// CLIENT NO-EVICT ON|OFF

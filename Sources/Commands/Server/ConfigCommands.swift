@@ -148,6 +148,7 @@ public struct ConfigCommands: CommandModule {
             cmd.microseconds = 0
             cmd.failedCalls = 0
             cmd.rejectedCalls = 0
+            cmd.latencyHistogram = nil
             for sub in cmd.subcommands.values { reset(sub) }
         }
         for cmd in c.server.commands.commands.values { reset(cmd) }

@@ -66,8 +66,10 @@ extension ServerCommands {
             return
         }
         let argc = c.argv.count
-        switch (c.argv[1].string.lowercased(), argc) {
-        case ("help", 2): HelpReply.send(c, command: "debug", entries: debugHelp, always: true)
+        let sub = c.argv[1].string.lowercased()
+        if debugTool(c, sub) { return }
+        switch (sub, argc) {
+        case ("help", 2): HelpReply.send(c, command: "debug", entries: debugHelp + debugToolHelp, always: true)
         case ("object", 3): debugObject(c)
         case ("digest", 2): debugDigest(c)
         case ("digest-value", 2...): debugDigestValue(c)

@@ -25,6 +25,7 @@ struct InfoSection {
         InfoSection(name: "modules", title: "Modules", isDefault: true, fields: { _ in [] }),
         InfoSection(name: "commandstats", title: "Commandstats", isDefault: false, fields: commandstats),
         InfoSection(name: "errorstats", title: "Errorstats", isDefault: true, fields: errorstats),
+        InfoSection(name: "latencystats", title: "Latencystats", isDefault: false, fields: latencystats),
         InfoSection(name: "cluster", title: "Cluster", isDefault: true, fields: { _ in [("cluster_enabled", "0")] }),
         InfoSection(name: "keyspace", title: "Keyspace", isDefault: true, fields: keyspace),
     ]
@@ -61,17 +62,18 @@ struct InfoSection {
             ("lru_clock", String(s.lruClock & 0x00FF_FFFF)),
             ("executable", ProcessMetrics.executablePath),
             ("config_file", ProcessMetrics.absolutePath(s.config.configFile)),
-        ]
+        ] + serverExtras(c)
     }
 
     static func clients(_ c: Client) -> [(String, String)] {
         [
             ("connected_clients", String(c.server.clients.count)),
             ("cluster_connections", "0"),
+        ] + clientsExtras(c) + [
             ("maxclients", String(c.server.config.maxclients)),
             ("blocked_clients", String(c.server.blockedClients)),
             ("tracking_clients", String(c.server.trackingClientCount)),
-        ]
+        ] + clientsTail(c)
     }
 
     static func memory(_ c: Client) -> [(String, String)] {
@@ -84,15 +86,19 @@ struct InfoSection {
             ("used_memory_human", ProcessMetrics.human(used)),
             ("used_memory_rss", String(rss)),
             ("used_memory_rss_human", ProcessMetrics.human(rss)),
-        ] + c.server.infoFields(section: "memory") + [
+        ] + memoryHead(c) + [
             ("total_system_memory", String(system)),
             ("total_system_memory_human", ProcessMetrics.human(system)),
+        ] + c.server.infoFields(section: "memory") + [
             ("maxmemory", String(cfg.maxmemory)),
             ("maxmemory_human", ProcessMetrics.human(cfg.maxmemory)),
             ("maxmemory_policy", cfg.maxmemoryPolicy),
+        ] + memoryAllocator(c) + [
             ("mem_fragmentation_ratio", ProcessMetrics.fixed2(used > 0 ? Double(rss) / Double(used) : 0)),
             ("mem_fragmentation_bytes", String(rss - used)),
+        ] + memoryBuffers(c) + [
             ("mem_allocator", "libc"),
+        ] + memoryDefrag(c) + [
             // Every free is immediate (lazyfree-* are accepted but not acted on), so nothing is ever pending.
             ("lazyfree_pending_objects", "0"),
             ("lazyfreed_objects", "0"),
@@ -183,16 +189,20 @@ struct InfoSection {
             ("instantaneous_ops_per_sec", String(st.instantaneousOps)),
             ("total_net_input_bytes", String(st.netInputBytes)),
             ("total_net_output_bytes", String(st.netOutputBytes)),
+        ] + statsNet(c) + [
             ("rejected_connections", String(st.rejectedConnections)),
             ("sync_full", String(st.syncFull)),
             ("sync_partial_ok", String(st.syncPartialOK)),
             ("sync_partial_err", String(st.syncPartialErr)),
             ("expired_keys", String(st.expiredKeys)),
+        ] + statsExpire(c) + [
             ("evicted_keys", String(st.evictedKeys)),
+        ] + statsEviction(c) + [
             ("keyspace_hits", String(st.keyspaceHits)),
             ("keyspace_misses", String(st.keyspaceMisses)),
+        ] + statsTailBeforeErrors(c) + [
             ("total_error_replies", String(st.totalErrorReplies)),
-        ]
+        ] + statsTailAfterErrors(c)
     }
 
     /// The replication target's fields once it is active; before that, a master without replicas and without a

@@ -115,6 +115,11 @@ public final class Config {
     // Observability
     public var slowlogLogSlowerThan: Int64 = 10000
     public var slowlogMaxLen: Int64 = 128
+    /// `latency-monitor-threshold` (ms; 0 = off), `latency-tracking`, `latency-tracking-info-percentiles`: see
+    /// Config+Observability.swift.
+    public var latencyMonitorThreshold: Int64 = 0
+    public var latencyTracking = true
+    public var latencyTrackingInfoPercentiles: [Double] = [50, 99, 99.9]
     public var activeExpireEnabled = true
     // Replication
     public var replBacklogSize: Int64 = 1 << 20
@@ -335,7 +340,7 @@ public final class Config {
         int64("stream-node-max-entries", \.streamNodeMaxEntries, 0...Int64.max)
         mem("hll-sparse-max-bytes", \.hllSparseMaxBytes, 0...Int64.max)
         int64("slowlog-log-slower-than", \.slowlogLogSlowerThan, -1...Int64.max)
-        int64("slowlog-max-len", \.slowlogMaxLen, 0...Int64(Int32.max))
+        int64("slowlog-max-len", \.slowlogMaxLen, 0...Int64.max)
         d.append(Directive(name: "client-output-buffer-limit", aliases: [], mutable: true, get: { c in
             func f(_ n: String, _ l: OutputBufferLimit) -> String { "\(n) \(l.hard) \(l.soft) \(l.softSeconds)" }
             return [f("normal", c.outputLimitNormal), f("slave", c.outputLimitReplica), f("pubsub", c.outputLimitPubSub)].joined(separator: " ")
@@ -367,7 +372,7 @@ public final class Config {
         d.append(Directive(name: "disable-module-families", aliases: [], mutable: false, get: { $0.disabledFamilies.joined(separator: " ") }, set: { c, v throws(ConfigError) in
             c.disabledFamilies = v.flatMap { $0.split(separator: " ").map { String($0).lowercased() } }
         }, multiArg: true))
-        return d
+        return d + Config.observabilityDirectives
     }()
 
     /// The absolute working directory (CONFIG GET dir).

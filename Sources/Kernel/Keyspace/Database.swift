@@ -23,9 +23,16 @@ public final class Database {
 
     /// The slot of a live key, expiring it first if its time has passed. Touches the LRU clock.
     public func slot(_ key: RBytes, touch: Bool = true) -> Int? {
-        guard let s = table.find(key) else { return nil }
-        if expires.count > 0 && expireIfNeeded(key) { return nil }
+        guard let s = table.find(key) else {
+            if server.countsKeyspaceLookups { server.stats.keyspaceMisses += 1 }
+            return nil
+        }
+        if expires.count > 0 && expireIfNeeded(key) {
+            if server.countsKeyspaceLookups { server.stats.keyspaceMisses += 1 }
+            return nil
+        }
         if touch && !server.noTouch { table.values[s]!.lru = server.lruClock }
+        if server.countsKeyspaceLookups { server.stats.keyspaceHits += 1 }
         return s
     }
 
@@ -170,6 +177,8 @@ public final class Database {
         if server.replication.role == .replica {
             return server.currentClient?.linkKind != .master
         }
+        // Under a pause the dataset stays constant: the key reads as gone but is deleted after the pause.
+        if server.pauseActive && server.datasetPaused { return true }
         server.keyExpired(self, key)
         return true
     }

@@ -24,11 +24,13 @@ public enum DumpPayload {
     }
 
     /// Whether the version and checksum trailer verify (`verifyDumpPayload`).
-    public static func verify(_ payload: [UInt8]) -> Bool {
+    /// With `skipChecksum` (DEBUG SET-SKIP-CHECKSUM-VALIDATION 1) only the version is checked, as in Redis.
+    public static func verify(_ payload: [UInt8], skipChecksum: Bool = false) -> Bool {
         guard payload.count >= 10 else { return false }
         let n = payload.count
         let version = UInt16(payload[n - 10]) | UInt16(payload[n - 9]) << 8
         guard version <= RDBFormat.version else { return false }
+        if skipChecksum { return true }
         var stored: UInt64 = 0
         for k in 0..<8 { stored |= UInt64(payload[n - 8 + k]) << (8 * k) }
         let crc = payload.withUnsafeBytes { CRC64.update(0, UnsafeRawBufferPointer(rebasing: $0[0..<(n - 8)])) }
@@ -39,8 +41,8 @@ public enum DumpPayload {
     /// checksum are wrong") when the trailer does not verify, or a `DumpPayloadError` (RESTORE's
     /// `Bad data format`) when the body is corrupt, empty, or holds an unsupported type. Like Redis, bytes
     /// after the value are ignored.
-    public static func parse(_ payload: [UInt8], thresholds: EncodingThresholds) throws -> Value {
-        guard verify(payload) else { throw RDBError(offset: 0, badTrailer) }
+    public static func parse(_ payload: [UInt8], thresholds: EncodingThresholds, skipChecksum: Bool = false) throws -> Value {
+        guard verify(payload, skipChecksum: skipChecksum) else { throw RDBError(offset: 0, badTrailer) }
         do {
             return try payload.withUnsafeBytes { all -> Value in
                 // Redis reads the body from the whole payload, trailer included (a string may run into it).

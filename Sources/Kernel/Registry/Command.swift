@@ -13,6 +13,15 @@ public final class Command {
     public var microseconds: Int64 = 0
     public var rejectedCalls: Int64 = 0
     public var failedCalls: Int64 = 0
+    /// Durations of the calls (`latency-tracking`), allocated at the first call.
+    public var latencyHistogram: LatencyHistogram?
+
+    /// Adds one call's duration to the latency histogram.
+    @inline(__always)
+    public func recordLatency(_ microseconds: Int64) {
+        if latencyHistogram == nil { latencyHistogram = LatencyHistogram() }
+        latencyHistogram!.record(microseconds: microseconds)
+    }
 
     init(spec: CommandSpec, family: String, parent: Command?) {
         self.spec = spec

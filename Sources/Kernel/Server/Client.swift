@@ -28,6 +28,8 @@ public final class Client {
     public var authenticated: Bool
     public var replyMode: ReplyMode = .on
     public var noEvict = false
+    /// Set by MONITOR (CLIENT LIST flag `O`).
+    public internal(set) var isMonitor = false
     /// Set by commands that end the connection (QUIT, protocol errors, CLIENT KILL of itself).
     public var closeAfterReply = false
     public let createdAt: Int64
@@ -144,6 +146,7 @@ extension Client {
     public func resetState() {
         discardMulti()
         disableTracking()
+        if isMonitor { server.removeMonitor(self) }
         unsubscribeAll(.channel, notify: false)
         unsubscribeAll(.pattern, notify: false)
         unsubscribeAll(.shard, notify: false)

@@ -156,6 +156,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         do {
             server.beginBatch()
             server.stats.netInputBytes += Int64(newBytes)
+            server.stats.totalReadsProcessed += 1
             c.queryBufferLength = input.readableBytes
             while !c.closeAfterReply && !c.isBlocked {
                 do throws(RequestParser.Failure) {
@@ -263,6 +264,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         let out = c.reply.buffer
         c.reply.buffer = allocator.buffer(capacity: 256)
         server.stats.netOutputBytes += Int64(out.readableBytes)
+        server.stats.totalWritesProcessed += 1
         return out
     }
 

@@ -5,11 +5,18 @@ extension Server {
         clockAnchor = 0
         updateClocks()
         stats.sampleOps(now: commandTime)
+        if debugFlags.cronPaused { return }
         // While the dataset loads at start (the loader lets clients in between batches) nothing else runs.
         if loading { return }
         if config.maxmemory > 0 { refreshUsedMemory() }
         // A replica's keys expire when its master's DEL arrives (Redis: no active expiry on a replica).
-        if activeExpireEnabled && replication.role == .master && !replication.writesPaused { activeExpireCycle() }
+        if let p = clientPause, commandTime >= p.end { unpauseClients() }
+        if activeExpireEnabled && replication.role == .master && !replication.writesPaused && clientPause == nil {
+            let start = Clock.monotonicNanoseconds()
+            activeExpireCycle()
+            latency.addSampleIfNeeded("expire-cycle", milliseconds: (Clock.monotonicNanoseconds() - start) / 1_000_000,
+                                      threshold: config.latencyMonitorThreshold, now: commandTime / 1000)
+        }
         if !pendingEffects.isEmpty { flushEffects() }
         if aof.enabled || aof.rewriteScheduled { aof.cron() }
         if config.timeout > 0 { closeIdleClients() }
@@ -22,14 +29,24 @@ extension Server {
         let budgetNs = Int64(250_000_000 / max(1, config.hz))
         let start = Clock.monotonicNanoseconds()
         let n = databases.count
+        var totalSampled = 0, totalExpired = 0
+        // Redis's stat_expired_stale_perc: a running average of the share of expired keys among those sampled.
+        defer {
+            let perc = totalSampled > 0 ? Double(totalExpired) / Double(totalSampled) : 0
+            stats.expiredStalePercent = perc * 0.05 + stats.expiredStalePercent * 0.95
+            stats.expireCycleMicroseconds += (Clock.monotonicNanoseconds() - start) / 1000
+        }
         for i in 0..<min(n, 16) {
             let db = databases[(expireCursorDb + i) % n]
             var iterations = 0
             while db.expires.count > 0 {
                 let (sampled, expired) = db.sampleExpired(samples: 20, now: commandTime)
+                totalSampled += sampled
+                totalExpired += expired
                 iterations += 1
                 if sampled == 0 || expired * 10 <= sampled { break }
                 if iterations % 16 == 0 && Clock.monotonicNanoseconds() - start > budgetNs {
+                    stats.expiredTimeCapReached += 1
                     expireCursorDb = (expireCursorDb + i) % n
                     return
                 }
@@ -45,4 +62,14 @@ extension Server {
             c.disconnect()
         }
     }
+}
+
+/// Switches DEBUG sets (Redis keeps them as globals of debug.c and server.c).
+public struct DebugFlags {
+    /// DEBUG PAUSE-CRON: the periodic work (expiry cycle, timeouts, save points) stops.
+    public var cronPaused = false
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE payloads and RDB files are accepted without checking their CRC.
+    public var skipChecksumValidation = false
+    /// DEBUG QUICKLIST-PACKED-THRESHOLD (bytes).
+    public var quicklistPackedThreshold: Int64 = 1 << 30
 }

@@ -54,6 +54,20 @@ public final class Server {
     public let tracking = TrackingRegistry()
     /// Pub/sub subscriptions.
     public let pubsub = PubSubRegistry()
+    /// SLOWLOG entries.
+    public let slowlog = SlowLog()
+    /// LATENCY events (`latency-monitor-threshold`).
+    public let latency = LatencyMonitor()
+    /// Clients in MONITOR mode: the dispatcher feeds them only when this is not empty.
+    public internal(set) var monitors: [Client] = []
+    /// DEBUG's switches (PAUSE-CRON, SET-SKIP-CHECKSUM-VALIDATION, QUICKLIST-PACKED-THRESHOLD).
+    public var debugFlags = DebugFlags()
+    /// CLIENT PAUSE's state, when a pause is on (see ClientPause.swift).
+    public internal(set) var clientPause: ClientPauseState?
+    /// Whether any pause (CLIENT PAUSE, a failover's write pause) is on: the dispatcher's one check.
+    var pauseActive = false
+    /// Set while a read-only command runs: its key lookups count as keyspace hits/misses (Redis's lookupKeyRead).
+    public internal(set) var countsKeyspaceLookups = false
     /// The client whose command is running (its own replies need no separate flush).
     public internal(set) unowned(unsafe) var currentClient: Client?
     /// Receivers of effects (replication, AOF, ...), each with the targets it consumes.
@@ -155,6 +169,7 @@ public final class Server {
 
     /// Forgets a client. Call with the lock held.
     public func removeClient(_ c: Client) {
+        if c.isMonitor { removeMonitor(c) }
         c.disableTracking()
         unblock(c)
         c.unwatchAll()
@@ -252,7 +267,7 @@ public final class Server {
             c.error("ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
             return
         }
-        if replication.writesPaused && pausesWrite(c, cmd) {
+        if pauseActive && pausesCommand(c, cmd) {
             postpone(c, cmd)
             return
         }
@@ -327,7 +342,14 @@ public final class Server {
         if callDepth == 1 { commandTime = start / 1000 }
         let replyMark = c.reply.buffer.writerIndex
         if snapshot != nil && cmd.flags.contains(.write) { snapshotBeforeWrite(c, cmd) }
+        // Scripts (the `skip_monitor` commands) are shown before the calls they make, as in Redis.
+        if !monitors.isEmpty && cmd.flags.contains(.skipMonitor) && !cmd.flags.contains(.admin) && !loading {
+            feedMonitors(c, cmd)
+        }
+        let countedBefore = countsKeyspaceLookups
+        countsKeyspaceLookups = cmd.flags.contains(.readonly)
         cmd.spec.handler!(c)
+        countsKeyspaceLookups = countedBefore
         if let effects = c.effectsOverride {
             for e in effects { propagate(db: c.db.id, e) }
         } else if dirty != dirtyBefore && !propagationTargets.isEmpty {
@@ -339,6 +361,15 @@ public final class Server {
         cmd.calls += 1
         cmd.microseconds += elapsed
         if c.commandFailed { cmd.failedCalls += 1 }
+        if config.latencyTracking { cmd.recordLatency(elapsed) }
+        if (config.slowlogLogSlowerThan >= 0 && elapsed >= config.slowlogLogSlowerThan)
+            || config.latencyMonitorThreshold > 0 {
+            commandObserved(c, cmd, elapsed)
+        }
+        if !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) && !cmd.flags.contains(.admin) && !loading
+            && c.rerunDeadline == nil {
+            feedMonitors(c, cmd)
+        }
         stats.totalCommands += 1
         c.lastCommandName = cmd.fullName
         if c.tracking != nil {

@@ -18,6 +18,16 @@ public struct ServerStats {
     public var errorCodes: [String: Int64] = [:]
     /// Ring of (time ms, commands) samples for instantaneous_ops_per_sec.
     var opsSamples: [(Int64, Int64)] = []
+    /// Ring of (time ms, input bytes, output bytes) samples for instantaneous_input/output_kbps.
+    var netSamples: [(Int64, Int64, Int64)] = []
+    /// Socket reads and reply writes handled (total_reads_processed / total_writes_processed).
+    public var totalReadsProcessed: Int64 = 0
+    public var totalWritesProcessed: Int64 = 0
+    /// The active expiry cycle's running average of expired keys among those sampled (0...100), how often it
+    /// stopped at its time budget, and its total time.
+    public var expiredStalePercent: Double = 0
+    public var expiredTimeCapReached: Int64 = 0
+    public var expireCycleMicroseconds: Int64 = 0
 
     /// Counts an error reply under its code (`ERR`, `WRONGTYPE`, ...).
     mutating func countError(_ message: String) {
@@ -29,6 +39,15 @@ public struct ServerStats {
     mutating func sampleOps(now: Int64) {
         opsSamples.append((now, totalCommands))
         if opsSamples.count > 16 { opsSamples.removeFirst() }
+        netSamples.append((now, netInputBytes, netOutputBytes))
+        if netSamples.count > 16 { netSamples.removeFirst() }
+    }
+
+    /// Input and output kilobytes per second over the last samples (as Redis's `instantaneous_*_kbps`).
+    public var instantaneousKbps: (input: Double, output: Double) {
+        guard let first = netSamples.first, let last = netSamples.last, last.0 > first.0 else { return (0, 0) }
+        let seconds = Double(last.0 - first.0) / 1000
+        return (Double(last.1 - first.1) / 1024 / seconds, Double(last.2 - first.2) / 1024 / seconds)
     }
 
     /// Commands per second over the last samples.

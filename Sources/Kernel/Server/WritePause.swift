@@ -27,12 +27,19 @@ extension Server {
     /// Starts holding writes (FAILOVER).
     public func pauseWrites() {
         replication.writesPaused = true
+        pauseActive = true
     }
 
     /// Ends the pause: every parked command is dispatched again in the order it arrived (clients gone since
     /// are skipped), then each connection goes on with its buffered input.
     public func resumePausedWrites() {
         replication.writesPaused = false
+        pauseActive = clientPause != nil
+        if clientPause == nil { resumePostponed() }
+    }
+
+    /// Dispatches the parked commands again (a pause that still applies parks them again).
+    func resumePostponed() {
         let parked = replication.postponed
         replication.postponed = []
         for c in parked {
