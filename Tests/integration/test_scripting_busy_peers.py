@@ -58,12 +58,16 @@ def command(*args):
 
 
 def wait_busy(srv):
-    """Polls with fresh connections until one is answered -BUSY (the script is then past its threshold)."""
+    """Polls with fresh connections until one is answered -BUSY (the script is then past its threshold). A
+    connection accepted in the instant before the script started may not be registered on its loop yet (read only
+    after the script, see docs/SCRIPTING.md): such an attempt times out and is abandoned."""
     deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
-        c = srv.client(timeout=DEADLINE)
+        c = srv.client(timeout=0.5)
         try:
             reply = c.call("PING")
+        except (socket.timeout, OSError):
+            reply = b""
         finally:
             c.close()
         if reply.startswith(b"-BUSY"):
