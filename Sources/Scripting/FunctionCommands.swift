@@ -113,12 +113,28 @@ func functionKill(_ c: Client) {
     if line.hasPrefix("-") { c.error(String(line.dropFirst())) } else { c.reply.ok() }
 }
 
-/// FUNCTION STATS
+/// FUNCTION STATS (allowed while a function is busy: it then shows the running function; refused while an EVAL
+/// script is busy, as in Redis)
 func functionStats(_ c: Client) {
     let engine = FunctionEngine.of(c.server)
+    if c.server.busyScript.running == .eval {
+        c.error(c.server.busyScript.busyError)
+        return
+    }
     c.reply.mapHeader(2)
     c.reply.bulk("running_script")
-    c.reply.null()
+    if let run = engine.vm.run {
+        c.reply.mapHeader(3)
+        c.reply.bulk("name")
+        c.reply.bulk(run.name)
+        c.reply.bulk("command")
+        c.reply.arrayHeader(run.caller.argv.count)
+        for a in run.caller.argv { c.reply.bulk(a) }
+        c.reply.bulk("duration_ms")
+        c.reply.integer((Clock.monotonicNanoseconds() - run.startNs) / 1_000_000)
+    } else {
+        c.reply.null()
+    }
     c.reply.bulk("engines")
     c.reply.mapHeader(1)
     c.reply.bulk("LUA")

@@ -149,7 +149,8 @@ final class LuaVM {
         }
     }
 
-    /// The count hook: past `busy-reply-threshold` the run becomes busy (others get -BUSY); a kill request ends it.
+    /// The count hook: past `busy-reply-threshold` the run becomes busy (others get -BUSY, and the connections of
+    /// this loop are served from here); a kill request ends it.
     private func hook() -> Int32 {
         guard let run else {
             // A library body (FUNCTION LOAD) gets 500 ms, as in Redis.
@@ -164,6 +165,8 @@ final class LuaVM {
                 server.log.warning("Slow script detected: still in execution after \(elapsedMs) milliseconds. You can try killing the script using the \(run.isEval ? "SCRIPT KILL" : "FUNCTION KILL") command. Script name is: \(run.name).")
             }
         }
+        // Past the threshold the other connections of this loop are served from here (never deaf).
+        if busy.isBusy { server.serveBusyPeers() }
         return busy.killRequested ? 1 : 0
     }
 
@@ -230,27 +233,27 @@ final class LuaVM {
             pushError("Please specify at least one argument for this redis lib call")
             return raising ? -1 : 1
         }
-        var argv: [RBytes] = []
-        argv.reserveCapacity(Int(argc))
+        // The fake client's argv array is reused from call to call (no allocation per call for its storage).
+        let fake = run.fake
+        fake.argv.removeAll(keepingCapacity: true)
+        fake.argv.reserveCapacity(Int(argc))
         for i in 1...argc {
             let t = lua_type(L, i)
             if t == LUA_TNUMBER {
                 if lua_isinteger(L, i) != 0 {
-                    argv.append(Numbers.format(Int64(lua_tointegerx(L, i, nil))))
+                    fake.argv.append(Numbers.format(Int64(lua_tointegerx(L, i, nil))))
                 } else {
-                    argv.append(LuaVM.formatNumber(lua_tonumberx(L, i, nil)))
+                    fake.argv.append(LuaVM.formatNumber(lua_tonumberx(L, i, nil)))
                 }
             } else if t == LUA_TSTRING {
                 var len = 0
                 let p = rb_tolstring(L, i, &len)
-                argv.append(RBytes(UnsafeRawBufferPointer(start: p, count: len)))
+                fake.argv.append(RBytes(UnsafeRawBufferPointer(start: p, count: len)))
             } else {
                 pushError("Lua redis lib command arguments must be strings or integers")
                 return raising ? -1 : 1
             }
         }
-        let fake = run.fake
-        fake.argv = argv
         fake.reply.buffer.clear()
         if let rejection = server.nestedCall(fake, caller: run.caller, policy: &run.policy) {
             pushError("-" + rejection, ignoreStats: true)

@@ -5,7 +5,7 @@ import Atomics
 ///
 /// The script's thread holds the data lock for the whole run; a loop whose try-lock fails reads these atomics to
 /// answer `-BUSY`, `SCRIPT KILL`, `FUNCTION KILL` and `SHUTDOWN NOSAVE` itself.
-public final class BusyScript: Sendable {
+public final class BusyScript: @unchecked Sendable {
     /// What runs: none, an EVAL script, or a FUNCTION.
     public enum Kind: Int { case none = 0, eval = 1, function = 2 }
 
@@ -16,6 +16,13 @@ public final class BusyScript: Sendable {
     let fromMaster = ManagedAtomic<Bool>(false)
     /// Requests received while busy that could not reach the error stats (added to them when the script ends).
     let busyErrors = ManagedAtomic<Int>(0)
+
+    /// Connections a busy script's hook may serve, by connection (guarded by the data lock; see `BusyPeer`).
+    var peers: [ObjectIdentifier: BusyPeer] = [:]
+    /// When the hook last polled the peers (ns, monotonic; guarded by the data lock).
+    var lastPeerPoll: Int64 = 0
+    /// Set while the hook runs a peer's command: the dispatcher then refuses what Redis refuses while busy.
+    var servingPeer = false
 
     init() {}
 
@@ -76,5 +83,8 @@ public final class BusyScript: Sendable {
     /// Counts a `-BUSY` reply given without the lock.
     func countBusyReply() { busyErrors.wrappingIncrement(ordering: .relaxed) }
     /// Takes the `-BUSY` replies counted since the last call.
-    public func takeBusyReplies() -> Int { busyErrors.exchange(0, ordering: .relaxed) }
+    public func takeBusyReplies() -> Int {
+        // A plain load first: the locked exchange is only paid when there is something to take.
+        busyErrors.load(ordering: .relaxed) == 0 ? 0 : busyErrors.exchange(0, ordering: .relaxed)
+    }
 }

@@ -6,18 +6,25 @@ final class ConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let server: Server
-    private var client: Client!
-    private var parser = RequestParser()
-    private var pending: ByteBuffer?
-    private var closing = false
+    let server: Server
+    var client: Client!
+    var parser = RequestParser()
+    var pending: ByteBuffer?
+    var closing = false
+    /// The socket (from the accept thread), or -1: a busy script's hook reads it directly (see `BusyPeer`).
+    let fd: CInt
+    /// Set while this connection executes commands (holding the data lock): a busy script's hook skips it.
+    var executing = false
+    /// Set by an AUTH answered before the connection could be registered (a script held the data).
+    var authenticatedWhileBusy = false
     private var wroteSinceFlush = false
     private var awaitingActivation = false
     private var retryScheduled = false
     private var context: ChannelHandlerContext?
 
-    init(server: Server) {
+    init(server: Server, fd: CInt = -1) {
         self.server = server
+        self.fd = fd
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -51,7 +58,9 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
             parser.maxBulkLength = Int(clamping: server.config.protoMaxBulkLen)
             parser.maxQueryBuffer = Int(clamping: server.config.clientQueryBufferLimit)
+            if authenticatedWhileBusy { client.authenticated = true }
             parser.authenticated = client.authenticated
+            registerBusyPeer(context: context)
         }
         if let text = rejection {
             closing = true
@@ -90,6 +99,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func forget(_ c: Client, loop: EventLoop) {
         if acquireData() {
             server.removeClient(c)
+            server.busyScript.peers[ObjectIdentifier(self)] = nil
             server.lock.unlock()
             c.resumeHook = nil
         } else {
@@ -153,6 +163,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         var failure: RequestParser.Failure?
         var output: ByteBuffer?
         var heldForSync = false
+        executing = true
+        defer { executing = false }
+        if authenticatedWhileBusy {
+            c.authenticated = true
+            authenticatedWhileBusy = false
+        }
         do {
             server.beginBatch()
             server.stats.netInputBytes += Int64(newBytes)
@@ -212,44 +228,6 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Answers what can be answered while a script holds the data past its busy threshold (Redis's
-    /// processEventsWhileBlocked): SCRIPT KILL, FUNCTION KILL and SHUTDOWN NOSAVE act; everything else gets -BUSY.
-    private func answerWhileBusy(context: ChannelHandlerContext, input: inout ByteBuffer) {
-        var out = context.channel.allocator.buffer(capacity: 128)
-        var argv: [RBytes] = []
-        var failed = false
-        while true {
-            do throws(RequestParser.Failure) {
-                guard try parser.parse(&input, into: &argv) == .command else { break }
-            } catch {
-                failed = true
-                break
-            }
-            let name = argv[0].lowercased()
-            let line: String
-            if (name == "script" || name == "function") && argv.count == 2 && argv[1].lowercased() == "kill" {
-                line = server.busyScript.kill(eval: name == "script")
-            } else if name == "shutdown" && argv.dropFirst().contains(where: { $0.lowercased() == "nosave" }) {
-                server.shutdownWhileBusy()
-            } else {
-                line = "-" + server.busyScript.busyError
-                server.busyScript.countBusyReply()
-            }
-            out.writeString(line)
-            out.writeStaticString("\r\n")
-        }
-        if input.readableBytes > 0 && !failed {
-            input.discardReadBytes()
-            pending = input
-        }
-        if out.readableBytes > 0 { context.write(wrapOutboundOut(out), promise: nil) }
-        context.flush()
-        if failed {
-            closing = true
-            context.close(promise: nil)
-        }
-    }
-
     func channelReadComplete(context: ChannelHandlerContext) {
         if wroteSinceFlush {
             wroteSinceFlush = false
@@ -259,7 +237,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     /// Takes the client's pending replies (call with the data lock held: other loops may deliver into it).
-    private func takeOutput(_ c: Client, allocator: ByteBufferAllocator) -> ByteBuffer? {
+    func takeOutput(_ c: Client, allocator: ByteBufferAllocator) -> ByteBuffer? {
         guard c.reply.buffer.readableBytes > 0 else { return nil }
         let out = c.reply.buffer
         c.reply.buffer = allocator.buffer(capacity: 256)
@@ -269,7 +247,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     /// Hands replies to NIO; the flush happens once per read burst.
-    private func write(_ out: ByteBuffer, for c: Client, context: ChannelHandlerContext) {
+    func write(_ out: ByteBuffer, for c: Client, context: ChannelHandlerContext) {
         let size = out.readableBytes
         if c.isPubSubClient || c.linkKind == .replica || size > 65536 {
             // Track what NIO still holds, for output buffer limits.

@@ -131,7 +131,7 @@ public final class Listener {
             .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server))
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server, fd: fd))
                 }
             }
             .withConnectedSocket(fd)

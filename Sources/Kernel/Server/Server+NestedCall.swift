@@ -23,7 +23,15 @@ extension Server {
     /// error, is in `c.reply`), or the rejection (`ERR ...`), already counted in the error stats.
     public func nestedCall(_ c: Client, caller: Client, policy: inout NestedCallPolicy) -> String? {
         var cmd: Command?
-        if let found = commands.lookup(c.argv[0]) {
+        // Scripts mostly repeat the same commands: compare the name with the last one before hashing it.
+        let looked: Command?
+        if let cached = c.lastLookup, cached.name == c.argv[0] {
+            looked = cached.command
+        } else {
+            looked = commands.lookup(c.argv[0])
+            if let looked { c.lastLookup = (c.argv[0], looked) }
+        }
+        if let found = looked {
             cmd = found
             if !found.subcommands.isEmpty && c.argv.count >= 2 {
                 if let sub = found.subcommands[c.argv[1].lowercased()] {

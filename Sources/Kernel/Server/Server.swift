@@ -267,6 +267,10 @@ public final class Server {
             c.error("ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
             return
         }
+        if refusedWhileBusy(cmd) {
+            reject(c, cmd, busyScript.busyError)
+            return
+        }
         if pauseActive && pausesCommand(c, cmd) {
             postpone(c, cmd)
             return

@@ -1,0 +1,78 @@
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A connection a busy script's thread may serve itself (never deaf, DESIGN §3).
+///
+/// A script runs on the I/O loop of the client that sent it, so that loop cannot read its other connections
+/// until the script ends. Redis serves them from the script's hook (processEventsWhileBlocked); so do we: past
+/// `busy-reply-threshold` the hook polls the sockets of the connections of its own loop and answers what
+/// arrived — `-BUSY` to most commands, the `allow-busy` ones (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE,
+/// MULTI, WATCH, AUTH, HELLO, ...) run as in Redis. This is safe because the hook runs on that loop's thread
+/// (NIO is not reading these sockets meanwhile, and their handlers' state belongs to this thread) and holds the
+/// data lock (the clients' state may be touched). Connections of other loops answer for themselves.
+final class BusyPeer {
+    /// The connection's event loop: only a hook running on it may serve the connection.
+    let loop: EventLoop
+    /// The connection's socket.
+    let fd: CInt
+    /// Reads what arrived on the socket and answers it (a no-op for the connection running the script).
+    let serve: () -> Void
+
+    init(loop: EventLoop, fd: CInt, serve: @escaping () -> Void) {
+        self.loop = loop
+        self.fd = fd
+        self.serve = serve
+    }
+}
+
+extension Server {
+    /// Serves the connections of the calling thread's I/O loop while the script it runs is past
+    /// `busy-reply-threshold` (called by the script's hook, holding the data lock). Polls at most once a
+    /// millisecond, with one `poll` for all the loop's sockets; free when the script is not busy.
+    public func serveBusyPeers() {
+        guard busyScript.isBusy, !busyScript.servingPeer else { return }
+        let now = Clock.monotonicNanoseconds()
+        guard now - busyScript.lastPeerPoll >= 1_000_000 else { return }
+        busyScript.lastPeerPoll = now
+        var peers: [BusyPeer] = []
+        var fds: [pollfd] = []
+        for p in busyScript.peers.values where p.loop.inEventLoop {
+            peers.append(p)
+            fds.append(pollfd(fd: p.fd, events: Int16(POLLIN), revents: 0))
+        }
+        guard !fds.isEmpty, poll(&fds, nfds_t(fds.count), 0) > 0 else { return }
+        for i in fds.indices where fds[i].revents != 0 { peers[i].serve() }
+    }
+
+    /// Runs `c.argv` for a connection served by a busy script's hook (Redis's processCommand while a script is
+    /// timed out): `allow-busy` commands run, everything else is refused with `-BUSY` by the dispatcher, and
+    /// SHUTDOWN NOSAVE ends the process. The script's pending effects and ready keys are set aside meanwhile,
+    /// so that the served command cannot flush them in the middle of the script.
+    func executeWhileBusy(_ c: Client) {
+        if c.argv[0].equalsIgnoringCase("shutdown") && c.authenticated
+            && c.argv.dropFirst().contains(where: { $0.equalsIgnoringCase("nosave") }) {
+            shutdownWhileBusy()
+        }
+        let effects = pendingEffects
+        let ready = readyKeys
+        let readySet = readyKeySet
+        pendingEffects.removeAll()
+        readyKeys.removeAll()
+        busyScript.servingPeer = true
+        execute(c)
+        busyScript.servingPeer = false
+        pendingEffects = effects
+        readyKeys = ready
+        readyKeySet = readySet
+    }
+
+    /// Whether the dispatcher must refuse `cmd` with `-BUSY`: a peer of a busy script sent it and Redis does not
+    /// run it while busy (SHUTDOWN without NOSAVE replies `-BUSY` too).
+    @inline(__always)
+    func refusedWhileBusy(_ cmd: Command) -> Bool {
+        busyScript.servingPeer && (!cmd.flags.contains(.allowBusy) || cmd.fullName == "shutdown")
+    }
+}
