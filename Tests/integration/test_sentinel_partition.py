@@ -334,6 +334,8 @@ def _run_partition(part, min_replicas, data_kind):
             "iso_acked_total": len(iso_acked),
             "iso_acked_during_partition": len([1 for s, _ in iso_acked.values() if s > t_cut]),
             "iso_lost": len(iso_lost),
+            "iso_lost_sent_before_heal": len([1 for sent, _ in iso_lost.values() if sent <= t_heal]),
+            "iso_lost_sent_after_heal": len([1 for sent, _ in iso_lost.values() if sent > t_heal]),
             "iso_lost_last_sent_after_cut_s": round(max([s for s, _ in iso_lost.values()] or [t_cut]) - t_cut, 1),
             "iso_noreplicas_errors": len([1 for _, _, e in iso_errors if "NOREPLICAS" in e]),
             "sen_acked_total": len(sen_writer.acked),
