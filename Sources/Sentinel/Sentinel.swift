@@ -154,6 +154,11 @@ public final class Sentinel {
             ri.ccConnTime = t
             let conn = InstanceConnection(sentinel: self)
             ri.cmd = conn
+            // Redis queues a PING with the connection attempt ("send a PING ASAP when reconnecting"), so the
+            // down period of an instance that refuses connections counts from the first attempt, not from its
+            // last reply (the PING itself goes out in onOpen).
+            ri.lastPingTime = t
+            if ri.actPingTime == 0 { ri.actPingTime = t }
             conn.onOpen = { [unowned self, weak ri] in
                 guard let ri, ri.cmd === conn else { return }
                 self.authenticate(ri, conn)
