@@ -4,7 +4,6 @@
 config file); with `yes` it shows the names, and tells replicas to replicate from the name."""
 
 import re
-import signal
 import socket
 
 import pytest

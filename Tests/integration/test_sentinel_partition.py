@@ -128,9 +128,8 @@ def partition():
 # The client on the master's side: SET iso:<n> in a loop against the master over the namespace's loopback;
 # one line per write: "A <n> <sent> <acked>" or "E <n> <sent> <error>" (wall-clock times, shared by namespaces).
 ISOLATED_WRITER = r"""
-import sys, time, redis
+import os, sys, time, redis
 host, port, password, out, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-import os
 r = redis.Redis(host=host, port=port, password=password, socket_timeout=2, socket_connect_timeout=2)
 with open(out, "w", buffering=1) as f:
     n = 0
@@ -210,6 +209,7 @@ def _run_partition(part, min_replicas, data_kind):
     workdir = tempfile.mkdtemp(prefix="redis-it-partition-")
     servers, sentinels, writer_procs = [], [], []
     sen_writer = None
+    mlog = None
     stop_file = os.path.join(workdir, "stop-isolated-writer")
     try:
         # The master, alone in the namespace (listening on its veth address and its own loopback).
@@ -358,6 +358,8 @@ def _run_partition(part, min_replicas, data_kind):
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+        if mlog is not None:
+            mlog.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
