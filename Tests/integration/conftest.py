@@ -21,6 +21,7 @@ Run:  python3 -m pytest -q Tests/integration
 
 import atexit
 import os
+import random
 import shutil
 import signal
 import socket
@@ -71,11 +72,63 @@ def real_binary():
     return shutil.which(env) or env
 
 
+# Listening ports are taken below the kernel's ephemeral range (32768+), so outgoing client connections of this
+# or another test run cannot occupy them; a random start keeps concurrent test runs apart.
+_PORT_RANGE = (20000, 32000)
+
+
 def free_port():
-    """A TCP port that was free a moment ago (the kernel picks it)."""
+    """A TCP port that was free a moment ago (bindable on 127.0.0.1 and nothing listening on it)."""
+    for _ in range(200):
+        port = random.randrange(*_PORT_RANGE)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _listening_inodes(pid, port):
+    """Socket inodes listening on TCP `port` in the network namespace of `pid` (from /proc/PID/net/tcp*)."""
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, table)) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    local, state, inode = fields[1], fields[3], fields[9]
+                    if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                        inodes.add(inode)
+        except (OSError, StopIteration, IndexError, ValueError):
+            continue
+    return inodes
+
+
+def process_listens_on(pid, port):
+    """Whether process `pid` itself holds a socket listening on `port` — not another test's server that won the
+    race for a port we believed free. Unknown (no /proc) counts as yes."""
+    if not os.path.isdir("/proc/%d" % pid):
+        return False
+    wanted = _listening_inodes(pid, port)
+    if not wanted:
+        return not os.path.exists("/proc/%d/net/tcp" % pid)
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return True
+    for fd in fds:
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in wanted:
+            return True
+    return False
 
 
 def _die_with_parent():
@@ -156,6 +209,9 @@ class ServerProcess(object):
                     # The port opens before the dataset is loaded: wait until PING stops answering -LOADING.
                     s.sendall(b"PING\r\n")
                     if not s.recv(64).startswith(b"-LOADING"):
+                        if not process_listens_on(self.proc.pid, self.port):
+                            raise RuntimeError("%s: port %d answered, but not by our process (taken by another "
+                                               "server)" % (self.name, self.port))
                         return
                     time.sleep(0.05)
             except OSError:

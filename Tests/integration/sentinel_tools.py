@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import ServerProcess, free_port, ours_binary, real_binary, _die_with_parent, RespClient
+from conftest import ServerProcess, free_port, ours_binary, process_listens_on, real_binary, _die_with_parent, RespClient
 
 PASSWORD = "redis_password"
 DEADLINE = 60.0
@@ -84,7 +84,12 @@ class SentinelProcess(object):
             pytest.fail("sentinel exited with %s:\n%s" % (self.proc.returncode, self.log_tail()), pytrace=False)
         with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
             s.sendall(b"PING\r\n")
-            return s.recv(64) != b""
+            if s.recv(64) == b"":
+                return False
+        if not process_listens_on(self.proc.pid, self.port):
+            pytest.fail("port %d answered, but not by this sentinel (taken by another process)" % self.port,
+                        pytrace=False)
+        return True
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc is not None and self.proc.poll() is None:
@@ -153,7 +158,12 @@ def restart_on_same_port(srv, *extra):
     def up():
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
             s.sendall(b"PING\r\n")
-            return s.recv(64) != b""
+            if s.recv(64) == b"":
+                return False
+        if not process_listens_on(self.proc.pid, self.port):
+            pytest.fail("port %d answered, but not by this sentinel (taken by another process)" % self.port,
+                        pytrace=False)
+        return True
     wait_for(up, timeout=30, what="restarted server on %d" % port)
     return srv
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import free_port, ours_binary, real_binary
+from conftest import free_port, ours_binary, process_listens_on, real_binary
 
 START_TIMEOUT = 20
 
@@ -51,6 +51,10 @@ class DirServer(object):
                     # The port opens before the dataset is loaded: wait until PING stops answering -LOADING.
                     s.sendall(b"PING\r\n")
                     if not s.recv(64).startswith(b"-LOADING"):
+                        if not process_listens_on(self.proc.pid, self.port):
+                            # Another test's server holds the port we believed free: ours exits; try another.
+                            self.kill9()
+                            return self.start(expect_exit)
                         return None
                     time.sleep(0.05)
             except OSError:

@@ -177,7 +177,8 @@ def rewrite_vs_bgsave(kind, d):
         fill(srv, 800)
         with srv.client() as c:
             wait_rewrite_done(srv)
-            c.call("CONFIG", "SET", "rdb-key-save-delay", "1000")
+            # 800 keys x 3 ms: each save runs ~2.4 s, so the next command reliably finds it running on a loaded machine.
+            c.call("CONFIG", "SET", "rdb-key-save-delay", "3000")
             out = [c.call("BGSAVE"), c.call("BGREWRITEAOF")]
             out.append(info(srv)["aof_rewrite_scheduled"])
             wait_bgsave_done(srv)

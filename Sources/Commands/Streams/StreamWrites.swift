@@ -180,14 +180,15 @@ extension StreamCommands {
         }
         let limits = nodeLimits(c)
         s.append(id: id, fields: c.argv[fieldPos...], maxBytes: limits.bytes, maxEntries: limits.entries)
-        c.reply.bulk(id.bytes)
+        let idBytes = id.bytes
+        c.reply.bulk(idBytes)
         c.server.keyModified(c.db, key)
         c.server.notify(.stream, "xadd", key, db: c.db.id)
         var effect = c.argv
         if a.strategy != nil {
             if applyTrim(c, s, a, effect: &effect) > 0 { c.server.notify(.stream, "xtrim", key, db: c.db.id) }
         }
-        if a.id == nil || !a.seqGiven { effect[a.idIndex] = id.bytes }
+        if a.id == nil || !a.seqGiven { effect[a.idIndex] = idBytes }
         if effect != c.argv { c.propagateInstead([effect]) }
         c.server.signalKeyAsReady(c.db, key)
     }

@@ -37,31 +37,33 @@ public struct StreamID: Comparable, Hashable, Sendable {
         return StreamID(ms: ms, seq: seq - 1)
     }
 
-    /// `<ms>-<seq>` as bytes.
+    /// `<ms>-<seq>` as bytes (built on the stack: an ID of up to 23 bytes is stored inline by RBytes).
     public var bytes: RBytes {
-        var out = [UInt8]()
-        out.reserveCapacity(42)
-        StreamID.appendDecimal(ms, to: &out)
-        out.append(UInt8(ascii: "-"))
-        StreamID.appendDecimal(seq, to: &out)
-        return RBytes(out)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 41) { buf in
+            var n = Self.writeDecimal(ms, into: buf, at: 0)
+            buf[n] = UInt8(ascii: "-")
+            n = Self.writeDecimal(seq, into: buf, at: n + 1)
+            return RBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buf)[0..<n]))
+        }
     }
 
     /// `<ms>-<seq>` as a String.
     public var text: String { "\(ms)-\(seq)" }
 
-    static func appendDecimal(_ v: UInt64, to out: inout [UInt8]) {
-        if v == 0 {
-            out.append(UInt8(ascii: "0"))
-            return
-        }
-        var digits = [UInt8]()
+    /// Writes `v` in decimal at `start`; returns the offset after the last digit.
+    @inline(__always)
+    static func writeDecimal(_ v: UInt64, into buf: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        var digits = 1
         var x = v
-        while x > 0 {
-            digits.append(UInt8(ascii: "0") + UInt8(x % 10))
+        while x >= 10 { x /= 10; digits += 1 }
+        var p = start + digits - 1
+        x = v
+        repeat {
+            buf[p] = UInt8(ascii: "0") + UInt8(x % 10)
             x /= 10
-        }
-        out.append(contentsOf: digits.reversed())
+            p -= 1
+        } while x > 0
+        return start + digits
     }
 
     /// The 16-byte big-endian form Redis keys its radix tree with.

@@ -89,15 +89,38 @@ public struct StreamNode {
         for k in 0..<4 { lp[k] = UInt8(truncatingIfNeeded: t >> (8 * k)) }
     }
 
-    /// Appends an encoded element (encoding + backlen) before the terminator and bumps the element count.
-    static func appendEncoded(_ lp: inout [UInt8], _ entry: [UInt8]) {
-        lp.removeLast()
-        lp.append(contentsOf: entry)
+    /// Appends an integer element (encoding + backlen) at the end of `lp`, whose terminator the caller removed.
+    @inline(__always)
+    static func pushInt(_ v: Int64, _ lp: inout [UInt8]) {
+        let start = lp.count
+        Listpack.encodeInt(v, into: &lp)
+        Listpack.appendBacklen(lp.count - start, into: &lp)
+    }
+
+    /// Appends a string element — as an integer when it is one, as Redis's `lpAppend` stores it — at the end of
+    /// `lp`, whose terminator the caller removed.
+    @inline(__always)
+    static func pushBytes(_ s: RBytes, _ lp: inout [UInt8]) {
+        let start = lp.count
+        s.withUnsafeBytes { p in
+            if p.count <= 20, let v = Numbers.parseInt64(p) {
+                Listpack.encodeInt(v, into: &lp)
+            } else {
+                Listpack.encodeString(p, into: &lp)
+            }
+        }
+        Listpack.appendBacklen(lp.count - start, into: &lp)
+    }
+
+    /// Restores the terminator after `added` elements were pushed, and updates the total-bytes and element-count
+    /// headers (the count saturates at 65535, "unknown", as in Redis).
+    @inline(__always)
+    static func finishAppend(_ lp: inout [UInt8], added: Int) {
         lp.append(0xFF)
         setTotal(&lp)
         let n = Int(lp[4]) | Int(lp[5]) << 8
         if n != 65535 {
-            let m = n + 1
+            let m = min(n + added, 65535)
             lp[4] = UInt8(m & 0xFF)
             lp[5] = UInt8(m >> 8)
         }
@@ -110,22 +133,14 @@ public struct StreamNode {
         return e
     }
 
-    static func encodeBytes(_ s: RBytes) -> [UInt8] {
-        var e: [UInt8] = []
-        s.withUnsafeBytes { p in
-            if p.count <= 20, let v = Numbers.parseInt64(p) {
-                Listpack.encodeInt(v, into: &e)
-            } else {
-                Listpack.encodeString(p, into: &e)
-            }
-        }
-        Listpack.appendBacklen(e.count, into: &e)
-        return e
-    }
-
     /// Replaces the integer element at `i` (Redis's `lpReplaceInteger`); returns the size change.
     @discardableResult
     static func replaceInt(_ lp: inout [UInt8], at i: Int, _ v: Int64) -> Int {
+        // A 7-bit integer replacing a 7-bit integer (counters, flags): one byte, backlen unchanged.
+        if v >= 0 && v <= 127 && lp[i] & 0x80 == 0 {
+            lp[i] = UInt8(v)
+            return 0
+        }
         let old = read(lp, i).next
         let new = encodeInt(v)
         lp.replaceSubrange(i..<old, with: new)
@@ -251,48 +266,70 @@ public struct StreamNode {
     static func make(id: StreamID, fields: ArraySlice<RBytes>) -> StreamNode {
         var lp = emptyListpack()
         let n = fields.count / 2
-        appendEncoded(&lp, encodeInt(1))
-        appendEncoded(&lp, encodeInt(0))
-        appendEncoded(&lp, encodeInt(Int64(n)))
+        lp.removeLast()
+        pushInt(1, &lp)
+        pushInt(0, &lp)
+        pushInt(Int64(n), &lp)
         var i = fields.startIndex
         while i < fields.endIndex {
-            appendEncoded(&lp, encodeBytes(fields[i]))
+            pushBytes(fields[i], &lp)
             i += 2
         }
-        appendEncoded(&lp, encodeInt(0))
+        pushInt(0, &lp)
+        finishAppend(&lp, added: n + 4)
         var node = StreamNode(master: id, lp: lp)
         node.appendEntry(id: id, fields: fields, sameFields: true)
         return node
     }
 
-    /// Appends an entry's elements (the caller has bumped the live count when the node already existed).
+    /// Appends an entry's elements (the caller has bumped the live count when the node already existed), in place.
     mutating func appendEntry(id: StreamID, fields: ArraySlice<RBytes>, sameFields: Bool) {
         let n = Int64(fields.count / 2)
-        Self.appendEncoded(&lp, Self.encodeInt(sameFields ? Self.flagSameFields : 0))
-        Self.appendEncoded(&lp, Self.encodeInt(Int64(bitPattern: id.ms &- master.ms)))
-        Self.appendEncoded(&lp, Self.encodeInt(Int64(bitPattern: id.seq &- master.seq)))
-        if !sameFields { Self.appendEncoded(&lp, Self.encodeInt(n)) }
+        lp.removeLast()
+        Self.pushInt(sameFields ? Self.flagSameFields : 0, &lp)
+        Self.pushInt(Int64(bitPattern: id.ms &- master.ms), &lp)
+        Self.pushInt(Int64(bitPattern: id.seq &- master.seq), &lp)
+        if !sameFields { Self.pushInt(n, &lp) }
         var i = fields.startIndex
         while i < fields.endIndex {
-            if !sameFields { Self.appendEncoded(&lp, Self.encodeBytes(fields[i])) }
-            Self.appendEncoded(&lp, Self.encodeBytes(fields[i + 1]))
+            if !sameFields { Self.pushBytes(fields[i], &lp) }
+            Self.pushBytes(fields[i + 1], &lp)
             i += 2
         }
-        Self.appendEncoded(&lp, Self.encodeInt(sameFields ? n + 3 : n * 2 + 4))
+        let lpCount = sameFields ? n + 3 : n * 2 + 4
+        Self.pushInt(lpCount, &lp)
+        Self.finishAppend(&lp, added: Int(lpCount) + 1)
     }
 
     /// Adds one entry to this existing node: bumps the live count and compares the fields with the master's.
     mutating func add(id: StreamID, fields: ArraySlice<RBytes>) {
         Self.replaceInt(&lp, at: 6, liveCount + 1)
-        let master = masterFields().fields
-        var same = master.count == fields.count / 2
-        if same {
-            var i = fields.startIndex, k = 0
-            while i < fields.endIndex {
-                if fields[i] != master[k] { same = false; break }
-                i += 2; k += 1
+        appendEntry(id: id, fields: fields, sameFields: masterFieldsEqual(fields))
+    }
+
+    /// Whether the master entry's field names are the field names of `fields` (field, value, ...), in order,
+    /// compared in place in the listpack.
+    func masterFieldsEqual(_ fields: ArraySlice<RBytes>) -> Bool {
+        var p = Self.read(lp, 6).next          // skip count
+        p = Self.read(lp, p).next              // skip deleted
+        let (n, afterN) = Self.int(lp, p)
+        guard n == Int64(fields.count / 2) else { return false }
+        p = afterN
+        var i = fields.startIndex
+        while i < fields.endIndex {
+            let e = Self.read(lp, p)
+            let same: Bool = fields[i].withUnsafeBytes { f in
+                if let v = e.int {
+                    // Stored as an integer: only its canonical decimal text was stored that way.
+                    return f.count <= 20 && Numbers.parseInt64(f) == v
+                }
+                guard f.count == e.str.count else { return false }
+                return lp.withUnsafeBytes { l in f.elementsEqual(UnsafeRawBufferPointer(rebasing: l[e.str])) }
             }
+            if !same { return false }
+            p = e.next
+            i += 2
         }
-        appendEntry(id: id, fields: fields, sameFields: same)
+        return true
     }
 }

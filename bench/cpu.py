@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""CPU time per request, ours vs redis-server, for `make bench` (not a test).
+
+Throughput on a shared 2-core machine swings by tens of percent from run to run; the CPU time the server itself
+spends per request does not. For each row this runs redis-benchmark against both servers, interleaved (the order
+alternates between pairs), and reads each server's CPU time — the sum over all its threads of
+/proc/PID/task/TID/schedstat's on-CPU nanoseconds — before and after. It prints, per row, the median requests per
+second and the median CPU microseconds per request of several pairs, the efficiency (redis CPU / ours: above 1.0
+we spend less CPU than redis-server per request), and the geometric mean of the efficiencies.
+
+    python3 bench/cpu.py OURS_BIN REAL_BIN [--pairs 3] [--n-p1 200000] [--n-p16 1000000] [--clients 50]
+                         [--pipelines "1 16"] [--rows set,get,...]
+"""
+
+import argparse
+import math
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+# Row name -> (setup redis-benchmark arguments or None, measured redis-benchmark arguments). The setup runs on a
+# flushed server before each measured run and is not counted; pops get something to pop.
+ROWS = {
+    "ping_inline": (None, ["-t", "ping_inline"]),
+    "ping_mbulk": (None, ["-t", "ping_mbulk"]),
+    "set": (None, ["-t", "set"]),
+    "get": (["-t", "set"], ["-t", "get"]),
+    "incr": (None, ["-t", "incr"]),
+    "lpush": (None, ["-t", "lpush"]),
+    "rpush": (None, ["-t", "rpush"]),
+    "lpop": (["-t", "lpush"], ["-t", "lpop"]),
+    "rpop": (["-t", "rpush"], ["-t", "rpop"]),
+    "sadd": (None, ["-r", "100000", "-t", "sadd"]),
+    "hset": (None, ["-r", "100000", "-t", "hset"]),
+    "spop": (["-r", "100000", "-t", "sadd"], ["-t", "spop"]),
+    "zadd": (None, ["-r", "100000", "-t", "zadd"]),
+    "zpopmin": (["-r", "100000", "-t", "zadd"], ["-t", "zpopmin"]),
+    "lrange_100": (["-t", "lpush"], ["-t", "lrange_100"]),
+    "mset": (None, ["-t", "mset"]),
+    "xadd": (None, ["XADD", "bench:s", "*", "field", "value"]),
+    "evalsha": (None, None),  # filled in at run time: needs the script's SHA1 from SCRIPT LOAD
+}
+INCR_SCRIPT = "return redis.call('INCR', KEYS[1])"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server(object):
+    """A server process with persistence off, on a free loopback port."""
+
+    def __init__(self, name, binary):
+        self.name = name
+        self.dir = tempfile.mkdtemp(prefix="bench-cpu-%s-" % name)
+        self.port = free_port()
+        self.log = open(os.path.join(self.dir, "server.log"), "wb")
+        self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no"], cwd=self.dir, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.cli("PING") == "PONG":
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("%s (%s) did not start" % (name, binary))
+
+    def cli(self, *args):
+        try:
+            return subprocess.run(["redis-cli", "-p", str(self.port)] + [str(a) for a in args],
+                                  capture_output=True, text=True, timeout=30).stdout.strip()
+        except subprocess.TimeoutExpired:
+            return ""
+
+    def cpu_ns(self):
+        """On-CPU nanoseconds of every thread of the process so far (threads that exited are not counted, which
+        is why the figure is read around runs in which no thread of the server exits)."""
+        total = 0
+        task_dir = "/proc/%d/task" % self.proc.pid
+        for tid in os.listdir(task_dir):
+            try:
+                with open(os.path.join(task_dir, tid, "schedstat")) as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+        return total
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def benchmark(port, args, n, pipeline, clients):
+    """redis-benchmark's requests per second, or None."""
+    cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-q", "-c", str(clients), "-n", str(n),
+           "-P", str(pipeline)] + args
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
+    except subprocess.TimeoutExpired:
+        return None
+    for line in reversed(out.replace("\r", "\n").splitlines()):
+        m = re.search(r"([0-9.]+) requests per second", line)
+        if m:
+            return float(m.group(1))
+    return None
+
+
+def measure(server, row_args, setup_args, n, pipeline, clients):
+    """(rps, CPU µs per request) of one run on a flushed server, or None."""
+    server.cli("FLUSHALL")
+    if setup_args:
+        benchmark(server.port, setup_args, n, 16, clients)
+    before = server.cpu_ns()
+    rps = benchmark(server.port, row_args, n, pipeline, clients)
+    after = server.cpu_ns()
+    if rps is None:
+        return None
+    return rps, (after - before) / 1000.0 / n
+
+
+def fmt(x, digits=2):
+    return "n/a" if x is None else "%.*f" % (digits, x)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("ours")
+    ap.add_argument("real")
+    ap.add_argument("--pairs", type=int, default=int(os.environ.get("BENCH_CPU_PAIRS", "3")))
+    ap.add_argument("--n-p1", type=int, default=int(os.environ.get("BENCH_N_P1", "200000")))
+    ap.add_argument("--n-p16", type=int, default=int(os.environ.get("BENCH_N_P16", "1000000")))
+    ap.add_argument("--clients", type=int, default=int(os.environ.get("BENCH_CLIENTS", "50")))
+    ap.add_argument("--pipelines", default=os.environ.get("BENCH_PIPELINES", "1 16"))
+    ap.add_argument("--rows", default=os.environ.get("BENCH_CPU_ROWS", ",".join(ROWS)))
+    opts = ap.parse_args()
+
+    ours = Server("ours", os.path.abspath(opts.ours) if os.sep in opts.ours else opts.ours)
+    try:
+        real = Server("redis", opts.real)
+    except RuntimeError:
+        ours.stop()
+        raise
+    try:
+        sha = {s.name: s.cli("SCRIPT", "LOAD", INCR_SCRIPT) for s in (ours, real)}
+        print("CPU per request (sum of the server's threads' on-CPU time / requests), median of %d interleaved "
+              "pairs; clients=%d n(P1)=%d n(P16)=%d" % (opts.pairs, opts.clients, opts.n_p1, opts.n_p16))
+        print("%-12s %3s %12s %12s %6s %10s %10s %6s" % ("row", "P", "ours(rps)", "redis(rps)", "ratio",
+                                                       "ours(us)", "redis(us)", "eff"))
+        efficiencies = []
+        for row in [r.strip() for r in opts.rows.split(",") if r.strip()]:
+            if row not in ROWS:
+                print("%-12s unknown row" % row)
+                continue
+            setup, args = ROWS[row]
+            for pipeline in [int(p) for p in opts.pipelines.split()]:
+                n = opts.n_p1 if pipeline == 1 else opts.n_p16
+                results = {"ours": [], "redis": []}
+                for i in range(opts.pairs):
+                    order = (ours, real) if i % 2 == 0 else (real, ours)
+                    for server in order:
+                        row_args = args if args else ["EVALSHA", sha[server.name], "1", "bench:counter"]
+                        r = measure(server, row_args, setup, n, pipeline, opts.clients)
+                        if r:
+                            results[server.name].append(r)
+                med = {}
+                for name, rs in results.items():
+                    if rs:
+                        med[name] = (statistics.median(x[0] for x in rs), statistics.median(x[1] for x in rs))
+                o, r = med.get("ours"), med.get("redis")
+                ratio = o[0] / r[0] if o and r and r[0] else None
+                eff = r[1] / o[1] if o and r and o[1] > 0 else None
+                if eff:
+                    efficiencies.append(eff)
+                print("%-12s %3d %12s %12s %6s %10s %10s %6s" % (
+                    row, pipeline, fmt(o and o[0], 0), fmt(r and r[0], 0), fmt(ratio),
+                    fmt(o and o[1], 3), fmt(r and r[1], 3), fmt(eff)))
+                sys.stdout.flush()
+        if efficiencies:
+            geo = math.exp(sum(math.log(e) for e in efficiencies) / len(efficiencies))
+            print("geometric mean of efficiency (redis CPU / ours) over %d rows: %.2f" % (len(efficiencies), geo))
+    finally:
+        ours.stop()
+        real.stop()
+
+
+if __name__ == "__main__":
+    main()
