@@ -160,8 +160,8 @@ def restart_on_same_port(srv, *extra):
             s.sendall(b"PING\r\n")
             if s.recv(64) == b"":
                 return False
-        if not process_listens_on(self.proc.pid, self.port):
-            pytest.fail("port %d answered, but not by this sentinel (taken by another process)" % self.port,
+        if not process_listens_on(srv.proc.pid, port):
+            pytest.fail("port %d answered, but not by the restarted server (taken by another process)" % port,
                         pytrace=False)
         return True
     wait_for(up, timeout=30, what="restarted server on %d" % port)
