@@ -22,6 +22,8 @@
 #   BENCH_GEO        0 skips the GEOADD / GEOSEARCH rows (a 1,000-member geo set)
 #   BENCH_BITHLL     0 skips the SETBIT / BITCOUNT (on a 1 MB bitmap) / PFADD / PFCOUNT (10 keys) rows
 #   BENCH_REPL       0 skips the replication probe (SET with 2 replicas vs none, replication lag)
+#   BENCH_FAILOVER   0 skips the Sentinel failover probe (kill -9 -> +switch-master, our Sentinels vs
+#                    redis-sentinel; BENCH_FAILOVER_RUNS runs each, default 3)
 #   BENCH_PERSIST    0 skips the persistence probes (SAVE/load/snapshot pause; BENCH_PERSIST_KEYS,
 #                    BENCH_PERSIST_ZSET, BENCH_PAUSE_KEYS size them)
 #
@@ -394,6 +396,15 @@ if [[ "${BENCH_REPL:-1}" != 0 ]]; then
     echo
     timeout -k 5 1800 python3 "$ROOT/bench/replication.py" "$OURS_BIN" "$(command -v "$REAL_BIN" || echo "$REAL_BIN")" \
         --n "$N_P1" --clients "$CLIENTS" || echo "replication probe failed"
+fi
+
+# ---------------------------------------------------------------- failover --
+# Sentinel: time from kill -9 of the master to +switch-master, our Sentinels vs redis-sentinel (down-after 5000).
+if [[ "${BENCH_FAILOVER:-1}" != 0 ]]; then
+    echo
+    REDIS_SWIFT_BIN="$OURS_BIN" REDIS_REAL_BIN="$(command -v "$REAL_BIN" || echo "$REAL_BIN")" \
+        timeout -k 5 1800 python3 "$ROOT/bench/failover.py" --runs "${BENCH_FAILOVER_RUNS:-3}" \
+        || echo "failover probe failed"
 fi
 
 # ------------------------------------------------------------- persistence --

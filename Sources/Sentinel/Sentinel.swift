@@ -80,9 +80,9 @@ public final class Sentinel {
                about: SentinelInstance? = nil) {
         var msg = ""
         if let ri {
-            msg = "\(ri.typeName) \(ri.name) \(ri.addr.host) \(ri.addr.port)"
+            msg = "\(ri.typeName) \(ri.name) \(announced(ri.addr)) \(ri.addr.port)"
             if !ri.flags.contains(.master), let m = ri.master {
-                msg += " @ \(m.name) \(m.addr.host) \(m.addr.port)"
+                msg += " @ \(m.name) \(announced(m.addr)) \(m.addr.port)"
             }
             if !extra.isEmpty { msg += " " + extra }
         } else {
@@ -154,6 +154,11 @@ public final class Sentinel {
             ri.ccConnTime = t
             let conn = InstanceConnection(sentinel: self)
             ri.cmd = conn
+            // Redis queues a PING with the connection attempt ("send a PING ASAP when reconnecting"), so the
+            // down period of an instance that refuses connections counts from the first attempt, not from its
+            // last reply (the PING itself goes out in onOpen).
+            ri.lastPingTime = t
+            if ri.actPingTime == 0 { ri.actPingTime = t }
             conn.onOpen = { [unowned self, weak ri] in
                 guard let ri, ri.cmd === conn else { return }
                 self.authenticate(ri, conn)
@@ -166,7 +171,7 @@ public final class Sentinel {
                 ri.pubsub?.close()
                 ri.pubsub = nil
             }
-            conn.open(host: ri.addr.host, port: ri.addr.port)
+            conn.open(host: ri.addr.ip, port: ri.addr.port)
         }
         if !ri.flags.contains(.sentinel) && (ri.pubsub == nil || ri.pubsub!.closed) && ri.cmd?.connected == true {
             ri.pcConnTime = t
@@ -188,7 +193,7 @@ public final class Sentinel {
                 guard let ri, ri.pubsub === conn else { return }
                 ri.pubsub = nil
             }
-            conn.open(host: ri.addr.host, port: ri.addr.port)
+            conn.open(host: ri.addr.ip, port: ri.addr.port)
         }
     }
 
@@ -273,7 +278,7 @@ public final class Sentinel {
         let masterAddr = currentMasterAddress(m)
         let ip = announceIP.isEmpty ? (cmd.localIP ?? "127.0.0.1") : announceIP
         let port = announcePort != 0 ? announcePort : server.config.port
-        let payload = "\(ip),\(port),\(myid),\(currentEpoch),\(m.name),\(masterAddr.host),\(masterAddr.port),\(m.configEpoch)"
+        let payload = "\(ip),\(port),\(myid),\(currentEpoch),\(m.name),\(announced(masterAddr)),\(masterAddr.port),\(m.configEpoch)"
         cmd.send([ri.mapped("PUBLISH"), Sentinel.helloChannel, payload]) { [unowned self, weak ri] reply in
             guard let ri, !reply.isError else { return }
             ri.lastPubTime = self.now
@@ -293,7 +298,7 @@ public final class Sentinel {
     @discardableResult
     func sendSlaveOf(_ ri: SentinelInstance, _ to: InstanceAddress?) -> Bool {
         guard let cmd = ri.cmd, cmd.connected else { return false }
-        let host = to?.host ?? "NO"
+        let host = to.map { announced($0) } ?? "NO"
         let port = to.map { String($0.port) } ?? "ONE"
         cmd.send([ri.mapped("MULTI")]) { _ in }
         cmd.send([ri.mapped("SLAVEOF"), host, port]) { _ in }

@@ -43,7 +43,7 @@ public struct SentinelCommands: CommandModule {
                     guard let m = s.master(named: c.argv[2].string) else { c.reply.nullArray(); return }
                     let a = s.currentMasterAddress(m)
                     c.reply.arrayHeader(2)
-                    c.reply.bulk(a.host)
+                    c.reply.bulk(s.announced(a))
                     c.reply.bulk(String(a.port))
                 },
                 sub("is-master-down-by-addr", 6, "Check if a master is down") { c in s.isMasterDownByAddr(c) },

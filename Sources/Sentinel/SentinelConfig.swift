@@ -67,13 +67,13 @@ extension Sentinel {
             guard let port = Int(a[3]), (1...65535).contains(port) else { throw ConfigError(message: "Invalid port number") }
             let addr = InstanceAddress(host: a[2], port: port)
             if lookupSlave(m, addr) == nil {
-                m.slaves.append(SentinelInstance(flags: .slave, name: addr.description, addr: addr, master: m, now: t))
+                m.slaves.append(SentinelInstance(flags: .slave, name: announcedAddrAndPort(addr), addr: addr, master: m, now: t))
             }
         case ("known-sentinel", 4), ("known-sentinel", 5):
             let m = try master(1)
             guard let port = Int(a[3]), (1...65535).contains(port) else { throw ConfigError(message: "Invalid port number") }
             let addr = InstanceAddress(host: a[2], port: port)
-            let s = SentinelInstance(flags: .sentinel, name: a.count == 5 ? a[4] : addr.description, addr: addr, master: m, now: t)
+            let s = SentinelInstance(flags: .sentinel, name: a.count == 5 ? a[4] : announcedAddrAndPort(addr), addr: addr, master: m, now: t)
             if a.count == 5 { s.runid = a[4] }
             m.sentinels.append(s)
         case ("rename-command", 4):
@@ -128,11 +128,48 @@ extension Sentinel {
         return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 
-    static func resolves(_ host: String) -> Bool {
+    static func resolves(_ host: String) -> Bool { resolve(host) != nil }
+
+    /// `host` itself when it is an IP address, else the first address it resolves to (any family, stream
+    /// sockets, as Redis's anetResolve), or nil.
+    static func resolve(_ host: String) -> String? {
+        if isIPAddress(host) { return host }
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var res: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, nil, &res) == 0 else { return false }
-        freeaddrinfo(res)
-        return true
+        guard getaddrinfo(host, nil, &hints, &res) == 0, let first = res else { return nil }
+        defer { freeaddrinfo(res) }
+        var buf = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        guard let sa = first.pointee.ai_addr else { return nil }
+        let ok: UnsafePointer<CChar>?
+        if first.pointee.ai_family == AF_INET6 {
+            ok = sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in
+                var a = p.pointee.sin6_addr
+                return inet_ntop(AF_INET6, &a, &buf, socklen_t(buf.count))
+            }
+        } else {
+            ok = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in
+                var a = p.pointee.sin_addr
+                return inet_ntop(AF_INET, &a, &buf, socklen_t(buf.count))
+            }
+        }
+        guard ok != nil else { return nil }
+        return String(cString: buf)
+    }
+
+    /// What replies, events, hellos and the config file show for an address (Redis's announceSentinelAddr).
+    func announced(_ a: InstanceAddress) -> String { announceHostnames ? a.host : a.ip }
+
+    /// `announced:port` (Redis's announceSentinelAddrAndPort), the name of a replica entry.
+    func announcedAddrAndPort(_ a: InstanceAddress) -> String { InstanceAddress.format(announced(a), a.port) }
+
+    /// Whether a host name or IP reported by an instance (a replica's `master_host`) is `a` (Redis's
+    /// sentinelAddrEqualsHostname: resolved, names only with `resolve-hostnames yes`, compared by IP).
+    func address(_ a: InstanceAddress, is host: String?, port: Int) -> Bool {
+        guard let host, port == a.port else { return false }
+        guard Self.isIPAddress(host) || resolveHostnames, let ip = Self.resolve(host) else { return false }
+        return ip.lowercased() == a.ip.lowercased()
     }
 
     // MARK: - Rewrite
@@ -148,7 +185,7 @@ extension Sentinel {
         for m in masters {
             let a = currentMasterAddress(m)
             let name = quoteIfNeeded(m.name)
-            add("monitor", "monitor \(name) \(a.host) \(a.port) \(m.quorum)")
+            add("monitor", "monitor \(name) \(announced(a)) \(a.port) \(m.quorum)")
             if m.downAfterPeriod != 30_000 { add("down-after-milliseconds", "down-after-milliseconds \(name) \(m.downAfterPeriod)") }
             if m.failoverTimeout != 180_000 { add("failover-timeout", "failover-timeout \(name) \(m.failoverTimeout)") }
             if m.parallelSyncs != 1 { add("parallel-syncs", "parallel-syncs \(name) \(m.parallelSyncs)") }
@@ -167,11 +204,11 @@ extension Sentinel {
             for s in m.slaves {
                 // The promoted replica is written as the master once the failover is over; skip it as a replica.
                 if s.addr == a { continue }
-                add("known-replica", "known-replica \(name) \(s.addr.host) \(s.addr.port)")
+                add("known-replica", "known-replica \(name) \(announced(s.addr)) \(s.addr.port)")
             }
-            if a != m.addr { add("known-replica", "known-replica \(name) \(m.addr.host) \(m.addr.port)") }
+            if a != m.addr { add("known-replica", "known-replica \(name) \(announced(m.addr)) \(m.addr.port)") }
             for s in m.sentinels where s.runid != nil {
-                add("known-sentinel", "known-sentinel \(name) \(s.addr.host) \(s.addr.port) \(s.runid!)")
+                add("known-sentinel", "known-sentinel \(name) \(announced(s.addr)) \(s.addr.port) \(s.runid!)")
             }
         }
         add("current-epoch", "current-epoch \(currentEpoch)")

@@ -39,9 +39,10 @@ extension Sentinel {
                     let parts = body.split(separator: ",")
                     if parts.count >= 2 { ip = String(parts[0]); port = Int(parts[1]) }
                 }
-                if let ip, let port, lookupSlave(ri, InstanceAddress(host: ip, port: port)) == nil {
-                    let s = SentinelInstance(flags: .slave, name: InstanceAddress(host: ip, port: port).description,
-                                             addr: InstanceAddress(host: ip, port: port), master: ri, now: t)
+                // A replica announcing a name is added only if the name resolves (with resolve-hostnames yes).
+                if let ip, let port, validHost(ip), lookupSlave(ri, InstanceAddress(host: ip, port: port)) == nil {
+                    let addr = InstanceAddress(host: ip, port: port)
+                    let s = SentinelInstance(flags: .slave, name: announcedAddrAndPort(addr), addr: addr, master: ri, now: t)
                     ri.slaves.append(s)
                     event(.notice, "+slave", s)
                     flushConfig()
@@ -96,14 +97,14 @@ extension Sentinel {
                 }
             }
         }
-        if role == .slave && (ri.slaveMasterPort != m.addr.port || ri.slaveMasterHost != m.addr.host) {
+        if role == .slave && !address(m.addr, is: ri.slaveMasterHost, port: ri.slaveMasterPort) {
             let wait = m.failoverTimeout
             if masterLooksSane(m) && noDownFor(ri, wait) && t - ri.slaveConfChangeTime > wait {
                 if sendSlaveOf(ri, m.addr) { event(.notice, "+fix-slave-config", ri) }
             }
         }
         if role == .slave && !ri.flags.intersection([.reconfSent, .reconfInprog]).isEmpty, let p = m.promotedSlave {
-            if ri.flags.contains(.reconfSent) && ri.slaveMasterHost == p.addr.host && ri.slaveMasterPort == p.addr.port {
+            if ri.flags.contains(.reconfSent) && address(p.addr, is: ri.slaveMasterHost, port: ri.slaveMasterPort) {
                 ri.flags.remove(.reconfSent)
                 ri.flags.insert(.reconfInprog)
                 event(.notice, "+slave-reconf-inprog", ri)
@@ -205,7 +206,7 @@ extension Sentinel {
                 let old = m.addr
                 event(.warning, "+config-update-from", si)
                 event(.warning, "+switch-master", nil,
-                      "\(m.name) \(old.host) \(old.port) \(announced.host) \(announced.port)", about: m)
+                      "\(m.name) \(self.announced(old)) \(old.port) \(self.announced(announced)) \(announced.port)", about: m)
                 resetMasterAndChangeAddress(m, announced)
                 callClientReconfScript(m, role: "observer", state: "start", from: old, to: announced)
             }

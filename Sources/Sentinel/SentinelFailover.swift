@@ -82,7 +82,7 @@ extension Sentinel {
             guard m.flags.contains(.sDown), let cmd = s.cmd, cmd.connected else { continue }
             if !forced && elapsed < askPeriod { continue }
             let runid = m.failoverState > .none ? myid : "*"
-            cmd.send([s.mapped("SENTINEL"), "is-master-down-by-addr", m.addr.host, String(m.addr.port),
+            cmd.send([s.mapped("SENTINEL"), "is-master-down-by-addr", announced(m.addr), String(m.addr.port),
                       String(currentEpoch), runid]) { [unowned self, weak s] reply in
                 guard let s, case .array(let r?) = reply, r.count == 3,
                       case .integer(let down) = r[0], let leader = r[1].text, case .integer(let epoch) = r[2] else { return }
@@ -331,7 +331,7 @@ extension Sentinel {
     func switchToPromotedSlave(_ m: SentinelInstance) {
         let p = m.promotedSlave?.addr ?? m.addr
         let old = m.addr
-        event(.warning, "+switch-master", nil, "\(m.name) \(old.host) \(old.port) \(p.host) \(p.port)", about: m)
+        event(.warning, "+switch-master", nil, "\(m.name) \(announced(old)) \(old.port) \(announced(p)) \(p.port)", about: m)
         callClientReconfScript(m, role: "leader", state: "end", from: old, to: p)
         resetMasterAndChangeAddress(m, p)
     }
@@ -375,7 +375,7 @@ extension Sentinel {
         m.addr = addr
         let t = now
         for a in replicas {
-            let slave = SentinelInstance(flags: .slave, name: a.description, addr: a, master: m, now: t)
+            let slave = SentinelInstance(flags: .slave, name: announcedAddrAndPort(a), addr: a, master: m, now: t)
             m.slaves.append(slave)
             event(.notice, "+slave", slave)
         }

@@ -38,11 +38,31 @@ enum FailoverState: Int, Comparable {
     static func < (a: FailoverState, b: FailoverState) -> Bool { a.rawValue < b.rawValue }
 }
 
-/// An `ip:port` an instance is reached at.
+/// Where an instance is reached (Redis's `sentinelAddr`): the name it was given (`host`: an IP address, or a
+/// hostname with `resolve-hostnames yes`) and the IP address that name resolved to when the entry was made.
+/// Two addresses are the same instance when their IPs and ports match; replies, events, hellos and the config
+/// file show `host` with `announce-hostnames yes`, else `ip` (`Sentinel.announced`).
 struct InstanceAddress: Equatable {
     var host: String
+    var ip: String
     var port: Int
-    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// Resolves `host` (the first address getaddrinfo gives, as Redis's anetResolve); an unresolvable name keeps
+    /// itself as its IP (callers validate names first, as Redis does before creating an address).
+    init(host: String, port: Int) {
+        self.host = host
+        self.ip = Sentinel.resolve(host) ?? host
+        self.port = port
+    }
+
+    static func == (a: InstanceAddress, b: InstanceAddress) -> Bool {
+        a.port == b.port && a.ip.lowercased() == b.ip.lowercased()
+    }
+
+    /// `host:port`, IPv6 addresses bracketed (Redis's anetFormatAddr).
+    static func format(_ host: String, _ port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
 }
 
 /// One monitored master, one of its replicas, or another Sentinel (Redis's `sentinelRedisInstance`).

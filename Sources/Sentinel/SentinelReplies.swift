@@ -14,7 +14,7 @@ extension Sentinel {
         var f: [(String, String, Bool)] = []
         func add(_ k: String, _ v: String) { f.append((k, v, false)) }
         add("name", ri.name)
-        add("ip", ri.addr.host)
+        add("ip", announced(ri.addr))
         add("port", String(ri.addr.port))
         add("runid", ri.runid ?? "")
         add("flags", ri.flagsString)
@@ -88,7 +88,7 @@ extension Sentinel {
         ]
         for (i, m) in masters.enumerated() {
             let status = m.flags.contains(.oDown) ? "odown" : m.flags.contains(.sDown) ? "sdown" : "ok"
-            f.append(("master\(i)", "name=\(m.name),status=\(status),address=\(m.addr.description),slaves=\(m.slaves.count),sentinels=\(m.sentinels.count + 1)"))
+            f.append(("master\(i)", "name=\(m.name),status=\(status),address=\(announcedAddrAndPort(m.addr)),slaves=\(m.slaves.count),sentinels=\(m.sentinels.count + 1)"))
         }
         return f
     }

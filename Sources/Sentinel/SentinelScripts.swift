@@ -86,6 +86,6 @@ extension Sentinel {
     func callClientReconfScript(_ m: SentinelInstance, role: String, state: String,
                                 from: InstanceAddress, to: InstanceAddress) {
         guard let script = m.clientReconfigScript else { return }
-        scripts.schedule(self, script, [m.name, role, state, from.host, String(from.port), to.host, String(to.port)])
+        scripts.schedule(self, script, [m.name, role, state, announced(from), String(from.port), announced(to), String(to.port)])
     }
 }

@@ -39,8 +39,9 @@ def wait_for(predicate, timeout=DEADLINE, what="condition", interval=0.1):
 class SentinelProcess(object):
     """A Sentinel (ours: `redis-swift conf --sentinel`; real: `redis-sentinel conf`) with its own writable config."""
 
-    def __init__(self, kind, monitors, requirepass=None, extra_lines=(), name="sentinel"):
+    def __init__(self, kind, monitors, requirepass=None, extra_lines=(), name="sentinel", pre_lines=()):
         self.kind = kind
+        self.pre_lines = list(pre_lines)  # before the monitors (`sentinel resolve-hostnames yes` must be)
         self.monitors = monitors  # [(name, host, port, quorum, [option lines])]
         self.requirepass = requirepass
         self.extra_lines = list(extra_lines)
@@ -55,6 +56,7 @@ class SentinelProcess(object):
         lines = ["port %d" % self.port, "bind 127.0.0.1", 'dir "%s"' % self.dir, "daemonize no"]
         if self.requirepass:
             lines.append("requirepass %s" % self.requirepass)
+        lines.extend(self.pre_lines)
         for name, host, port, quorum, opts in self.monitors:
             lines.append("sentinel monitor %s %s %d %d" % (name, host, port, quorum))
             lines.extend(opts)
@@ -158,8 +160,8 @@ def restart_on_same_port(srv, *extra):
             s.sendall(b"PING\r\n")
             if s.recv(64) == b"":
                 return False
-        if not process_listens_on(self.proc.pid, self.port):
-            pytest.fail("port %d answered, but not by this sentinel (taken by another process)" % self.port,
+        if not process_listens_on(srv.proc.pid, port):
+            pytest.fail("port %d answered, but not by the restarted server (taken by another process)" % port,
                         pytrace=False)
         return True
     wait_for(up, timeout=30, what="restarted server on %d" % port)
@@ -170,7 +172,8 @@ class Topology(object):
     """1 master + N replicas (data servers of `data_kind`) and Sentinels of the given kinds."""
 
     def __init__(self, data_kind="ours", sentinel_kinds=("ours", "ours", "ours"), replicas=2, quorum=2,
-                 down_after=2000, failover_timeout=20000, name="mymaster", sentinel_password=PASSWORD):
+                 down_after=2000, failover_timeout=20000, name="mymaster", sentinel_password=PASSWORD,
+                 monitor_host="127.0.0.1", replica_args=(), sentinel_lines=()):
         self.data_kind = data_kind
         self.name = name
         self.servers = []
@@ -179,7 +182,7 @@ class Topology(object):
         self.servers.append(self.master)
         self.replicas = []
         for _ in range(replicas):
-            r = data_server(data_kind, "--replicaof", "127.0.0.1", str(self.master.port))
+            r = data_server(data_kind, "--replicaof", "127.0.0.1", str(self.master.port), *replica_args)
             self.servers.append(r)
             self.replicas.append(r)
         opts = ["sentinel down-after-milliseconds %s %d" % (name, down_after),
@@ -187,8 +190,8 @@ class Topology(object):
                 "sentinel parallel-syncs %s 1" % name,
                 "sentinel auth-pass %s %s" % (name, PASSWORD)]
         for i, kind in enumerate(sentinel_kinds):
-            s = SentinelProcess(kind, [(name, "127.0.0.1", self.master.port, quorum, opts)],
-                                requirepass=sentinel_password, name="s%d" % i)
+            s = SentinelProcess(kind, [(name, monitor_host, self.master.port, quorum, opts)],
+                                requirepass=sentinel_password, name="s%d" % i, pre_lines=sentinel_lines)
             self.sentinels.append(s)
         for s in self.sentinels:
             s.start()

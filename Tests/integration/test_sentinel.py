@@ -104,6 +104,43 @@ def test_redis_py_sentinel_client_discovers_master_and_replicas(topo, protocol):
     assert m.get("k") == b"v"
 
 
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_redis_py_slave_for_reads_from_a_replica(topo, protocol):
+    ps = PySentinel([("127.0.0.1", s.port) for s in topo.sentinels], sentinel_kwargs={"password": PASSWORD},
+                    password=PASSWORD, socket_timeout=5, protocol=protocol)
+    ps.master_for("mymaster", socket_timeout=5).set("replicated", "yes")
+    replica = ps.slave_for("mymaster", socket_timeout=5)
+    wait_for(lambda: replica.get("replicated") == b"yes", what="read from a replica")
+    assert replica.info("replication")["role"] == "slave"
+    assert replica.connection_pool.get_connection().port in [r.port for r in topo.replicas]
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_redis_py_rediscovers_the_master_after_readonly(topo, protocol):
+    """A pooled connection to the old master gets -READONLY once that server is a replica: redis-py's Sentinel
+    client drops it ("The previous master is now a slave") and the next command asks the Sentinels again."""
+    ps = PySentinel([("127.0.0.1", s.port) for s in topo.sentinels], sentinel_kwargs={"password": PASSWORD},
+                    password=PASSWORD, socket_timeout=5, protocol=protocol)
+    m = ps.master_for("mymaster", socket_timeout=5)
+    m.set("before", "1")  # the pool now holds a connection to the current master
+    old = topo.master_addr()
+    assert topo.sentinels[0].redis().sentinel_failover("mymaster")
+    new = wait_for(lambda: all(topo.master_addr(s) != old for s in topo.sentinels) and topo.master_addr(),
+                   what="failover")
+    # SENTINEL MASTERS (what redis-py reads) shows the new address once the failover has ended (+switch-master).
+    wait_for(lambda: all(s.redis().sentinel_master("mymaster")["port"] == new[1] for s in topo.sentinels),
+             what="+switch-master on every sentinel")
+    # Make the old master a replica ourselves, before the Sentinels convert it (and kill its clients): the pooled
+    # connection stays open and its next write is refused with -READONLY.
+    data_client(topo.master).execute_command("REPLICAOF", new[0], str(new[1]))
+    with pytest.raises(redis.ConnectionError, match="previous master is now a slave"):
+        m.set("during", "1")
+    m.set("after", "1")
+    assert m.connection_pool.get_connection().port == new[1]
+    promoted = data_client(next(r for r in topo.replicas if r.port == new[1]))
+    assert promoted.get("after") == "1" and promoted.get("before") == "1"
+
+
 def test_config_file_is_rewritten_with_discovered_state(topo):
     for s in topo.sentinels:
         text = s.config_text()

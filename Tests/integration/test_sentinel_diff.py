@@ -212,3 +212,23 @@ def test_random_read_only_commands_same_reply_kind_and_errors(duo, seed):
         assert a[:1] == b[:1], (args, a[:200], b[:200])
         if a[:1] == b"-":
             assert a == b, args
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_redis_py_sentinel_discovery_same_outcome_as_redis_sentinel(duo, protocol):
+    """redis-py's Sentinel client speaking RESP2 or RESP3 (HELLO 3) to the Sentinel itself: discover_master and
+    discover_slaves give the same result (or fail the same way) with ours and with redis-sentinel."""
+    from redis.sentinel import Sentinel as PySentinel
+    outcomes = []
+    for s in duo:
+        ps = PySentinel([("127.0.0.1", s.port)], sentinel_kwargs={"protocol": protocol, "socket_timeout": 5})
+        got = []
+        for call in (lambda: ps.discover_master("mymaster"), lambda: sorted(ps.discover_slaves("mymaster"))):
+            try:
+                got.append(call())
+            except Exception as e:  # noqa: BLE001 - the outcome is what is compared
+                got.append((type(e).__name__, str(e)))
+        outcomes.append(got)
+    assert outcomes[0] == outcomes[1]
+    if protocol == 2:
+        assert outcomes[0][0][1] == duo[0].monitors[0][2]

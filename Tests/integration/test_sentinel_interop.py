@@ -101,3 +101,36 @@ def test_mixed_group_agrees_on_odown_and_elects_one_leader():
             p.close()
     finally:
         t.close()
+
+
+@pytest.mark.parametrize("data_kind,sentinels,asked", [
+    ("real", ("ours", "ours", "ours"), 0),
+    ("ours", ("real", "real", "real"), 0),
+    ("ours", ("ours", "ours", "real"), 2),
+    ("real", ("ours", "real", "ours"), 0),
+], ids=["our-sentinels-real-servers", "real-sentinels-our-servers", "mixed-group-asking-the-real-one",
+        "mixed-group-real-servers-asking-ours"])
+def test_sentinel_failover_command_in_each_group(data_kind, sentinels, asked):
+    """SENTINEL FAILOVER on one Sentinel of the group (forced, no votes): a replica is promoted, every Sentinel of
+    the group (ours and real alike) follows it through the hellos, the old master (alive) becomes its replica."""
+    t = Topology(data_kind, sentinels)
+    try:
+        t.wait_replicas_online()
+        t.wait_discovery()
+        old = t.master.port
+        assert t.sentinels[asked].redis().sentinel_failover("mymaster")
+
+        def switched():
+            addrs = {t.master_addr(s) for s in t.sentinels}
+            if len(addrs) == 1:
+                (addr,) = addrs
+                return addr[1] != old and addr
+            return False
+        new = wait_for(switched, timeout=90, what="every sentinel follows the promoted replica")
+        promoted = next(r for r in t.replicas if r.port == new[1])
+        wait_for(lambda: data_client(promoted).info("replication")["role"] == "master", what="promoted replica")
+        wait_for(lambda: data_client(t.master).info("replication").get("master_port") == new[1], timeout=90,
+                 what="old master reconfigured as a replica")
+        _writes_reach_replicas(t, new)
+    finally:
+        t.close()
