@@ -50,7 +50,8 @@ public struct ConfigCommands: CommandModule {
     /// CONFIG GET parameter [parameter ...]
     ///
     /// A parameter without glob characters is looked up directly and echoed as given; a pattern matches
-    /// directive names and aliases case-insensitively. A directive is listed once.
+    /// directive names and aliases case-insensitively (each name once, an alias beside its directive, as Redis
+    /// 7.0 lists them); hidden directives answer only by exact name.
     static func get(_ c: Client) {
         var matches: [(String, Config.Directive)] = []
         var listed = Set<String>()
@@ -63,8 +64,8 @@ public struct ConfigCommands: CommandModule {
                 matches.append((given, d))
                 continue
             }
-            for d in Config.directives {
-                for name in [d.name] + d.aliases where !listed.contains(d.name) && !listed.contains(name) {
+            for d in Config.directives where !d.hidden {
+                for name in [d.name] + d.aliases where !listed.contains(name) {
                     if Glob.matches(pattern, RBytes(name), ignoringCase: true) {
                         listed.insert(name)
                         matches.append((name, d))
