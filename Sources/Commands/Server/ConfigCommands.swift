@@ -101,7 +101,7 @@ public struct ConfigCommands: CommandModule {
             c.error(Errors.syntax)
             return
         }
-        var changes: [(Config.Directive, String)] = []
+        var changes: [(Config.Directive, String, String)] = []
         for i in stride(from: 2, to: c.argv.count, by: 2) {
             let given = c.argv[i].string
             guard let d = Config.directive(named: given) else {
@@ -122,22 +122,22 @@ public struct ConfigCommands: CommandModule {
                 c.error("ERR CONFIG SET failed (possibly related to argument '\(given)') - \(problem)")
                 return
             }
-            changes.append((d, c.argv[i + 1].string))
+            changes.append((d, c.argv[i + 1].string, given))
         }
         let config = c.server.config
         let previous = changes.map { $0.0.get(config) }
-        for (i, (d, value)) in changes.enumerated() {
+        for (i, (d, value, given)) in changes.enumerated() {
             do {
                 try d.set(config, [value])
             } catch {
                 for j in stride(from: i - 1, through: 0, by: -1) {
                     try? changes[j].0.set(config, [previous[j]])
                 }
-                c.error("ERR CONFIG SET failed (possibly related to argument '\(d.name)') - \(error.message)")
+                c.error("ERR CONFIG SET failed (possibly related to argument '\(given)') - \(error.message)")
                 return
             }
         }
-        for (d, _) in changes { config.onChange?(d.name) }
+        for (d, _, _) in changes { config.onChange?(d.name) }
         c.reply.ok()
     }
 

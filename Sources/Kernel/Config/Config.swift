@@ -190,6 +190,8 @@ public final class Config {
     public var stored: [String: String] = [:]
     /// Set once the server runs: CONFIG SET (not the config file) may then refuse what the system cannot do.
     public var running = false
+    /// Writes the OOM score for the current settings (set by the server); false when the kernel refuses.
+    public var applyOOMScore: (() -> Bool)?
 
     public init() {}
 
@@ -233,7 +235,8 @@ public final class Config {
     }
 
     /// Redis's `memtoull`: decimal digits then an optional unit (b, k, kb, m, mb, g, gb, any case); an empty
-    /// number reads as 0, a sign or any other byte makes it no memory value. The product wraps as in C.
+    /// number reads as 0, a sign or any other byte makes it no memory value. Too many digits saturate and the
+    /// product wraps, as in C.
     public static func parseMemoryUnsigned(_ s: String) -> UInt64? {
         let bytes = Array(s.utf8)
         var i = 0
@@ -251,7 +254,8 @@ public final class Config {
         default: return nil
         }
         if i == 0 { return 0 }
-        guard let n = UInt64(String(decoding: bytes[..<i], as: UTF8.self)) else { return nil }
+        // strtoull saturates at ULLONG_MAX; the unit then multiplies with wrap-around, as in C.
+        let n = UInt64(String(decoding: bytes[..<i], as: UTF8.self)) ?? UInt64.max
         return n &* mul
     }
 

@@ -18,7 +18,12 @@ extension Config {
             t.enumeration(name, .stored(name, valid[0]), valid, mutable: mutable)
         }
         // Active defragmentation (jemalloc only in Redis; Swift uses glibc malloc here).
-        bool("activedefrag", false)
+        // Redis built without its own jemalloc refuses to turn it on (Debian's redis-server does too).
+        t.add("activedefrag", get: { _ in "no" }, set: { _, v throws(ConfigError) in
+            if try DirectiveTable.parseBool(v.joined(separator: " ")) {
+                throw ConfigError("Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution")
+            }
+        })
         int("active-defrag-cycle-min", 1, 1...99)
         int("active-defrag-cycle-max", 25, 1...99)
         t.memory("active-defrag-ignore-bytes", .stored("active-defrag-ignore-bytes", Int64(100 << 20)), 1...llMax)
@@ -67,12 +72,19 @@ extension Config {
         bool("cluster-allow-pubsubshard-when-down", true)
         bool("cluster-allow-replica-migration", true)
         string("cluster-announce-ip")
-        string("cluster-announce-hostname")
+        t.add("cluster-announce-hostname", format: .quoted, get: { $0.stored["cluster-announce-hostname"] ?? "" },
+              set: { c, v throws(ConfigError) in
+            let s = v.joined(separator: " ")
+            guard s.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || $0 == 45 || $0 == 46 }) else {
+                throw ConfigError("Hostnames may only contain alphanumeric characters, hyphens or dots")
+            }
+            c.stored["cluster-announce-hostname"] = s
+        })
         int("cluster-announce-port", 0, 0...65535)
         int("cluster-announce-bus-port", 0, 0...65535)
         int("cluster-announce-tls-port", 0, 0...65535)
         enumeration("cluster-preferred-endpoint-type", ["ip", "hostname", "unknown-endpoint"])
-        t.memory("cluster-link-sendbuf-limit", .stored("cluster-link-sendbuf-limit", Int64(0)), 0...llMax)
+        t.unsignedMemory("cluster-link-sendbuf-limit", .stored("cluster-link-sendbuf-limit", UInt64(0)))
         // TLS (not built here): the files and options are stored; a TLS port cannot be opened.
         t.add("tls-port", get: { $0.stored["tls-port"] ?? "0" }, set: { c, v throws(ConfigError) in
             let n = try DirectiveTable.parseInteger(v.joined(separator: " "), 0...65535)

@@ -32,8 +32,16 @@ extension Config {
         t.add("shutdown-on-sigterm", multiArg: true, get: { $0.shutdownOnSigterm }, set: { c, v throws(ConfigError) in
             c.shutdownOnSigterm = try Config.parseShutdownFlags(v)
         })
-        t.enumeration("oom-score-adj", .at(\.oomScoreAdj), ["no", "yes", "relative", "absolute"])
-        t.add("oom-score-adj-values", multiArg: true, get: { $0.oomScoreAdjValues.map(String.init).joined(separator: " ") },
+        // `relative` is another name of `yes` (CONFIG GET shows `yes`, as Redis's enum lookup does).
+        let valid = ["no", "yes", "relative", "absolute"]
+        t.add("oom-score-adj", get: { $0.oomScoreAdj }, set: { c, v throws(ConfigError) in
+            let s = v.joined(separator: " ").lowercased()
+            guard valid.contains(s) else { throw ConfigError("argument(s) must be one of the following: \(valid.joined(separator: ", "))") }
+            let old = c.oomScoreAdj
+            c.oomScoreAdj = s == "relative" ? "yes" : s
+            try c.applyOOMScoreAtRunTime { $0.oomScoreAdj = old }
+        })
+        t.add("oom-score-adj-values", multiArg: true, get: { $0.oomScoreAdjValues.map { String($0) }.joined(separator: " ") },
               set: { c, v throws(ConfigError) in
             let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
             guard parts.count == 3 else { throw ConfigError("wrong number of arguments") }
@@ -45,9 +53,21 @@ extension Config {
                 }
                 values.append(Int(n))
             }
+            let old = c.oomScoreAdjValues
             c.oomScoreAdjValues = values
+            try c.applyOOMScoreAtRunTime { $0.oomScoreAdjValues = old }
         })
         _ = intMax
+    }
+
+    /// CONFIG SET of `oom-score-adj*`: writes the new score at once; if the kernel refuses, `undo` restores the old
+    /// setting and the change fails with Redis's text.
+    func applyOOMScoreAtRunTime(undo: (Config) -> Void) throws(ConfigError) {
+        guard running, let apply = applyOOMScore else { return }
+        if !apply() {
+            undo(self)
+            throw ConfigError("Failed to set current oom_score_adj. Check server logs.")
+        }
     }
 
     /// The flags of `shutdown-on-sig*`: `default`, or any of save, nosave, now, force (shown in that order).

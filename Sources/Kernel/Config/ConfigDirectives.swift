@@ -47,7 +47,13 @@ extension Config {
         t.string("requirepass", .at(\.requirepass))
         t.memory("proto-max-bulk-len", .at(\.protoMaxBulkLen), 1024 * 1024...llMax)
         t.memory("client-query-buffer-limit", .at(\.clientQueryBufferLimit), 1024 * 1024...llMax)
-        t.memory("maxmemory", .at(\.maxmemory), 0...llMax)
+        // Unsigned in Redis: a value past Int64 is kept for CONFIG GET, the limit itself saturates.
+        t.unsignedMemory("maxmemory", ConfigSlot(get: { c in
+            c.maxmemory == Int64.max ? c.stored["maxmemory"].flatMap { UInt64($0) } ?? UInt64(Int64.max) : UInt64(c.maxmemory)
+        }, set: { c, v in
+            c.maxmemory = Int64(clamping: v)
+            c.stored["maxmemory"] = v > UInt64(Int64.max) ? String(v) : nil
+        }))
         t.enumeration("maxmemory-policy", .at(\.maxmemoryPolicy), ["noeviction"])
         t.int("busy-reply-threshold", .at(\.busyReplyThreshold), 0...llMax, aliases: ["lua-time-limit"])
         t.add("lua-memory-limit", hidden: true, format: .memory, get: { String($0.luaMemoryLimit) }, set: { c, v throws(ConfigError) in
@@ -160,6 +166,7 @@ extension Config {
             return [f("normal", c.outputLimitNormal), f("slave", c.outputLimitReplica), f("pubsub", c.outputLimitPubSub)].joined(separator: " ")
         }, set: { c, v throws(ConfigError) in
             let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
+            if parts.isEmpty && !v.isEmpty { return }  // CONFIG SET client-output-buffer-limit "": no change, as Redis
             guard !parts.isEmpty, parts.count % 4 == 0 else { throw ConfigError("Wrong number of arguments in buffer limit configuration.") }
             var updates: [(String, OutputBufferLimit)] = []
             for i in stride(from: 0, to: parts.count, by: 4) {

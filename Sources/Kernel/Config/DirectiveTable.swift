@@ -84,6 +84,16 @@ struct DirectiveTable {
         })
     }
 
+    /// A memory value Redis keeps unsigned (`maxmemory`, `cluster-link-sendbuf-limit`): 0 up to 2^64-1.
+    mutating func unsignedMemory(_ name: String, _ slot: ConfigSlot<UInt64>) {
+        add(name, format: .memory, get: { String(slot.get($0)) }, set: { c, v throws(ConfigError) in
+            guard let u = Config.parseMemoryUnsigned(v.joined(separator: " ")) else {
+                throw ConfigError("argument must be a memory value")
+            }
+            slot.set(c, u)
+        })
+    }
+
     static func parseBool(_ s: String) throws(ConfigError) -> Bool {
         switch s.lowercased() {
         case "yes": return true

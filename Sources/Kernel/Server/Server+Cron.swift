@@ -37,10 +37,6 @@ extension Server {
         switch name {
         case "loglevel": log.setLevel(name: config.loglevel)
         case "hz", "dynamic-hz": updateHz()
-        case "oom-score-adj", "oom-score-adj-values":
-            if let problem = ProcessSetup.applyOOMScore(config, replica: replication.role == .replica) {
-                log.warning("Unable to write oom_score_adj: \(problem)")
-            }
         default: break
         }
     }

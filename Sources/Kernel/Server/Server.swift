@@ -131,6 +131,11 @@ public final class Server {
         _keyspaceEventFlags = KeyspaceEventClass.parse(config.notifyKeyspaceEvents) ?? []
         hz = config.hz
         config.onChange = { [unowned self] name in self.configChanged(name) }
+        config.applyOOMScore = { [unowned self] in
+            guard let problem = ProcessSetup.applyOOMScore(self.config, replica: self.replication.role == .replica) else { return true }
+            self.log.warning("Unable to write /proc/self/oom_score_adj: \(problem)")
+            return false
+        }
         config.onNotifyChange = { [unowned self] in
             self._keyspaceEventFlags = KeyspaceEventClass.parse(self.config.notifyKeyspaceEvents) ?? []
         }
