@@ -80,31 +80,31 @@ if arguments.first == "--help" || arguments.first == "-h" {
 
 let config = Config()
 do {
+    // redis-server's argument rules: a first argument not starting with '-' is the config file; a lone "-" as the
+    // first or last argument reads more config from stdin; the `--name value` options are applied last.
     var rest = arguments[...]
-    if let first = rest.first, !first.hasPrefix("--") {
+    var file: String?
+    if let first = rest.first, !first.hasPrefix("-") {
+        file = first
         rest = rest.dropFirst()
-        let text: String
-        if first == "-" {
-            var lines: [String] = []
-            while let l = readLine() { lines.append(l) }
-            text = lines.joined(separator: "\n")
-        } else {
-            guard let f = fopen(first, "r") else {
-                fputs("Fatal error, can't open config file '\(first)': \(String(cString: strerror(errno)))\n", stderr)
-                exit(1)
-            }
-            var data: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = fread(&chunk, 1, chunk.count, f)
-                if n <= 0 { break }
-                data.append(contentsOf: chunk[0..<n])
-            }
-            fclose(f)
-            text = String(decoding: data, as: UTF8.self)
-            config.configFile = first
-        }
-        try ConfigFile.apply(text, source: first, to: config)
+    }
+    var fromStdin = false
+    if rest.first == "-" {
+        fromStdin = true
+        rest = rest.dropFirst()
+    } else if rest.last == "-" && !(rest.count >= 2 && rest[rest.endIndex - 2].hasPrefix("--")) {
+        fromStdin = true
+        rest = rest.dropLast()
+    }
+    if let file {
+        config.configFile = file
+        try ConfigFile.apply(try ConfigFile.read(file), source: file, to: config)
+    }
+    if fromStdin {
+        Logger(path: "", minimum: .notice).warning("Reading config from stdin")
+        var lines: [String] = []
+        while let l = readLine() { lines.append(l) }
+        try ConfigFile.apply(lines.joined(separator: "\n"), source: "stdin", to: config)
     }
     try ConfigFile.apply(ConfigFile.commandLineText(Array(rest)), source: "command line", to: config)
 } catch {
@@ -112,18 +112,38 @@ do {
     exit(1)
 }
 
+// Checked before daemonizing, so the error reaches the terminal (Redis refuses to start the same way).
+if !config.logfile.isEmpty, let f = fopen(config.logfile, "a") {
+    fclose(f)
+} else if !config.logfile.isEmpty {
+    fputs("\n*** FATAL CONFIG FILE ERROR (Redis \(ServerInfo.redisVersion)) ***\nCan't open the log file: \(String(cString: strerror(errno)))\n", stderr)
+    exit(1)
+}
+if config.daemonize { ProcessSetup.daemonize() }
+
 let log = Logger(path: config.logfile, minimum: Logger.Level(name: config.loglevel))
-log.notice("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo")
-log.notice("Redis version=\(ServerInfo.redisVersion), redis-swift=\(ServerInfo.version), bits=64, pid=\(getpid()), just started")
+if config.syslogEnabled { log.enableSyslog(ident: config.syslogIdent, facility: config.syslogFacility) }
+log.role = "C"
+log.warning("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo")
+log.warning("Redis version=\(ServerInfo.redisVersion), bits=64, commit=00000000, modified=0, pid=\(getpid()), just started")
 if config.configFile.isEmpty {
     log.warning("Warning: no config file specified, using the default config. In order to specify a config file use redis-swift /path/to/redis.conf")
 } else {
-    log.notice("Configuration loaded")
+    log.warning("Configuration loaded")
 }
+log.role = "M"
+log.notice("redis-swift version=\(ServerInfo.version)")
+if let limit = Config.raiseOpenFilesLimit(forClients: config.maxclients) {
+    let reduced = max(1, limit - 32)
+    log.warning("You requested maxclients of \(config.maxclients) requiring at least \(config.maxclients + 32) max file descriptors.")
+    log.warning("Current maximum open files is \(limit). maxclients has been reduced to \(reduced) to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.")
+    config.maxclients = reduced
+}
+config.running = true
 
 /// Built-in families plus the compiled-in plugins (Plugins/).
 let server = Server(config: config, modules: BuiltinModules.all + [ReplicationCommands(), EvalCommands(), FunctionCommands(), RateLimitModule()], log: log)
-log.notice("Server initialized")
+log.warning("Server initialized")
 server.addShutdownHook { server.aof.shutdown() }
 config.onAppendonlyChange = { on throws(Config.ConfigError) in
     if on {
@@ -145,7 +165,31 @@ do {
     log.warning("\(error)")
     exit(1)
 }
-log.notice("Running mode=standalone, port=\(listener.boundPort ?? config.port).")
+if config.daemonize || !config.pidfile.isEmpty {
+    if config.pidfile.isEmpty { config.pidfile = ProcessSetup.defaultPidFile }
+    ProcessSetup.writePidFile(config.pidfile, log: log)
+}
+let pidFile = config.pidfile
+server.addShutdownHook {
+    if !pidFile.isEmpty {
+        log.notice("Removing the pid file.")
+        unlink(pidFile)
+    }
+    if !config.unixsocket.isEmpty {
+        log.notice("Removing the unix socket file.")
+        unlink(config.unixsocket)
+    }
+}
+if config.oomScoreAdj != "no", let problem = ProcessSetup.applyOOMScore(config, replica: !config.replicaof.isEmpty) {
+    log.warning("Unable to write oom_score_adj: \(problem)")
+}
+// The logo when asked for, or on a terminal with no log file (as Redis); else the one-line mode and port.
+if config.alwaysShowLogo || (config.logfile.isEmpty && isatty(STDOUT_FILENO) != 0) {
+    log.raw(ProcessSetup.logo(version: ServerInfo.redisVersion, mode: "standalone", port: listener.boundPort ?? config.port,
+                              pid: getpid()))
+} else {
+    log.notice("Running mode=standalone, port=\(listener.boundPort ?? config.port).")
+}
 // The port is open while the dataset loads: clients get -LOADING meanwhile, as from Redis. The AOF wins over
 // the RDB file when it is on.
 // A failed load exits with the lock still held, so no client is served a partial dataset meanwhile.
@@ -163,7 +207,8 @@ server.lock.withLock {
     server.loading = false
 }
 EvalCommands.install(on: server)
-log.notice("Ready to accept connections tcp")
+if listener.listensOnTCP { log.notice("Ready to accept connections") }
+if !config.unixsocket.isEmpty { log.notice("The server is now ready to accept connections at \(config.unixsocket)") }
 ReplicationCommands.startFromConfig(server)
 
 server.onShutdown = {
@@ -180,8 +225,12 @@ for sig in [SIGTERM, SIGINT] {
     src.setEventHandler {
         let name = sig == SIGTERM ? "SIGTERM" : "SIGINT"
         log.warning("Received \(name) scheduling shutdown...")
+        // shutdown-on-sigint / shutdown-on-sigterm: `save` / `nosave` override the save points, `force` exits
+        // even when the final save fails.
+        let flags = config.shutdownFlags(forSigint: sig == SIGINT)
+        let save = flags.save || (!flags.nosave && !config.savePoints.isEmpty)
         let ready = server.lock.withLock {
-            server.prepareForShutdown(save: !config.savePoints.isEmpty, force: false)
+            server.prepareForShutdown(save: save, force: flags.force)
         }
         guard ready else {
             log.warning("\(name) received but errors trying to shut down the server, check the logs for more information")

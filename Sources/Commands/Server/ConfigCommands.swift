@@ -50,7 +50,8 @@ public struct ConfigCommands: CommandModule {
     /// CONFIG GET parameter [parameter ...]
     ///
     /// A parameter without glob characters is looked up directly and echoed as given; a pattern matches
-    /// directive names and aliases case-insensitively. A directive is listed once.
+    /// directive names and aliases case-insensitively (each name once, an alias beside its directive, as Redis
+    /// 7.0 lists them); hidden directives answer only by exact name.
     static func get(_ c: Client) {
         var matches: [(String, Config.Directive)] = []
         var listed = Set<String>()
@@ -63,8 +64,8 @@ public struct ConfigCommands: CommandModule {
                 matches.append((given, d))
                 continue
             }
-            for d in Config.directives {
-                for name in [d.name] + d.aliases where !listed.contains(d.name) && !listed.contains(name) {
+            for d in Config.directives where !d.hidden {
+                for name in [d.name] + d.aliases where !listed.contains(name) {
                     if Glob.matches(pattern, RBytes(name), ignoringCase: true) {
                         listed.insert(name)
                         matches.append((name, d))
@@ -100,7 +101,7 @@ public struct ConfigCommands: CommandModule {
             c.error(Errors.syntax)
             return
         }
-        var changes: [(Config.Directive, String)] = []
+        var changes: [(Config.Directive, String, String)] = []
         for i in stride(from: 2, to: c.argv.count, by: 2) {
             let given = c.argv[i].string
             guard let d = Config.directive(named: given) else {
@@ -121,22 +122,22 @@ public struct ConfigCommands: CommandModule {
                 c.error("ERR CONFIG SET failed (possibly related to argument '\(given)') - \(problem)")
                 return
             }
-            changes.append((d, c.argv[i + 1].string))
+            changes.append((d, c.argv[i + 1].string, given))
         }
         let config = c.server.config
         let previous = changes.map { $0.0.get(config) }
-        for (i, (d, value)) in changes.enumerated() {
+        for (i, (d, value, given)) in changes.enumerated() {
             do {
                 try d.set(config, [value])
             } catch {
                 for j in stride(from: i - 1, through: 0, by: -1) {
                     try? changes[j].0.set(config, [previous[j]])
                 }
-                c.error("ERR CONFIG SET failed (possibly related to argument '\(d.name)') - \(error.message)")
+                c.error("ERR CONFIG SET failed (possibly related to argument '\(given)') - \(error.message)")
                 return
             }
         }
-        for (d, _) in changes { config.onChange?(d.name) }
+        for (d, _, _) in changes { config.onChange?(d.name) }
         c.reply.ok()
     }
 

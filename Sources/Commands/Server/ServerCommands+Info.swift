@@ -56,8 +56,8 @@ struct InfoSection {
             ("server_time_usec", String(Clock.unixMicroseconds())),
             ("uptime_in_seconds", String(uptime)),
             ("uptime_in_days", String(uptime / 86400)),
-            // The cron runs at the configured rate (no dynamic hz).
-            ("hz", String(s.config.hz)),
+            // The rate the cron runs at (dynamic-hz raises it with many clients) and the configured one.
+            ("hz", String(s.hz)),
             ("configured_hz", String(s.config.hz)),
             ("lru_clock", String(s.lruClock & 0x00FF_FFFF)),
             ("executable", ProcessMetrics.executablePath),

@@ -17,6 +17,24 @@ public final class Config {
         /// True for directives whose value is a space-separated list written as several arguments in a config
         /// file (`bind`, `save`): CONFIG REWRITE writes them unquoted, one argument per item, as Redis reads them.
         public var multiArg = false
+        /// True for directives a config file line may give several arguments (`client-output-buffer-limit normal
+        /// 0 0 0`), joined with spaces; every other directive takes exactly one argument there, as in Redis.
+        public var variadic = false
+        /// Hidden directives (Redis's HIDDEN_CONFIG, and ours that Redis lacks) answer CONFIG GET by exact name
+        /// only, never a glob, so `CONFIG GET *` lists the same names as redis-server.
+        public var hidden = false
+        /// How CONFIG REWRITE writes the value (Redis: strings quoted, memory values in units).
+        public var format = ValueFormat.plain
+    }
+
+    /// How a directive's value is written in a config file by CONFIG REWRITE.
+    public enum ValueFormat {
+        /// As CONFIG GET shows it (numbers, yes/no, enum names, several arguments).
+        case plain
+        /// One argument, always double-quoted with escapes (Redis's `sdscatrepr`).
+        case quoted
+        /// Bytes, written as `Ngb`, `Nmb` or `Nkb` when an exact multiple.
+        case memory
     }
 
     public struct ConfigError: Error {
@@ -154,6 +172,31 @@ public final class Config {
     public var disabledFamilies: [String] = []
     /// Path of the config file the server started with, if any.
     public var configFile = ""
+    // Process (Config+Process.swift applies them at start)
+    public var alwaysShowLogo = false
+    public var unixsocket = ""
+    /// Permissions of the Unix socket file (octal in the config, 0 = leave the umask's).
+    public var unixsocketperm = 0
+    public var syslogEnabled = false
+    public var syslogIdent = "redis"
+    public var syslogFacility = "local0"
+    /// `dynamic-hz`: the cron runs faster (up to 500 Hz) as clients grow, as in Redis.
+    public var dynamicHz = true
+    /// `active-expire-effort` 1..10: more keys sampled and more time spent per active expiry cycle.
+    public var activeExpireEffort = 1
+    /// `shutdown-on-sigint` / `shutdown-on-sigterm` flags: `default` or any of save, nosave, now, force.
+    public var shutdownOnSigint = "default"
+    public var shutdownOnSigterm = "default"
+    /// `oom-score-adj` (no, yes, relative, absolute) and its values for a master, a replica and a child.
+    public var oomScoreAdj = "no"
+    public var oomScoreAdjValues = [0, 200, 800]
+    /// Directives accepted, stored and reported as Redis does but with no effect here (docs/CONFIG.md lists
+    /// them and why), by canonical name; the text is the value CONFIG GET shows.
+    public var stored: [String: String] = [:]
+    /// Set once the server runs: CONFIG SET (not the config file) may then refuse what the system cannot do.
+    public var running = false
+    /// Writes the OOM score for the current settings (set by the server); false when the kernel refuses.
+    public var applyOOMScore: (() -> Bool)?
 
     public init() {}
 
@@ -162,218 +205,6 @@ public final class Config {
 
     /// Called after a successful CONFIG SET, so the server can apply live changes (hz, timeouts, ...).
     public var onChange: ((String) -> Void)?
-
-    // MARK: - Directive table
-
-    public static let directives: [Directive] = {
-        var d: [Directive] = []
-        func str(_ name: String, _ kp: ReferenceWritableKeyPath<Config, String>,
-                 valid: [String]? = nil, mutable: Bool = true) {
-            d.append(Directive(name: name, aliases: [], mutable: mutable, get: { $0[keyPath: kp] }, set: { c, v throws(ConfigError) in
-                let s = v.joined(separator: " ")
-                if let valid, !valid.contains(s.lowercased()) { throw ConfigError("argument(s) must be one of the following: \(valid.joined(separator: ", "))") }
-                c[keyPath: kp] = valid == nil ? s : s.lowercased()
-            }))
-        }
-        func bool(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Bool>, mutable: Bool = true, aliases: [String] = []) {
-            d.append(Directive(name: name, aliases: aliases, mutable: mutable, get: { $0[keyPath: kp] ? "yes" : "no" }, set: { c, v throws(ConfigError) in
-                switch v.joined(separator: " ").lowercased() {
-                case "yes": c[keyPath: kp] = true
-                case "no": c[keyPath: kp] = false
-                default: throw ConfigError("argument must be 'yes' or 'no'")
-                }
-            }))
-        }
-        func int(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Int>, _ range: ClosedRange<Int>, mutable: Bool = true,
-                 aliases: [String] = []) {
-            d.append(Directive(name: name, aliases: aliases, mutable: mutable, get: { String($0[keyPath: kp]) }, set: { c, v throws(ConfigError) in
-                guard v.count == 1, let n = Int(v[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }
-                guard range.contains(n) else { throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive") }
-                c[keyPath: kp] = n
-            }))
-        }
-        func mem(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Int64>, _ range: ClosedRange<Int64>, mutable: Bool = true) {
-            d.append(Directive(name: name, aliases: [], mutable: mutable, get: { String($0[keyPath: kp]) }, set: { c, v throws(ConfigError) in
-                // Redis parses memory values as unsigned: a negative one is not a memory value at all, and an empty
-                // one reads as 0 (memtoull).
-                guard v.count == 1, let n = v[0].isEmpty ? 0 : parseMemory(v[0]), n >= 0 else {
-                    throw ConfigError("argument must be a memory value")
-                }
-                guard range.contains(n) else { throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive") }
-                c[keyPath: kp] = n
-            }))
-        }
-        func int64(_ name: String, _ kp: ReferenceWritableKeyPath<Config, Int64>, _ range: ClosedRange<Int64>) {
-            d.append(Directive(name: name, aliases: [], mutable: true, get: { String($0[keyPath: kp]) }, set: { c, v throws(ConfigError) in
-                guard v.count == 1, let n = Int64(v[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }
-                guard range.contains(n) else { throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive") }
-                c[keyPath: kp] = n
-            }))
-        }
-        d.append(Directive(name: "bind", aliases: [], mutable: false, get: { $0.bind.joined(separator: " ") }, set: { c, v throws(ConfigError) in
-            let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
-            guard !parts.isEmpty else { throw ConfigError("Too many bind addresses specified.") }
-            c.bind = parts
-        }, multiArg: true))
-        int("port", \.port, 0...65535, mutable: false)
-        bool("protected-mode", \.protectedMode)
-        int("maxclients", \.maxclients, 1...Int(Int32.max))
-        int("timeout", \.timeout, 0...Int(Int32.max))
-        int("tcp-keepalive", \.tcpKeepalive, 0...Int(Int32.max))
-        int("tcp-backlog", \.tcpBacklog, 0...Int(Int32.max), mutable: false)
-        int("databases", \.databases, 1...Int(Int32.max), mutable: false)
-        str("loglevel", \.loglevel, valid: ["debug", "verbose", "notice", "warning", "nothing"])
-        str("logfile", \.logfile, mutable: false)
-        str("pidfile", \.pidfile, mutable: false)
-        bool("daemonize", \.daemonize, mutable: false)
-        int("hz", \.hz, 0...Int(Int32.max))
-        int("io-threads", \.ioThreads, 1...128, mutable: false)
-        str("enable-debug-command", \.enableDebugCommand, valid: ["no", "yes", "local"], mutable: false)
-        str("enable-protected-configs", \.enableProtectedConfigs, valid: ["no", "yes", "local"], mutable: false)
-        str("requirepass", \.requirepass)
-        mem("proto-max-bulk-len", \.protoMaxBulkLen, 1024 * 1024...Int64.max)
-        mem("client-query-buffer-limit", \.clientQueryBufferLimit, 1024 * 1024...Int64.max)
-        mem("maxmemory", \.maxmemory, 0...Int64.max)
-        str("maxmemory-policy", \.maxmemoryPolicy, valid: ["noeviction"])
-        int("busy-reply-threshold", \.busyReplyThreshold, 0...Int(Int64.max), aliases: ["lua-time-limit"])
-        mem("lua-memory-limit", \.luaMemoryLimit, 0...Int64.max)
-        d.append(Directive(name: "save", aliases: [], mutable: true, get: { $0.save }, set: { c, v throws(ConfigError) in
-            let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
-            if parts.count % 2 != 0 || parts.contains(where: { Int($0) == nil }) {
-                if !(parts.isEmpty) { throw ConfigError("Invalid save parameters") }
-            }
-            c.save = parts.joined(separator: " ")
-        }, multiArg: true))
-        // AOF
-        d.append(Directive(name: "appendonly", aliases: [], mutable: true, get: { $0.appendonly ? "yes" : "no" }, set: { c, v throws(ConfigError) in
-            let on: Bool
-            switch v.joined(separator: " ").lowercased() {
-            case "yes": on = true
-            case "no": on = false
-            default: throw ConfigError("argument must be 'yes' or 'no'")
-            }
-            if on != c.appendonly, let hook = c.onAppendonlyChange { try hook(on) }
-            c.appendonly = on
-        }))
-        str("appendfsync", \.appendfsync, valid: ["everysec", "always", "no"])
-        bool("no-appendfsync-on-rewrite", \.noAppendfsyncOnRewrite)
-        int("auto-aof-rewrite-percentage", \.autoAofRewritePercentage, 0...Int(Int32.max))
-        mem("auto-aof-rewrite-min-size", \.autoAofRewriteMinSize, 0...Int64.max)
-        bool("aof-load-truncated", \.aofLoadTruncated)
-        bool("aof-use-rdb-preamble", \.aofUseRdbPreamble)
-        bool("aof-timestamp-enabled", \.aofTimestampEnabled)
-        bool("aof-rewrite-incremental-fsync", \.aofRewriteIncrementalFsync)
-        d.append(Directive(name: "appenddirname", aliases: [], mutable: false, get: { $0.appenddirname }, set: { c, v throws(ConfigError) in
-            let s = v.joined(separator: " ")
-            if s.contains("/") || s == "." || s == ".." { throw ConfigError("appenddirname can't be a path, just a dirname") }
-            c.appenddirname = s
-        }))
-        d.append(Directive(name: "appendfilename", aliases: [], mutable: false, get: { $0.appendfilename }, set: { c, v throws(ConfigError) in
-            let s = v.joined(separator: " ")
-            if s.contains("/") { throw ConfigError("appendfilename can't be a path, just a filename") }
-            c.appendfilename = s
-        }))
-        d.append(Directive(name: "dir", aliases: [], mutable: true, get: { _ in Config.workingDirectory() }, set: { c, v throws(ConfigError) in
-            let path = v.joined(separator: " ")
-            guard chdir(path) == 0 else { throw ConfigError(String(cString: strerror(errno))) }
-            c.dir = path
-        }))
-        d.append(Directive(name: "dbfilename", aliases: [], mutable: true, get: { $0.dbfilename }, set: { c, v throws(ConfigError) in
-            let name = v.joined(separator: " ")
-            guard !name.contains("/") else { throw ConfigError("dbfilename can't be a path, just a filename") }
-            c.dbfilename = name
-        }))
-        bool("rdbcompression", \.rdbcompression)
-        d.append(Directive(name: "repl-backlog-size", aliases: [], mutable: true, get: { String($0.replBacklogSize) }, set: { c, v throws(ConfigError) in
-            guard v.count == 1, let n = parseMemory(v[0]) else { throw ConfigError("argument must be a memory value") }
-            guard n >= 1 else { throw ConfigError("argument must be between 1 and \(Int64.max) inclusive") }
-            // Redis 7.0 raises a smaller value to its 16 KB minimum (resizeReplicationBacklog).
-            c.replBacklogSize = max(n, 16384)
-        }))
-        int("repl-backlog-ttl", \.replBacklogTtl, 0...Int(Int32.max))
-        int("repl-ping-replica-period", \.replPingReplicaPeriod, 1...Int(Int32.max), aliases: ["repl-ping-slave-period"])
-        int("repl-timeout", \.replTimeout, 1...Int(Int32.max))
-        bool("replica-read-only", \.replicaReadOnly, aliases: ["slave-read-only"])
-        bool("replica-serve-stale-data", \.replicaServeStaleData, aliases: ["slave-serve-stale-data"])
-        int("replica-priority", \.replicaPriority, 0...Int(Int32.max), aliases: ["slave-priority"])
-        bool("replica-announced", \.replicaAnnounced)
-        d.append(Directive(name: "replica-announce-ip", aliases: ["slave-announce-ip"], mutable: true, get: { $0.replicaAnnounceIp }, set: { c, v throws(ConfigError) in
-            c.replicaAnnounceIp = v.joined(separator: " ")
-        }))
-        int("replica-announce-port", \.replicaAnnouncePort, 0...65535, aliases: ["slave-announce-port"])
-        bool("replica-lazy-flush", \.replicaLazyFlush, aliases: ["slave-lazy-flush"])
-        bool("repl-disable-tcp-nodelay", \.replDisableTcpNodelay)
-        str("masterauth", \.masterauth)
-        str("masteruser", \.masteruser)
-        d.append(Directive(name: "replicaof", aliases: ["slaveof"], mutable: false, get: { $0.replicaof }, set: { c, v throws(ConfigError) in
-            let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
-            guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) else {
-                throw ConfigError("wrong number of arguments")
-            }
-            c.replicaof = parts.joined(separator: " ")
-        }, multiArg: true))
-        bool("repl-diskless-sync", \.replDisklessSync)
-        int("repl-diskless-sync-delay", \.replDisklessSyncDelay, 0...Int(Int32.max))
-        int("repl-diskless-sync-max-replicas", \.replDisklessSyncMaxReplicas, 0...Int(Int32.max))
-        str("repl-diskless-load", \.replDisklessLoad, valid: ["disabled", "on-empty-db", "swapdb"])
-        int("min-replicas-to-write", \.minReplicasToWrite, 0...Int(Int32.max), aliases: ["min-slaves-to-write"])
-        int("min-replicas-max-lag", \.minReplicasMaxLag, 0...Int(Int32.max), aliases: ["min-slaves-max-lag"])
-        bool("rdbchecksum", \.rdbchecksum)
-        bool("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError)
-        bool("rdb-save-incremental-fsync", \.rdbSaveIncrementalFsync)
-        int("rdb-key-save-delay", \.rdbKeySaveDelay, Int(Int32.min)...Int(Int32.max))
-        int("key-load-delay", \.keyLoadDelay, Int(Int32.min)...Int(Int32.max))
-        str("sanitize-dump-payload", \.sanitizeDumpPayload, valid: ["no", "yes", "clients"])
-        bool("lazyfree-lazy-user-del", \.lazyfreeLazyUserDel)
-        bool("lazyfree-lazy-user-flush", \.lazyfreeLazyUserFlush)
-        bool("lazyfree-lazy-expire", \.lazyfreeLazyExpire)
-        bool("lazyfree-lazy-eviction", \.lazyfreeLazyEviction)
-        bool("lazyfree-lazy-server-del", \.lazyfreeLazyServerDel)
-        int("hash-max-listpack-entries", \.hashMaxListpackEntries, 0...Int(Int32.max), aliases: ["hash-max-ziplist-entries"])
-        int("hash-max-listpack-value", \.hashMaxListpackValue, 0...Int(Int32.max), aliases: ["hash-max-ziplist-value"])
-        int("set-max-intset-entries", \.setMaxIntsetEntries, 0...Int(Int32.max))
-        int("zset-max-listpack-entries", \.zsetMaxListpackEntries, 0...Int(Int32.max), aliases: ["zset-max-ziplist-entries"])
-        int("zset-max-listpack-value", \.zsetMaxListpackValue, 0...Int(Int32.max), aliases: ["zset-max-ziplist-value"])
-        int("list-max-listpack-size", \.listMaxListpackSize, Int(Int32.min)...Int(Int32.max), aliases: ["list-max-ziplist-size"])
-        int("list-compress-depth", \.listCompressDepth, 0...Int(Int32.max))
-        mem("stream-node-max-bytes", \.streamNodeMaxBytes, 0...Int64.max)
-        int64("stream-node-max-entries", \.streamNodeMaxEntries, 0...Int64.max)
-        mem("hll-sparse-max-bytes", \.hllSparseMaxBytes, 0...Int64.max)
-        int64("slowlog-log-slower-than", \.slowlogLogSlowerThan, -1...Int64.max)
-        int64("slowlog-max-len", \.slowlogMaxLen, 0...Int64.max)
-        d.append(Directive(name: "client-output-buffer-limit", aliases: [], mutable: true, get: { c in
-            func f(_ n: String, _ l: OutputBufferLimit) -> String { "\(n) \(l.hard) \(l.soft) \(l.softSeconds)" }
-            return [f("normal", c.outputLimitNormal), f("slave", c.outputLimitReplica), f("pubsub", c.outputLimitPubSub)].joined(separator: " ")
-        }, set: { c, v throws(ConfigError) in
-            let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
-            guard !parts.isEmpty, parts.count % 4 == 0 else { throw ConfigError("Wrong number of arguments in buffer limit configuration.") }
-            var updates: [(String, OutputBufferLimit)] = []
-            for i in stride(from: 0, to: parts.count, by: 4) {
-                let cls = parts[i].lowercased()
-                guard ["normal", "slave", "replica", "pubsub"].contains(cls) else { throw ConfigError("Invalid client class specified in buffer limit configuration.") }
-                guard let h = parseMemory(parts[i + 1]), let s = parseMemory(parts[i + 2]), let secs = Int64(parts[i + 3]), h >= 0, s >= 0, secs >= 0 else {
-                    throw ConfigError("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
-                }
-                updates.append((cls, OutputBufferLimit(hard: h, soft: s, softSeconds: secs)))
-            }
-            for (cls, l) in updates {
-                switch cls {
-                case "normal": c.outputLimitNormal = l
-                case "pubsub": c.outputLimitPubSub = l
-                default: c.outputLimitReplica = l
-                }
-            }
-        }))
-        d.append(Directive(name: "notify-keyspace-events", aliases: [], mutable: true, get: { $0.notifyKeyspaceEvents }, set: { c, v throws(ConfigError) in
-            guard let flags = KeyspaceEventClass.parse(v.joined()) else { throw ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.") }
-            c.notifyKeyspaceEvents = flags.letters
-            c.onNotifyChange?()
-        }))
-        d.append(Directive(name: "disable-module-families", aliases: [], mutable: false, get: { $0.disabledFamilies.joined(separator: " ") }, set: { c, v throws(ConfigError) in
-            c.disabledFamilies = v.flatMap { $0.split(separator: " ").map { String($0).lowercased() } }
-        }, multiArg: true))
-        return d + Config.observabilityDirectives
-    }()
 
     /// The absolute working directory (CONFIG GET dir).
     public static func workingDirectory() -> String {
@@ -389,27 +220,55 @@ public final class Config {
 
     /// Finds a directive by exact (case-insensitive) name.
     public static func directive(named name: String) -> Directive? {
-        let n = name.lowercased()
-        return directives.first { $0.name == n || $0.aliases.contains(n) }
+        byName[name.lowercased()].map { directives[$0] }
     }
 
-    /// Parses Redis memory units: `1gb`, `100mb`, `10k`, `512`.
-    public static func parseMemory(_ s: String) -> Int64? {
-        let lower = s.lowercased()
-        let units: [(String, Int64)] = [("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("g", 1_000_000_000),
-                                        ("m", 1_000_000), ("k", 1000), ("b", 1)]
-        for (suffix, mul) in units where lower.hasSuffix(suffix) {
-            guard let n = Int64(lower.dropLast(suffix.count)) else { return nil }
-            let (r, o) = n.multipliedReportingOverflow(by: mul)
-            return o ? nil : r
+    /// Index of `directives` by name and alias.
+    static let byName: [String: Int] = {
+        var index: [String: Int] = [:]
+        for (i, d) in directives.enumerated() {
+            for n in [d.name] + d.aliases { index[n] = i }
         }
-        return Int64(lower)
+        return index
+    }()
+
+    /// Parses Redis memory units: `1gb`, `100mb`, `10k`, `512` (digits only, then an optional unit; nil when
+    /// malformed or past Int64).
+    public static func parseMemory(_ s: String) -> Int64? {
+        guard let v = parseMemoryUnsigned(s), v <= UInt64(Int64.max) else { return nil }
+        return Int64(v)
+    }
+
+    /// Redis's `memtoull`: decimal digits then an optional unit (b, k, kb, m, mb, g, gb, any case); an empty
+    /// number reads as 0, a sign or any other byte makes it no memory value. Too many digits saturate and the
+    /// product wraps, as in C.
+    public static func parseMemoryUnsigned(_ s: String) -> UInt64? {
+        let bytes = Array(s.utf8)
+        var i = 0
+        while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 { i += 1 }
+        let unit = String(decoding: bytes[i...], as: UTF8.self).lowercased()
+        let mul: UInt64
+        switch unit {
+        case "", "b": mul = 1
+        case "k": mul = 1000
+        case "kb": mul = 1024
+        case "m": mul = 1_000_000
+        case "mb": mul = 1 << 20
+        case "g": mul = 1_000_000_000
+        case "gb": mul = 1 << 30
+        default: return nil
+        }
+        if i == 0 { return 0 }
+        // strtoull saturates at ULLONG_MAX; the unit then multiplies with wrap-around, as in C.
+        let n = UInt64(String(decoding: bytes[..<i], as: UTF8.self)) ?? UInt64.max
+        return n &* mul
     }
 
     /// Applies one directive (from a file line, the command line or CONFIG SET).
     public func set(_ name: String, _ values: [String], atStartup: Bool) throws(ConfigError) {
         guard let d = Config.directive(named: name) else { throw ConfigError("Bad directive or wrong number of arguments") }
         if !atStartup && !d.mutable { throw ConfigError("can't set immutable config") }
+        if atStartup && values.count != 1 && !d.variadic && !d.multiArg { throw ConfigError("wrong number of arguments") }
         if d.name == "save" && atStartup {
             // In a config file, the first `save` line replaces the default points and later lines add to them.
             let previous = saveGivenAtStartup ? save : ""

@@ -1,11 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads `redis.conf`-style text and `--directive value` command-line arguments into a `Config`.
 public enum ConfigFile {
     public struct LoadError: Error, CustomStringConvertible {
         public let description: String
     }
 
-    /// Applies `text` (the file's contents; `source` names it in errors).
-    public static func apply(_ text: String, source: String, to config: Config) throws(LoadError) {
+    /// The contents of a config file, or Redis's fatal error when it cannot be opened.
+    public static func read(_ path: String) throws(LoadError) -> String {
+        guard let f = fopen(path, "r") else {
+            throw LoadError(description: "Fatal error, can't open config file '\(path)': \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(f) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, f)
+            if n <= 0 { break }
+            data.append(contentsOf: chunk[0..<n])
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The files an `include` names: the path itself, or the sorted matches of a glob pattern (none is fine).
+    static func includedFiles(_ pattern: String) -> [String] {
+        guard pattern.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }) else { return [pattern] }
+        var g = glob_t()
+        defer { globfree(&g) }
+        guard glob(pattern, 0, nil, &g) == 0 else { return [] }
+        return (0..<Int(g.gl_pathc)).compactMap { g.gl_pathv[$0].map { String(cString: $0) } }
+    }
+
+    /// Applies `text` (the file's contents; `source` names it in errors). `include path` lines apply that file
+    /// (or every file a glob matches) at that point, as Redis does.
+    public static func apply(_ text: String, source: String, to config: Config, depth: Int = 0) throws(LoadError) {
         var lineNumber = 0
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
@@ -19,7 +49,13 @@ public enum ConfigFile {
                 throw fail(source, lineNumber, line, "Unbalanced quotes in configuration line")
             }
             guard let name = args.first else { continue }
-            if name.lowercased() == "include" { continue }
+            if name.lowercased() == "include" && args.count == 2 {
+                guard depth < 64 else { throw fail(source, lineNumber, line, "Too many nested include directives") }
+                for path in includedFiles(args[1]) {
+                    try apply(try read(path), source: path, to: config, depth: depth + 1)
+                }
+                continue
+            }
             do {
                 try config.set(name, Array(args.dropFirst()), atStartup: true)
             } catch {

@@ -90,8 +90,14 @@ public final class Client {
         self.authenticated = server.config.requirepass.isEmpty
         self.createdAt = server.commandTime
         self.lastInteraction = server.commandTime
-        self.address = channel?.remoteAddress.map(Client.format) ?? ""
-        self.localAddress = channel?.localAddress.map(Client.format) ?? ""
+        if case .unixDomainSocket = channel?.localAddress {
+            // Redis names both ends of a Unix-socket client after the socket file: `/path/redis.sock:0`.
+            self.address = server.config.unixsocket + ":0"
+            self.localAddress = self.address
+        } else {
+            self.address = channel?.remoteAddress.map(Client.format) ?? ""
+            self.localAddress = channel?.localAddress.map(Client.format) ?? ""
+        }
     }
 
     static func format(_ a: SocketAddress) -> String {

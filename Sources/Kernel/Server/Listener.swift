@@ -19,6 +19,8 @@ public final class Listener {
     /// Serves connections accepted while a script runs (never a loop a script occupies).
     let spareGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     var listenFds: [CInt] = []
+    /// The listening Unix-domain socket (`unixsocket`), if any; its connections skip the TCP options.
+    var unixFd: CInt?
     private let stopped = ManagedAtomic<Bool>(false)
     private let acceptorDone = DispatchSemaphore(value: 0)
     /// The port actually bound (useful with `port 0`).
@@ -52,7 +54,16 @@ public final class Listener {
             throw ListenError(message: "Failed listening on \(errors.joined(separator: ", "))")
         }
         boundPort = Listener.localPort(listenFds[0])
-        let fds = listenFds
+        if !cfg.unixsocket.isEmpty {
+            do {
+                unixFd = try Listener.listenUnix(path: cfg.unixsocket, permissions: cfg.unixsocketperm, backlog: cfg.tcpBacklog)
+            } catch {
+                for fd in listenFds { close(fd) }
+                listenFds = []
+                throw ListenError(message: "Failed opening Unix socket: \(error)")
+            }
+        }
+        let fds = listenFds + (unixFd.map { [$0] } ?? [])
         DispatchQueue(label: "redis-swift.acceptor").async { [self] in
             acceptLoop(fds)
             acceptorDone.signal()
@@ -80,6 +91,34 @@ public final class Listener {
         }
         return fd
     }
+
+    /// Binds `path` as Redis does: an old socket file is removed first, and `permissions` (when not 0) applied.
+    private static func listenUnix(path: String, permissions: Int, backlog: Int) throws -> CInt {
+        var addr = sockaddr_un()
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw ListenError(message: "File name too long") }
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+            raw[bytes.count] = 0
+        }
+        unlink(path)
+        let fd = socket(AF_UNIX, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ListenError(message: String(cString: strerror(errno))) }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, Glibc.listen(fd, CInt(clamping: backlog)) == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw ListenError(message: message)
+        }
+        if permissions != 0 { chmod(path, mode_t(permissions)) }
+        return fd
+    }
+
+    /// Whether TCP addresses are being listened on.
+    public var listensOnTCP: Bool { !listenFds.isEmpty }
 
     private static func localPort(_ fd: CInt) -> Int? {
         var storage = sockaddr_storage()
@@ -109,16 +148,28 @@ public final class Listener {
                 let client = accept(polls[i].fd, nil, nil)
                 if client >= 0 {
                     _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-                    adopt(client)
+                    adopt(client, unix: polls[i].fd == unixFd)
                 }
             }
         }
     }
 
-    private func adopt(_ fd: CInt) {
+    private func adopt(_ fd: CInt, unix: Bool) {
         let cfg = server.config
         let server = self.server
         let loop = server.busyScript.running == .none ? group.next() : spareGroup.next()
+        if unix {
+            ClientBootstrap(group: loop)
+                .channelOption(.maxMessagesPerRead, value: 16)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server))
+                    }
+                }
+                .withConnectedSocket(fd)
+                .whenFailure { _ in close(fd) }
+            return
+        }
         ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: cfg.tcpKeepalive > 0 ? 1 : 0)
@@ -143,10 +194,12 @@ public final class Listener {
         var description: String { message }
     }
 
+    /// Runs the cron `hz` times a second, re-reading the frequency after each run (CONFIG SET hz and
+    /// dynamic-hz take effect at the next tick).
     private func scheduleCron() {
         let loop = group.next()
-        let hz = max(1, min(500, server.config.hz))
-        loop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(1000 / hz)), delay: .milliseconds(Int64(1000 / hz))) { [server] _ in
+        func tick() {
+            guard !stopped.load(ordering: .relaxed) else { return }
             // A script holding the data postpones the cron (its loop must stay free to answer -BUSY).
             if server.lock.tryLock() {
                 server.cron()
@@ -154,7 +207,9 @@ public final class Listener {
             } else if server.busyScript.running == .none {
                 server.lock.withLock { server.cron() }
             }
+            loop.scheduleTask(in: .microseconds(Int64(1_000_000 / max(1, server.hz)))) { tick() }
         }
+        loop.scheduleTask(in: .microseconds(Int64(1_000_000 / max(1, server.hz)))) { tick() }
     }
 
     /// Closes the listening sockets and every connection, then stops the loops.
@@ -168,6 +223,7 @@ public final class Listener {
     public func wait() {
         acceptorDone.wait()
         for fd in listenFds { close(fd) }
+        if let fd = unixFd { close(fd) }
         try? group.syncShutdownGracefully()
         try? spareGroup.syncShutdownGracefully()
     }

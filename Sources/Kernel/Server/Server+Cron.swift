@@ -2,6 +2,7 @@
 /// the instantaneous ops samples. Runs `hz` times per second, holding the data lock.
 extension Server {
     func cron() {
+        updateHz()
         clockAnchor = 0
         updateClocks()
         stats.sampleOps(now: commandTime)
@@ -23,10 +24,39 @@ extension Server {
         checkSavePoints()
     }
 
+    /// Redis's `dynamic-hz`: from `hz`, doubled while there are more than 200 clients per tick, up to 500.
+    func updateHz() {
+        var next = max(1, config.hz)
+        if config.dynamicHz {
+            while clients.count / next > 200 {
+                next *= 2
+                if next >= 500 {
+                    next = 500
+                    break
+                }
+            }
+        }
+        hz = next
+    }
+
+    /// Applies a directive changed by CONFIG SET that needs more than its stored value.
+    func configChanged(_ name: String) {
+        switch name {
+        case "loglevel": log.setLevel(name: config.loglevel)
+        case "hz", "dynamic-hz": updateHz()
+        default: break
+        }
+    }
+
     /// Redis's adaptive sampling: per database, sample 20 keys with a TTL and reclaim the expired ones; repeat
     /// while more than 10% of a sample was expired, within a time budget of 25% of a cron period.
+    /// `active-expire-effort` (1..10) raises the sample by 5 keys, lowers the tolerated stale share by one point
+    /// and adds 2% of the period per step, as Redis's activeExpireCycle.
     func activeExpireCycle() {
-        let budgetNs = Int64(250_000_000 / max(1, config.hz))
+        let effort = max(1, min(10, config.activeExpireEffort)) - 1
+        let samples = 20 + 5 * effort
+        let stalePercent = 10 - effort
+        let budgetNs = Int64((25 + 2 * effort) * 10_000_000 / max(1, hz))
         let start = Clock.monotonicNanoseconds()
         let n = databases.count
         var totalSampled = 0, totalExpired = 0
@@ -40,11 +70,11 @@ extension Server {
             let db = databases[(expireCursorDb + i) % n]
             var iterations = 0
             while db.expires.count > 0 {
-                let (sampled, expired) = db.sampleExpired(samples: 20, now: commandTime)
+                let (sampled, expired) = db.sampleExpired(samples: samples, now: commandTime)
                 totalSampled += sampled
                 totalExpired += expired
                 iterations += 1
-                if sampled == 0 || expired * 10 <= sampled { break }
+                if sampled == 0 || expired * 100 <= sampled * stalePercent { break }
                 if iterations % 16 == 0 && Clock.monotonicNanoseconds() - start > budgetNs {
                     stats.expiredTimeCapReached += 1
                     expireCursorDb = (expireCursorDb + i) % n

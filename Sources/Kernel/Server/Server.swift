@@ -93,6 +93,8 @@ public final class Server {
     public var activeExpireEnabled: Bool { config.activeExpireEnabled }
     /// Current database the active expiry cycle continues from.
     var expireCursorDb = 0
+    /// The cron frequency in use: `hz`, raised by `dynamic-hz` while many clients are connected (INFO's `hz`).
+    public internal(set) var hz = 10
     /// The snapshot being taken, if any (see `Snapshot`).
     public internal(set) var snapshot: Snapshot?
     /// The parity new keyspace entries are stamped with; flipped when a snapshot starts.
@@ -141,6 +143,13 @@ public final class Server {
         }
         databases = (0..<config.databases).map { Database(id: $0, server: self) }
         _keyspaceEventFlags = KeyspaceEventClass.parse(config.notifyKeyspaceEvents) ?? []
+        hz = config.hz
+        config.onChange = { [unowned self] name in self.configChanged(name) }
+        config.applyOOMScore = { [unowned self] in
+            guard let problem = ProcessSetup.applyOOMScore(self.config, replica: self.replication.role == .replica) else { return true }
+            self.log.warning("Unable to write /proc/self/oom_score_adj: \(problem)")
+            return false
+        }
         config.onNotifyChange = { [unowned self] in
             self._keyspaceEventFlags = KeyspaceEventClass.parse(self.config.notifyKeyspaceEvents) ?? []
         }
