@@ -93,9 +93,8 @@ struct InfoSection {
             ("mem_fragmentation_ratio", ProcessMetrics.fixed2(used > 0 ? Double(rss) / Double(used) : 0)),
             ("mem_fragmentation_bytes", String(rss - used)),
             ("mem_allocator", "libc"),
-            // Every free is immediate (lazyfree-* are accepted but not acted on), so nothing is ever pending.
-            ("lazyfree_pending_objects", "0"),
-            ("lazyfreed_objects", "0"),
+            ("lazyfree_pending_objects", String(c.server.lazyFreer.pending.load(ordering: .relaxed))),
+            ("lazyfreed_objects", String(c.server.lazyFreer.freed.load(ordering: .relaxed))),
         ]
     }
 

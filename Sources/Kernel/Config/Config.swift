@@ -50,7 +50,8 @@ public final class Config {
     public var protoMaxBulkLen: Int64 = 512 * 1024 * 1024
     public var clientQueryBufferLimit: Int64 = 1024 * 1024 * 1024
     public var maxmemory: Int64 = 0
-    public var maxmemoryPolicy = "noeviction"
+    /// maxmemory-policy, maxmemory-samples, lfu-* and friends (Config+Eviction.swift).
+    public let eviction = EvictionSettings()
     /// Milliseconds a script runs before other clients get `-BUSY` (`busy-reply-threshold`, alias `lua-time-limit`).
     public var busyReplyThreshold = 5000
     /// Bytes the Lua VM may allocate (ours; 0 = no limit): past it allocations fail and the script errors cleanly.
@@ -85,7 +86,7 @@ public final class Config {
     public var aofRewriteIncrementalFsync = true
     /// Called by `CONFIG SET appendonly` (not at start-up) to turn the AOF on or off; throws to refuse.
     public var onAppendonlyChange: ((Bool) throws(ConfigError) -> Void)?
-    // Lazy freeing (accepted for compatibility: all frees are immediate)
+    // Lazy freeing (Kernel/Keyspace/LazyFree.swift)
     public var lazyfreeLazyUserDel = false
     public var lazyfreeLazyUserFlush = false
     public var lazyfreeLazyExpire = false
@@ -127,8 +128,8 @@ public final class Config {
     public var replicaAnnounced = true
     /// `replica-announce-ip` / `replica-announce-port`: what a replica tells its master in REPLCONF ("" / 0: its own).
     public var replicaAnnounceIp = ""
-    /// `replica-lazy-flush` and `repl-disable-tcp-nodelay`: accepted for compatibility, no effect (flushes are
-    /// immediate; replication sockets always use TCP_NODELAY).
+    /// `replica-lazy-flush`: a full sync frees the old dataset in the background. `repl-disable-tcp-nodelay`:
+    /// accepted for compatibility, no effect (replication sockets always use TCP_NODELAY).
     public var replicaLazyFlush = false
     public var replDisableTcpNodelay = false
     public var replicaAnnouncePort = 0
@@ -229,7 +230,6 @@ public final class Config {
         mem("proto-max-bulk-len", \.protoMaxBulkLen, 1024 * 1024...Int64.max)
         mem("client-query-buffer-limit", \.clientQueryBufferLimit, 1024 * 1024...Int64.max)
         mem("maxmemory", \.maxmemory, 0...Int64.max)
-        str("maxmemory-policy", \.maxmemoryPolicy, valid: ["noeviction"])
         int("busy-reply-threshold", \.busyReplyThreshold, 0...Int(Int64.max), aliases: ["lua-time-limit"])
         mem("lua-memory-limit", \.luaMemoryLimit, 0...Int64.max)
         d.append(Directive(name: "save", aliases: [], mutable: true, get: { $0.save }, set: { c, v throws(ConfigError) in
@@ -367,6 +367,7 @@ public final class Config {
         d.append(Directive(name: "disable-module-families", aliases: [], mutable: false, get: { $0.disabledFamilies.joined(separator: " ") }, set: { c, v throws(ConfigError) in
             c.disabledFamilies = v.flatMap { $0.split(separator: " ").map { String($0).lowercased() } }
         }, multiArg: true))
+        d += Config.evictionDirectives()
         return d
     }()
 

@@ -90,8 +90,9 @@ extension Server {
                 db.set(k.key, k.value)
                 if let when = k.expireAt { db.setExpire(k.key, at: when) }
                 if let idle = k.idleSeconds, let slot = db.table.find(k.key) {
-                    db.table.values[slot]!.lru = lruClock &- UInt32(truncatingIfNeeded: max(0, idle))
+                    db.setLRU(at: slot, lruClock &- UInt32(truncatingIfNeeded: max(0, idle)))
                 }
+                if let freq = k.freq, let slot = db.table.find(k.key) { db.setLFU(at: slot, freq) }
                 loaded += 1
             }, onFunction: { [self] code in
                 functionLibraries.append(code)

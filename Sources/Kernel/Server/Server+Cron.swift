@@ -7,10 +7,16 @@ extension Server {
         stats.sampleOps(now: commandTime)
         // While the dataset loads at start (the loader lets clients in between batches) nothing else runs.
         if loading { return }
-        if config.maxmemory > 0 { refreshUsedMemory() }
+        if config.maxmemory > 0 {
+            refreshUsedMemory()
+            // Redis's eviction time proc: a pass cut short by its time limit continues here.
+            if evictionState.unfinished && replication.role == .master { _ = performEvictions() }
+        }
         // A replica's keys expire when its master's DEL arrives (Redis: no active expiry on a replica).
         if activeExpireEnabled && replication.role == .master && !replication.writesPaused { activeExpireCycle() }
         if !pendingEffects.isEmpty { flushEffects() }
+        // Keys expired or evicted here reach BCAST trackers now, not at the next client read.
+        if tracking.broadcastPending { trackingBroadcast() }
         if aof.enabled || aof.rewriteScheduled { aof.cron() }
         if config.timeout > 0 { closeIdleClients() }
         checkSavePoints()
