@@ -287,3 +287,34 @@ def test_lru_hit_rate_on_zipf_workload_is_close_to_redis(server_factory):
         finally:
             srv.stop()
     assert abs(rates["ours"] - rates["real"]) <= 0.05, rates
+
+
+@pytest.mark.parametrize("lazy,verb", [("no", b"DEL"), ("yes", b"UNLINK")])
+def test_evictions_reach_the_aof_as_separate_deletions(server_factory, lazy, verb):
+    """Redis 7.0 writes each eviction as its own DEL (UNLINK under lazyfree-lazy-eviction), never in MULTI."""
+    import glob
+    import os
+    counts = {}
+    for kind in ("ours", "real"):
+        srv, r = start(server_factory, kind, "--maxmemory-policy", "allkeys-lru", "--appendfsync", "always",
+                       "--lazyfree-lazy-eviction", lazy)
+        try:
+            r.config_set("appendonly", "yes")
+            deadline = time.time() + 30
+            while int(r.info("persistence")["aof_rewrite_in_progress"]) or \
+                    int(r.info("persistence")["aof_rewrite_scheduled"]):
+                assert time.time() < deadline
+                time.sleep(0.05)
+            limit_above_baseline(r, 1024 * 1024)
+            write_keys(r, "k", 3000, batch=1)
+            r.config_set("maxmemory", 0)
+            evicted = info_int(r, "stats", "evicted_keys")
+            data = b""
+            for f in glob.glob(os.path.join(srv.dir, "appendonlydir", "*.incr.aof")):
+                with open(f, "rb") as fh:
+                    data += fh.read()
+            lines = data.split(b"\r\n")
+            counts[kind] = (lines.count(verb) == evicted, lines.count(b"MULTI"), evicted > 0)
+        finally:
+            srv.stop()
+    assert counts["ours"] == counts["real"] == (True, 0, True), counts

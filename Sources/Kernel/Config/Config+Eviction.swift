@@ -71,7 +71,7 @@ extension Config {
                 }
                 c.eviction.policy = p
             }),
-            int("maxmemory-samples", \.samples, 1...64),
+            int("maxmemory-samples", \.samples, 1...Int(Int32.max)),
             int("maxmemory-eviction-tenacity", \.tenacity, 0...100),
             int("lfu-log-factor", \.lfuLogFactor, 0...Int(Int32.max)),
             int("lfu-decay-time", \.lfuDecayTime, 0...Int(Int32.max)),

@@ -71,7 +71,8 @@ extension Server {
         }
         // Freed slots are counted by `reusableSlotBytes` from now on; freed heap blocks until the next reading.
         usedMemory -= freedHeap
-        if remeasure { refreshUsedMemory() }
+        // (Not under lazy eviction: the worker may not have freed them yet.)
+        if remeasure && !config.lazyfreeLazyEviction { refreshUsedMemory() }
         evictionState.unfinished = result == .running
         // Nothing evictable, but large values are still being freed in the background: not out of memory yet
         // (Redis waits for the lazy-free thread the same way).
@@ -183,7 +184,8 @@ extension Server {
 
     /// Redis's `evictionPoolPopulate`: samples keys of `db` and keeps the best-scoring ones in the pool.
     func populatePool(_ db: Database, _ policy: EvictionPolicy) {
-        let samples = config.eviction.samples
+        // Like dictGetSomeKeys, never more samples than the table has keys.
+        let samples = min(config.eviction.samples, policy.volatileOnly ? db.expires.count : db.table.count)
         let ev = config.eviction
         let minutes = Entry.lfuMinutes(commandTime)
         for _ in 0..<samples {

@@ -219,7 +219,7 @@ extension Client {
     /// under CLIENT REPLY OFF/SKIP (its CLIENT_PUSHING flag): written during the client's own command, the range
     /// is remembered so that `dropReplies(from:)` keeps it.
     func pushing(_ body: () -> Void) {
-        guard replyMode != .on, server.currentClient === self else { return body() }
+        guard replyMode == .off || replyMode == .skip, server.currentClient === self else { return body() }
         let start = reply.buffer.writerIndex
         body()
         keptPushes.append(start..<reply.buffer.writerIndex)
