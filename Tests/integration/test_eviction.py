@@ -273,11 +273,12 @@ def per_key_bytes(r, n=3000):
     return max(1, (after - before) // n)
 
 
-def test_lru_hit_rate_on_zipf_workload_is_close_to_redis(server_factory):
+@pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-lfu"])
+def test_hit_rate_on_zipf_workload_is_close_to_redis(server_factory, policy):
     """The same seeded workload against both servers, each limited to room for the same number of keys."""
     rates = {}
     for kind in ("ours", "real"):
-        srv, r = start(server_factory, kind, "--maxmemory-policy", "allkeys-lru")
+        srv, r = start(server_factory, kind, "--maxmemory-policy", policy)
         try:
             per_key = per_key_bytes(r)
             base = info_int(r, "memory", "used_memory")

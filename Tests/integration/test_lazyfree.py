@@ -141,3 +141,27 @@ def test_lazy_eviction_and_expiry_free_lazily(server_factory):
         assert int(memory_info(r)["lazyfreed_objects"]) > 20
     finally:
         srv.stop()
+
+
+def test_replica_lazy_flush_frees_the_old_dataset_lazily_like_redis(server_factory):
+    counts = {}
+    for kind in ("ours", "real"):
+        master = server_factory(kind, "--save", "")
+        replica = server_factory(kind, "--save", "", "--replica-lazy-flush", "yes")
+        try:
+            mr, rr = master.redis(), replica.redis()
+            mr.set("from-master", "1")
+            with replica.client(timeout=30) as c:
+                assert c.call("DEBUG", "POPULATE", "1000") == b"+OK\r\n"
+            rr.replicaof("127.0.0.1", master.port)
+            deadline = time.time() + 60
+            while rr.info("replication").get("master_link_status") != "up":
+                assert time.time() < deadline, "replica never linked"
+                time.sleep(0.05)
+            wait_drained(rr)
+            assert rr.dbsize() == 1
+            counts[kind] = int(memory_info(rr)["lazyfreed_objects"])
+        finally:
+            replica.stop()
+            master.stop()
+    assert counts["ours"] == counts["real"] == 1000, counts

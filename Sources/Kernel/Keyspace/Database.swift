@@ -61,7 +61,8 @@ public final class Database {
     // MARK: - Writes
 
     /// Sets `key` to `value` (Redis's `setKey`): replaces any old value and, unless `keepTTL`, clears its TTL.
-    public func set(_ key: RBytes, _ value: Value, keepTTL: Bool = false) {
+    /// `fromImage`: a key read from an RDB image (no `new` event, no blocked-client signal, as dbAddRDBLoad).
+    public func set(_ key: RBytes, _ value: Value, keepTTL: Bool = false, fromImage: Bool = false) {
         // An expired key is reclaimed (and its DEL queued) before the write, as Redis's setKey → lookupKeyWrite.
         if expires.count > 0 { _ = expireIfNeeded(key) }
         let (slot, hash) = table.findWithHash(key)
@@ -73,7 +74,7 @@ public final class Database {
             if !keepTTL && expires.count > 0 { expires.remove(key) }
         } else {
             table.insertNew(key, newEntry(value), hash: hash)
-            keyAdded(key)
+            if !fromImage { keyAdded(key) }
         }
     }
 

@@ -17,8 +17,6 @@ public final class EvictionState {
     var pool: [(score: UInt64, key: RBytes, db: Int)] = []
     /// Next database the random policies take a key from.
     var nextDb = 0
-    /// The last pass stopped on its time limit with memory still over the limit: the cron continues it.
-    var unfinished = false
 
     init() { pool.reserveCapacity(EvictionState.poolSize + 1) }
 }
@@ -41,7 +39,7 @@ extension Server {
         if commandTime - usedMemoryCheckedAt >= 10 { refreshUsedMemory() }
         let limit = config.maxmemory
         let used = usedMemory - reusableSlotBytes()
-        if used <= limit { evictionState.unfinished = false; return .ok }
+        if used <= limit { return .ok }
         let policy = config.eviction.policy
         if policy == .noeviction { return .fail }
         let pendingLazy = lazyFreer.pending.load(ordering: .relaxed)
@@ -73,7 +71,6 @@ extension Server {
         usedMemory -= freedHeap
         // (Not under lazy eviction: the worker may not have freed them yet.)
         if remeasure && !config.lazyfreeLazyEviction { refreshUsedMemory() }
-        evictionState.unfinished = result == .running
         // Nothing evictable, but large values are still being freed in the background: not out of memory yet
         // (Redis waits for the lazy-free thread the same way).
         if result == .fail && keysFreed == 0 && pendingLazy > 0 { return .running }

@@ -87,7 +87,7 @@ extension Server {
                 if !replaceExisting && db.table.find(k.key) != nil {
                     throw RDBError(offset: 0, "Duplicate key '\(k.key.string)' found in RDB file")
                 }
-                db.set(k.key, k.value)
+                db.set(k.key, k.value, fromImage: true)
                 if let when = k.expireAt { db.setExpire(k.key, at: when) }
                 if let idle = k.idleSeconds, let slot = db.table.find(k.key) {
                     db.setLRU(at: slot, lruClock &- UInt32(truncatingIfNeeded: max(0, idle)))

@@ -9,8 +9,11 @@ extension Server {
         if loading { return }
         if config.maxmemory > 0 {
             refreshUsedMemory()
-            // Redis's eviction time proc: a pass cut short by its time limit continues here.
-            if evictionState.unfinished && replication.role == .master { _ = performEvictions() }
+            // Redis's eviction time proc: a pass cut short by its time limit, or a lowered maxmemory, continues
+            // here without waiting for the next command.
+            if config.eviction.policy != .noeviction && replication.role == .master && overMaxmemory() {
+                _ = performEvictions()
+            }
         }
         // A replica's keys expire when its master's DEL arrives (Redis: no active expiry on a replica).
         if activeExpireEnabled && replication.role == .master && !replication.writesPaused { activeExpireCycle() }
