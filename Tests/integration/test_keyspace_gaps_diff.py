@@ -137,7 +137,7 @@ def test_watched_key_that_expires_after_watch_fails_exec(duo):
 
 def test_tracking_client_hears_about_keys_removed_by_active_expiry(duo):
     a, b = duo(), duo()
-    a.check("HELLO", "3")
+    a.both("HELLO", "3")
     a.check("CLIENT", "TRACKING", "ON")
     b.check("SET", "k", "v", "PX", "100")
     a.check("GET", "k")
@@ -147,7 +147,7 @@ def test_tracking_client_hears_about_keys_removed_by_active_expiry(duo):
 
 def test_bcast_tracking_client_hears_about_active_expiry_without_reading(duo):
     a, b = duo(), duo()
-    a.check("HELLO", "3")
+    a.both("HELLO", "3")
     a.check("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "exp:")
     b.check("SET", "exp:k", "v", "PX", "100")
     same_push(a)  # the SET itself
@@ -157,7 +157,7 @@ def test_bcast_tracking_client_hears_about_active_expiry_without_reading(duo):
 
 def test_resp3_push_messages_reach_a_subscriber_with_replies_off(duo):
     a, b = duo(), duo()
-    a.check("HELLO", "3")
+    a.both("HELLO", "3")
     a.check("SUBSCRIBE", "ch")
     for conn in (a.ours, a.real):
         conn.send_raw(b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n")
@@ -176,7 +176,7 @@ def test_resp3_push_messages_reach_a_subscriber_with_replies_off(duo):
 
 def test_tracking_invalidation_reaches_a_client_with_replies_off(duo):
     a, b = duo(), duo()
-    a.check("HELLO", "3")
+    a.both("HELLO", "3")
     a.check("CLIENT", "TRACKING", "ON")
     a.check("GET", "k")
     for conn in (a.ours, a.real):

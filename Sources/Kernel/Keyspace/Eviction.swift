@@ -42,7 +42,6 @@ extension Server {
         if used <= limit { return .ok }
         let policy = config.eviction.policy
         if policy == .noeviction { return .fail }
-        let pendingLazy = lazyFreer.pending.load(ordering: .relaxed)
         let toFree = used - limit
         var freedHeap: Int64 = 0, freedSlots: Int64 = 0
         var keysFreed = 0
@@ -60,7 +59,7 @@ extension Server {
             if !exact { remeasure = true }
             evictKey(db, key)
             freedHeap += heap
-            freedSlots += slots
+            freedSlots += max(1, slots)  // always progress, even on an inconsistent entry
             keysFreed += 1
             if keysFreed % 16 == 0 && Clock.monotonicNanoseconds() - start > timeLimitNs {
                 result = .running
@@ -73,7 +72,7 @@ extension Server {
         if remeasure && !config.lazyfreeLazyEviction { refreshUsedMemory() }
         // Nothing evictable, but large values are still being freed in the background: not out of memory yet
         // (Redis waits for the lazy-free thread the same way).
-        if result == .fail && keysFreed == 0 && pendingLazy > 0 { return .running }
+        if result == .fail && lazyFreer.pending.load(ordering: .relaxed) > 0 { return .running }
         if result == .fail && keysFreed > 0 && usedMemory - reusableSlotBytes() <= limit { return .ok }
         return result
     }
@@ -113,7 +112,7 @@ extension Server {
     }
 
     /// An estimate of the bytes freed by deleting `key`: heap blocks, table slots, and whether the heap figure
-    /// is a reasonable one (strings) or a placeholder (collections: the figure is re-read after the pass).
+    /// is a good one (strings) or a rough one (collections: ~40 bytes per element; re-read after the pass).
     func estimatedSize(_ db: Database, _ key: RBytes) -> (heap: Int64, slots: Int64, exact: Bool) {
         guard let slot = db.table.find(key) else { return (0, 0, true) }
         var heap = Server.heapBytes(key)
@@ -126,7 +125,8 @@ extension Server {
         case .string(let s):
             return (heap + Server.heapBytes(s), slots, true)
         case .object:
-            return (heap + 64, slots, false)
+            // About 40 bytes per element or node: refined by re-reading the allocator after the pass.
+            return (heap + 64 + 40 * Int64(LazyFreer.freeEffort(db.table.value(at: slot).value)), slots, false)
         }
     }
 
