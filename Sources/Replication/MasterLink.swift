@@ -350,7 +350,10 @@ final class MasterLink {
         let backup = mode == "swapdb" ? server.setDatasetAside() : nil
         if backup == nil {
             server.log.notice("MASTER <-> REPLICA sync: Flushing old data")
-            for db in server.databases { db.flush() }
+            // replica-lazy-flush: the old dataset is freed on the lazy-free thread.
+            for db in server.databases {
+                if server.config.replicaLazyFlush { db.flushLazily() } else { db.flush() }
+            }
         }
         server.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
         do {

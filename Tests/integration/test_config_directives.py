@@ -26,10 +26,10 @@ from resp import RespClient
 # Directives implemented by other helpers' branches (acl, observe, evict): not required here.
 OWNED_ELSEWHERE = {
     "aclfile", "acllog-max-len", "acl-pubsub-default", "enable-module-command",
-    "maxmemory-samples", "maxmemory-eviction-tenacity", "lfu-log-factor", "lfu-decay-time", "maxmemory-clients",
+    "maxmemory-clients",
 }
 # Existing directives those helpers own whose validation they will bring to Redis's (value ranges, policies).
-VALIDATION_OWNED_ELSEWHERE = {"maxmemory-policy"}
+VALIDATION_OWNED_ELSEWHERE = set()
 # Directives whose CONFIG SET changes the process in ways a shared test must not try (paths, listeners).
 NOT_SET_IN_TESTS = {"dir", "dbfilename", "port", "bind", "appendonly", "replicaof", "slaveof", "requirepass", "save"}
 

@@ -35,6 +35,7 @@ extension KeysCommands {
         let key = c.argv[1]
         var replace = false, absttl = false
         var idle: Int64 = -1
+        var freq: Int64 = -1
         var i = 4
         while i < c.argv.count {
             let arg = c.argv[i]
@@ -51,8 +52,8 @@ extension KeysCommands {
             } else if arg.equalsIgnoringCase("FREQ") && hasValue {
                 guard let v = Numbers.parseInt64(c.argv[i + 1]) else { return c.error(Errors.notInteger) }
                 guard v >= 0 && v <= 255 else { return c.error("ERR Invalid FREQ value, must be >= 0 and <= 255") }
-                // Stored only under an LFU policy, which this server does not offer: ignored, as Redis does
-                // under LRU policies.
+                // Stored only under an LFU policy (ignored under the others, as Redis does).
+                freq = v
                 i += 1
             } else {
                 return c.error(Errors.syntax)
@@ -106,6 +107,9 @@ extension KeysCommands {
         }
         if idle >= 0, let slot = c.db.slot(key, touch: false) {
             c.db.setLRU(at: slot, c.server.lruClock &- UInt32(truncatingIfNeeded: idle))
+        }
+        if freq >= 0, let slot = c.db.slot(key, touch: false) {
+            c.db.setLFU(at: slot, UInt8(freq))
         }
         c.server.keyModified(c.db, key)
         c.server.notify(.generic, "restore", key, db: c.db.id)

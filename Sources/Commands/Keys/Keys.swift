@@ -164,9 +164,11 @@ extension KeysCommands {
     /// UNLINK key [key ...]
     static func del(_ c: Client) {
         var deleted: Int64 = 0
+        // UNLINK, and DEL under lazyfree-lazy-user-del, free large values on the lazy-free thread.
+        let lazy = c.argv[0].equalsIgnoringCase("UNLINK") || c.server.config.lazyfreeLazyUserDel
         for key in c.argv.dropFirst() {
             // Reclaim an expired key first, so it is not counted as deleted.
-            guard c.db.exists(key), c.db.delete(key) else { continue }
+            guard c.db.exists(key), c.server.deleteKey(c.db, key, lazy: lazy) else { continue }
             c.server.keyModified(c.db, key)
             c.server.notify(.generic, "del", key, db: c.db.id)
             deleted += 1
@@ -324,12 +326,18 @@ extension KeysCommands {
         return true
     }
 
+    /// Whether a FLUSHDB/FLUSHALL frees on the lazy-free thread: ASYNC, or no argument and
+    /// lazyfree-lazy-user-flush (Redis's getFlushCommandFlags).
+    static func flushIsLazy(_ c: Client) -> Bool {
+        c.argv.count == 2 ? c.argv[1].equalsIgnoringCase("ASYNC") : c.server.config.lazyfreeLazyUserFlush
+    }
+
     /// FLUSHDB [ASYNC | SYNC]
     static func flushdb(_ c: Client) {
         guard flushArgumentsValid(c) else { return }
         c.server.databaseWillBeEmptied(c.db)
         c.server.trackingInvalidateAll()
-        c.server.dirty += Int64(c.db.flush())
+        c.server.dirty += Int64(flushIsLazy(c) ? c.db.flushLazily() : c.db.flush())
         // Propagated even when the database was already empty, as Redis does.
         c.propagateInstead([c.argv])
         c.reply.ok()
@@ -340,9 +348,10 @@ extension KeysCommands {
         guard flushArgumentsValid(c) else { return }
         var removed: Int64 = 0
         c.server.trackingInvalidateAll()
+        let lazy = flushIsLazy(c)
         for db in c.server.databases {
             c.server.databaseWillBeEmptied(db)
-            removed += Int64(db.flush())
+            removed += Int64(lazy ? db.flushLazily() : db.flush())
         }
         // The extra change makes FLUSHALL always propagate, as in Redis.
         c.server.dirty += removed + 1
@@ -359,6 +368,7 @@ extension KeysCommands {
             return
         }
         if first != second {
+            c.server.databasesWillSwap(c.server.databases[first], c.server.databases[second])
             c.server.databases[first].swapContents(with: c.server.databases[second])
             c.server.databasesSwapped(c.server.databases[first], c.server.databases[second])
         }

@@ -7,16 +7,12 @@ extension KeysCommands {
     /// reads as `INT_MAX`.
     static let sharedIntegerLimit: Int64 = 10000
     static let sharedRefcount: Int64 = 2_147_483_647
-    /// The LFU counter a new key starts with (`LFU_INIT_VAL`).
-    static let lfuInitialCounter: Int64 = 5
-
-    static func lfuPolicy(_ c: Client) -> Bool { c.server.config.maxmemoryPolicy.hasSuffix("-lfu") }
+    static func lfuPolicy(_ c: Client) -> Bool { c.server.config.eviction.lfu }
 
     /// Whether integers are shared (Redis stops sharing them when an LRU/LFU policy with a memory limit needs
     /// a per-key access clock).
     static func sharedIntegers(_ c: Client) -> Bool {
-        let policy = c.server.config.maxmemoryPolicy
-        return c.server.config.maxmemory == 0 || !(policy.hasSuffix("-lfu") || policy.hasSuffix("-lru"))
+        c.server.config.maxmemory == 0 || !c.server.config.eviction.policy.tracksAccess
     }
 
     /// The live key named by argv[2] without touching its access clock; replies null when it is missing.
@@ -30,7 +26,7 @@ extension KeysCommands {
 
     /// Seconds since the entry at `slot` was last accessed (wrapping like Redis's LRU clock).
     static func idleSeconds(_ c: Client, _ slot: Int) -> Int64 {
-        Int64(c.server.lruClock &- c.db.table.value(at: slot).lru)
+        c.db.entry(at: slot).lruIdleMilliseconds(clock: c.server.lruClock) / 1000
     }
 
     static let objectHelpLines: [String] = [
@@ -89,9 +85,9 @@ extension KeysCommands {
             c.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
             return
         }
-        // Keys carry no access counter, so report a new key's counter decayed by one per idle minute
-        // (lfu-decay-time 1), as Redis would for a key not read since it was written.
-        c.reply.integer(max(0, lfuInitialCounter - idleSeconds(c, slot) / 60))
+        let e = c.server.config.eviction
+        c.reply.integer(Int64(c.db.entry(at: slot).lfuDecayedCounter(
+            nowMinutes: Entry.lfuMinutes(c.server.commandTime), decayTime: e.lfuDecayTime)))
     }
 
     /// OBJECT HELP

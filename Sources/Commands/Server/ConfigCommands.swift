@@ -144,6 +144,7 @@ public struct ConfigCommands: CommandModule {
     /// CONFIG RESETSTAT
     static func resetStat(_ c: Client) {
         c.server.stats.reset()
+        c.server.lazyFreer.resetStats()
         func reset(_ cmd: Command) {
             cmd.calls = 0
             cmd.microseconds = 0

@@ -99,9 +99,8 @@ struct InfoSection {
         ] + memoryBuffers(c) + [
             ("mem_allocator", "libc"),
         ] + memoryDefrag(c) + [
-            // Every free is immediate (lazyfree-* are accepted but not acted on), so nothing is ever pending.
-            ("lazyfree_pending_objects", "0"),
-            ("lazyfreed_objects", "0"),
+            ("lazyfree_pending_objects", String(c.server.lazyFreer.pending.load(ordering: .relaxed))),
+            ("lazyfreed_objects", String(c.server.lazyFreer.freed.load(ordering: .relaxed))),
         ]
     }
 

@@ -68,7 +68,8 @@ public final class Config {
     public var protoMaxBulkLen: Int64 = 512 * 1024 * 1024
     public var clientQueryBufferLimit: Int64 = 1024 * 1024 * 1024
     public var maxmemory: Int64 = 0
-    public var maxmemoryPolicy = "noeviction"
+    /// maxmemory-policy, maxmemory-samples, lfu-* and friends (Config+Eviction.swift).
+    public let eviction = EvictionSettings()
     /// Milliseconds a script runs before other clients get `-BUSY` (`busy-reply-threshold`, alias `lua-time-limit`).
     public var busyReplyThreshold = 5000
     /// Bytes the Lua VM may allocate (ours; 0 = no limit): past it allocations fail and the script errors cleanly.
@@ -103,7 +104,7 @@ public final class Config {
     public var aofRewriteIncrementalFsync = true
     /// Called by `CONFIG SET appendonly` (not at start-up) to turn the AOF on or off; throws to refuse.
     public var onAppendonlyChange: ((Bool) throws(ConfigError) -> Void)?
-    // Lazy freeing (accepted for compatibility: all frees are immediate)
+    // Lazy freeing (Kernel/Keyspace/LazyFree.swift)
     public var lazyfreeLazyUserDel = false
     public var lazyfreeLazyUserFlush = false
     public var lazyfreeLazyExpire = false
@@ -150,8 +151,8 @@ public final class Config {
     public var replicaAnnounced = true
     /// `replica-announce-ip` / `replica-announce-port`: what a replica tells its master in REPLCONF ("" / 0: its own).
     public var replicaAnnounceIp = ""
-    /// `replica-lazy-flush` and `repl-disable-tcp-nodelay`: accepted for compatibility, no effect (flushes are
-    /// immediate; replication sockets always use TCP_NODELAY).
+    /// `replica-lazy-flush`: a full sync frees the old dataset in the background. `repl-disable-tcp-nodelay`:
+    /// accepted for compatibility, no effect (replication sockets always use TCP_NODELAY).
     public var replicaLazyFlush = false
     public var replDisableTcpNodelay = false
     public var replicaAnnouncePort = 0

@@ -13,7 +13,7 @@ extension Config {
         addEncodingsAndLimits(&t)
         addProcess(&t)
         addCompat(&t)
-        return t.all + Config.observabilityDirectives
+        return t.all + Config.observabilityDirectives + Config.evictionDirectives()
     }()
 
     static func addNetworkAndGeneral(_ t: inout DirectiveTable) {
@@ -54,7 +54,6 @@ extension Config {
             c.maxmemory = Int64(clamping: v)
             c.stored["maxmemory"] = v > UInt64(Int64.max) ? String(v) : nil
         }))
-        t.enumeration("maxmemory-policy", .at(\.maxmemoryPolicy), ["noeviction"])
         t.int("busy-reply-threshold", .at(\.busyReplyThreshold), 0...llMax, aliases: ["lua-time-limit"])
         t.add("lua-memory-limit", hidden: true, format: .memory, get: { String($0.luaMemoryLimit) }, set: { c, v throws(ConfigError) in
             c.luaMemoryLimit = try DirectiveTable.parseMemory(v.joined(separator: " "), 0...llMax)

@@ -31,7 +31,7 @@ public final class Database {
             if server.countsKeyspaceLookups { server.stats.keyspaceMisses += 1 }
             return nil
         }
-        if touch && !server.noTouch { table.values[s]!.lru = server.lruClock }
+        if touch && !server.noTouch { server.touch(&table.values[s]!) }
         if server.countsKeyspaceLookups { server.stats.keyspaceHits += 1 }
         return s
     }
@@ -68,29 +68,43 @@ public final class Database {
     // MARK: - Writes
 
     /// Sets `key` to `value` (Redis's `setKey`): replaces any old value and, unless `keepTTL`, clears its TTL.
-    public func set(_ key: RBytes, _ value: Value, keepTTL: Bool = false) {
+    /// `fromImage`: a key read from an RDB image (no `new` event, no blocked-client signal, as dbAddRDBLoad).
+    public func set(_ key: RBytes, _ value: Value, keepTTL: Bool = false, fromImage: Bool = false) {
         // An expired key is reclaimed (and its DEL queued) before the write, as Redis's setKey → lookupKeyWrite.
         if expires.count > 0 { _ = expireIfNeeded(key) }
         let (slot, hash) = table.findWithHash(key)
         if let s = slot {
             if server.snapshot != nil { willChange(slot: s) }
             if server.blockedCount > 0 { streamMayBeGone(key, table.values[s]!.value) }
+            if server.config.lazyfreeLazyServerDel { overwriteLazily(slot: s) }
             table.values[s] = newEntry(value)
             if !keepTTL && expires.count > 0 { expires.remove(key) }
         } else {
             table.insertNew(key, newEntry(value), hash: hash)
+            if !fromImage { keyAdded(key) }
         }
     }
 
     /// Adds a key known to be absent.
     public func add(_ key: RBytes, _ value: Value) {
         table.insertNew(key, newEntry(value))
+        keyAdded(key)
+    }
+
+    /// Redis 7.0's dbAdd side effects: clients blocked on the key are signalled (RENAME, MOVE, COPY, SMOVE... into
+    /// a new key wake them), and the `new` keyspace event is emitted (not while loading a file).
+    @inline(__always)
+    func keyAdded(_ key: RBytes) {
+        if server.blockedCount > 0 { server.signalKeyAsReady(self, key) }
+        if server.keyspaceEventFlags.contains(.newKey) && !server.loading {
+            server.notify(.newKey, "new", key, db: id)
+        }
     }
 
     /// A new entry, stamped with the LRU clock and the current snapshot parity (so a running snapshot skips it).
     @inline(__always)
     func newEntry(_ value: Value) -> Entry {
-        var e = Entry(value, lru: server.lruClock)
+        var e = Entry(value, lru: server.accessStamp)
         e.parity = server.snapshotParity
         return e
     }
@@ -110,9 +124,15 @@ public final class Database {
         willChange(slot: s)
     }
 
-    /// Deletes a key; true if it existed.
+    /// Deletes a key (Redis's dbDelete: freed lazily under lazyfree-lazy-server-del); true if it existed.
     @discardableResult
     public func delete(_ key: RBytes) -> Bool {
+        server.config.lazyfreeLazyServerDel ? server.deleteKey(self, key, lazy: true) : deleteNow(key)
+    }
+
+    /// Deletes a key, freeing its value now (Redis's dbSyncDelete); true if it existed.
+    @discardableResult
+    public func deleteNow(_ key: RBytes) -> Bool {
         if server.snapshot != nil { willChange(key: key) }
         guard let old = table.remove(key) else { return false }
         if expires.count > 0 { expires.remove(key) }
@@ -240,8 +260,17 @@ extension Database {
     }
 
     /// Sets the LRU clock (seconds, mod 2^24) of the entry at `slot` (RESTORE ... IDLETIME, loading a file).
+    /// Ignored under an LFU policy, as Redis's objectSetLRUOrLFU.
     public func setLRU(at slot: Int, _ clock: UInt32) {
+        if server.config.eviction.lfu { return }
         table.values[slot]!.lru = clock
+    }
+
+    /// Sets the LFU counter of the entry at `slot` (RESTORE ... FREQ, loading a file); ignored unless the
+    /// policy is an LFU one.
+    public func setLFU(at slot: Int, _ counter: UInt8) {
+        guard server.config.eviction.lfu else { return }
+        table.values[slot]!.setLFU(counter: counter, nowMinutes: Entry.lfuMinutes(server.commandTime))
     }
 
     /// The full entry (value, LRU clock, flags) at a slot.

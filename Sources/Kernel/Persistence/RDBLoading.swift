@@ -87,11 +87,12 @@ extension Server {
                 if !replaceExisting && db.table.find(k.key) != nil {
                     throw RDBError(offset: 0, "Duplicate key '\(k.key.string)' found in RDB file")
                 }
-                db.set(k.key, k.value)
+                db.set(k.key, k.value, fromImage: true)
                 if let when = k.expireAt { db.setExpire(k.key, at: when) }
                 if let idle = k.idleSeconds, let slot = db.table.find(k.key) {
-                    db.table.values[slot]!.lru = lruClock &- UInt32(truncatingIfNeeded: max(0, idle))
+                    db.setLRU(at: slot, lruClock &- UInt32(truncatingIfNeeded: max(0, idle)))
                 }
+                if let freq = k.freq, let slot = db.table.find(k.key) { db.setLFU(at: slot, freq) }
                 loaded += 1
             }, onFunction: { [self] code in
                 functionLibraries.append(code)

@@ -176,6 +176,16 @@ extension Server {
         readyKeys.append(k)
     }
 
+    /// After SWAPDB: keys clients block on that exist in the data swapped in are ready (Redis 7.0's
+    /// scanDatabaseForReadyKeys on both databases).
+    public func databasesSwapped(_ a: Database, _ b: Database) {
+        guard blockedCount > 0 else { return }
+        for k in blockedOnKey.keys where k.db == a.id || k.db == b.id {
+            let db = databases[k.db]
+            if db.table.find(k.key) != nil { signalKeyAsReady(db, k.key) }
+        }
+    }
+
     /// Serves clients blocked on keys that became ready, in FIFO order per key, by running their command again.
     /// Called after each top-level command (never inside MULTI/EXEC or a script, so those wake waiters only
     /// once they complete).

@@ -55,6 +55,8 @@ public final class Client {
     public internal(set) var tracking: TrackingState?
     /// Keys this client modified while tracking them: invalidated after its reply.
     var pendingInvalidations: [RBytes] = []
+    /// Push messages written during the client's own command while its replies are off (see `pushing`).
+    var keptPushes: [Range<Int>] = []
     /// The open transaction, between MULTI and EXEC/DISCARD.
     public internal(set) var multi: MultiState?
     var watched: [WatchedKey] = []

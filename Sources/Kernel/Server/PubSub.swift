@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The three kinds of pub/sub subscription, with the words Redis uses in their messages.
 public enum SubscriptionKind: Sendable {
     case channel, pattern, shard
@@ -85,10 +87,12 @@ extension Client {
             }
             server.pubsub.add(self, name, kind)
         }
-        reply.pushHeader(3)
-        reply.bulk(bytes: kind.subscribeWord)
-        reply.bulk(name)
-        reply.integer(kind == .shard ? subscribedShardChannels.count : subscriptionCount)
+        pushing {
+            reply.pushHeader(3)
+            reply.bulk(bytes: kind.subscribeWord)
+            reply.bulk(name)
+            reply.integer(kind == .shard ? subscribedShardChannels.count : subscriptionCount)
+        }
     }
 
     /// Unsubscribes and replies the confirmation message (also for names it was not subscribed to).
@@ -102,10 +106,12 @@ extension Client {
             server.pubsub.remove(self, name, kind)
         }
         guard notify else { return }
-        reply.pushHeader(3)
-        reply.bulk(bytes: kind.unsubscribeWord)
-        reply.bulk(name)
-        reply.integer(kind == .shard ? subscribedShardChannels.count : subscriptionCount)
+        pushing {
+            reply.pushHeader(3)
+            reply.bulk(bytes: kind.unsubscribeWord)
+            reply.bulk(name)
+            reply.integer(kind == .shard ? subscribedShardChannels.count : subscriptionCount)
+        }
     }
 
     /// Unsubscribes from everything of `kind`; with `notify`, replies like UNSUBSCRIBE without arguments.
@@ -113,10 +119,12 @@ extension Client {
         let names = subscriptions(kind)
         if names.isEmpty {
             if notify {
-                reply.pushHeader(3)
-                reply.bulk(bytes: kind.unsubscribeWord)
-                reply.null()
-                reply.integer(kind == .shard ? subscribedShardChannels.count : subscriptionCount)
+                pushing {
+                    reply.pushHeader(3)
+                    reply.bulk(bytes: kind.unsubscribeWord)
+                    reply.null()
+                    reply.integer(kind == .shard ? subscribedShardChannels.count : subscriptionCount)
+                }
             }
             return
         }
@@ -180,7 +188,7 @@ extension Client {
     /// the client went past its output buffer limits (then it is closed, as Redis does).
     public func deliver(_ write: (inout ReplyWriter) -> Void) {
         guard !closeAfterReply else { return }
-        write(&reply)
+        pushing { write(&reply) }
         if server.outputLimitExceeded(self) {
             server.log.warning("Client id=\(id) addr=\(address) scheduled to be closed ASAP for overcoming of output buffer limits.")
             reply.buffer.clear()
@@ -205,6 +213,31 @@ extension Client {
         }
         scheduleResume()
         return true
+    }
+
+    /// Writes a push message (pub/sub message or confirmation, invalidation). Redis 7.0 delivers those even
+    /// under CLIENT REPLY OFF/SKIP (its CLIENT_PUSHING flag): written during the client's own command, the range
+    /// is remembered so that `dropReplies(from:)` keeps it.
+    func pushing(_ body: () -> Void) {
+        guard replyMode == .off || replyMode == .skip, server.currentClient === self else { return body() }
+        let start = reply.buffer.writerIndex
+        body()
+        keptPushes.append(start..<reply.buffer.writerIndex)
+    }
+
+    /// Discards the command's replies written since `mark` (CLIENT REPLY OFF/SKIP), keeping its push messages.
+    func dropReplies(from mark: Int) {
+        if keptPushes.isEmpty {
+            reply.buffer.moveWriterIndex(to: mark)
+            return
+        }
+        var kept: [UInt8] = []
+        for r in keptPushes where r.lowerBound >= mark {
+            kept += reply.buffer.getBytes(at: r.lowerBound, length: r.count) ?? []
+        }
+        keptPushes.removeAll()
+        reply.buffer.moveWriterIndex(to: mark)
+        reply.buffer.writeBytes(kept)
     }
 
     /// Asks the connection's loop to write this client's pending replies (once until it runs).

@@ -9,7 +9,14 @@ extension Server {
         if debugFlags.cronPaused { return }
         // While the dataset loads at start (the loader lets clients in between batches) nothing else runs.
         if loading { return }
-        if config.maxmemory > 0 { refreshUsedMemory() }
+        if config.maxmemory > 0 {
+            refreshUsedMemory()
+            // Redis's eviction time proc: a pass cut short by its time limit, or a lowered maxmemory, continues
+            // here without waiting for the next command.
+            if config.eviction.policy != .noeviction && replication.role == .master && overMaxmemory() {
+                _ = performEvictions()
+            }
+        }
         // A replica's keys expire when its master's DEL arrives (Redis: no active expiry on a replica).
         if let p = clientPause, commandTime >= p.end { unpauseClients() }
         if activeExpireEnabled && replication.role == .master && !replication.writesPaused && clientPause == nil {
@@ -19,6 +26,8 @@ extension Server {
                                       threshold: config.latencyMonitorThreshold, now: commandTime / 1000)
         }
         if !pendingEffects.isEmpty { flushEffects() }
+        // Keys expired or evicted here reach BCAST trackers now, not at the next client read.
+        if tracking.broadcastPending { trackingBroadcast() }
         if aof.enabled || aof.rewriteScheduled { aof.cron() }
         if config.timeout > 0 { closeIdleClients() }
         checkSavePoints()

@@ -83,7 +83,7 @@ extension Server {
     }
 
     /// Whether used memory is over `maxmemory` now (a script without `allow-oom` checks this once at its start).
-    public var isOverMaxmemory: Bool { config.maxmemory > 0 && overMaxmemory() }
+    public var isOverMaxmemory: Bool { config.maxmemory > 0 && preCommandOOM }
 
     /// Folds `-BUSY` replies answered without the lock into the error stats (call with the lock held).
     public func accountBusyReplies() {

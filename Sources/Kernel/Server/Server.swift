@@ -82,6 +82,12 @@ public final class Server {
     /// Allocator in-use bytes at the last refresh (INFO's used_memory reads it fresh).
     public internal(set) var usedMemory: Int64 = 0
     var usedMemoryCheckedAt: Int64 = 0
+    /// Whether the eviction before the current command left memory over the limit (scripts read it).
+    var preCommandOOM = false
+    /// The eviction pool and cursor (Eviction.swift).
+    let evictionState = EvictionState()
+    /// The lazy-free thread and its counters (LazyFree.swift).
+    public let lazyFreer = LazyFreer()
     /// Called after a key is modified (WATCH, tracking, blocked clients hook here).
     var keyModifiedHooks: [(Database, RBytes) -> Void] = []
     var keyspaceEventListeners: [(KeyspaceEventClass, StaticString, RBytes, Int) -> Void] = []
@@ -254,11 +260,17 @@ public final class Server {
                 return
             }
         }
-        // The master's stream is obeyed even past maxmemory (Redis: the master decides what to evict).
-        if config.maxmemory > 0 && !loading && cmd.flags.contains(.denyoom) && c.linkKind != .master
-            && overMaxmemory() {
-            reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.")
-            return
+        // The master's stream is obeyed even past maxmemory (Redis: the master decides what to evict). Keys are
+        // evicted before any command (Kernel/Keyspace/Eviction.swift); when that fails, commands that may grow
+        // memory are refused, and so is queueing any command in MULTI (Redis 7.0).
+        preCommandOOM = false
+        if config.maxmemory > 0 && !loading && c.linkKind != .master {
+            preCommandOOM = performEvictions() == .fail
+            if preCommandOOM && (cmd.flags.contains(.denyoom)
+                                 || (c.multi != nil && !Server.oomExemptInMulti.contains(cmd.fullName))) {
+                reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.")
+                return
+            }
         }
         if rdb.deniesWrites && (cmd.flags.contains(.write) || cmd.fullName == "ping") {
             reject(c, cmd, RDBPersistence.misconfError)
@@ -302,14 +314,6 @@ public final class Server {
         if !readyKeys.isEmpty { serveClientsBlockedOnReadyKeys() }
     }
 
-    /// Whether the allocator's in-use bytes exceed `maxmemory` (policy `noeviction`: writes that may grow
-    /// memory are refused). The figure is refreshed at most every 10 ms and by the cron, since reading the
-    /// allocator's statistics costs microseconds.
-    func overMaxmemory() -> Bool {
-        if commandTime - usedMemoryCheckedAt >= 10 { refreshUsedMemory() }
-        return usedMemory > config.maxmemory
-    }
-
     /// Re-reads the allocator's in-use bytes (glibc `mallinfo2`).
     public func refreshUsedMemory() {
         usedMemory = Int64(clamping: cmallocinfo_used_bytes())
@@ -333,6 +337,9 @@ public final class Server {
     /// Commands a RESP2 client in subscriber mode may run.
     static let subscriberContextCommands: Set<String> = ["subscribe", "unsubscribe", "psubscribe", "punsubscribe",
                                                           "ssubscribe", "sunsubscribe", "ping", "quit", "reset"]
+
+    /// Commands a client in MULTI may still send when out of memory.
+    static let oomExemptInMulti: Set<String> = ["exec", "discard", "quit", "reset"]
 
     /// Commands that run immediately even inside MULTI.
     static let transactionControl: Set<String> = ["exec", "discard", "multi", "watch", "quit", "reset"]
@@ -394,9 +401,9 @@ public final class Server {
         if callDepth == 1 && !c.pendingInvalidations.isEmpty { flushPendingInvalidations(c) }
         switch c.replyMode {
         case .on: break
-        case .off: c.reply.buffer.moveWriterIndex(to: replyMark)
+        case .off: c.dropReplies(from: replyMark)
         case .skip:
-            c.reply.buffer.moveWriterIndex(to: replyMark)
+            c.dropReplies(from: replyMark)
             c.replyMode = .on
         case .skipNext:
             c.replyMode = .skip
@@ -495,7 +502,7 @@ public final class Server {
 
     /// A key's TTL passed: delete it and propagate `DEL` as its effect.
     func keyExpired(_ db: Database, _ key: RBytes) {
-        db.reclaimExpired(key)
+        if config.lazyfreeLazyExpire { deleteKey(db, key, lazy: true) } else { db.reclaimExpired(key) }
         stats.expiredKeys += 1
         keyModified(db, key, changes: 0)
         notify(.expired, "expired", key, db: db.id)

@@ -9,7 +9,8 @@ public struct MultiState {
 struct WatchedKey {
     let db: Database
     let key: RBytes
-    let expiredAtWatch: Bool
+    /// The key had already expired when watched (Redis 7.0's `wk->expired`): its deletion is no change.
+    var expiredAtWatch: Bool
 }
 
 extension Client {
@@ -74,27 +75,62 @@ extension Client {
 }
 
 extension Server {
-    /// Marks clients watching `key` as dirty (Redis's touchWatchedKey).
+    /// Marks clients watching `key` as dirty (Redis's touchWatchedKey). A key that had already expired when
+    /// watched and is now gone (its lazy or active deletion) is no logical change: the watch just forgets it was
+    /// expired, as Redis 7.0 does.
     func touchWatchedKey(_ db: Database, _ key: RBytes) {
         guard let list = watchers[BlockKey(db: db.id, key: key)] else { return }
-        for c in list { c.dirtyCAS = true }
+        let gone = db.table.find(key) == nil
+        for c in list {
+            if let i = c.watched.firstIndex(where: { $0.db === db && $0.key == key }), c.watched[i].expiredAtWatch {
+                if gone { c.watched[i].expiredAtWatch = false; continue }
+            }
+            c.dirtyCAS = true
+        }
     }
 
     /// Call before emptying `db` (FLUSHDB/FLUSHALL): watchers of keys that exist there are invalidated.
     public func databaseWillBeEmptied(_ db: Database) {
+        touchAllWatchedKeys(emptied: db, replacedWith: nil)
+    }
+
+    /// Call before SWAPDB swaps `a` and `b` (Redis's touchAllWatchedKeysInDb both ways).
+    public func databasesWillSwap(_ a: Database, _ b: Database) {
+        touchAllWatchedKeys(emptied: a, replacedWith: b)
+        touchAllWatchedKeys(emptied: b, replacedWith: a)
+    }
+
+    /// Redis 7.0's touchAllWatchedKeysInDb: watchers of `emptied` whose key exists there or in `replacedWith`
+    /// (the content about to take its place) are invalidated, except where an already-expired key is deleted
+    /// or stays expired, or a missing key is replaced by an expired one.
+    func touchAllWatchedKeys(emptied: Database, replacedWith: Database?) {
         guard !watchers.isEmpty else { return }
-        for (k, list) in watchers where k.db == db.id && db.exists(k.key) {
-            for c in list { c.dirtyCAS = true }
+        for (k, list) in watchers where k.db == emptied.id {
+            let inEmptied = emptied.table.find(k.key) != nil
+            let inReplacement = replacedWith.map { $0.table.find(k.key) != nil } ?? false
+            guard inEmptied || inReplacement else { continue }
+            let replacementExpired = replacedWith.map { isLogicallyExpired($0, k.key) } ?? false
+            for c in list {
+                guard let i = c.watched.firstIndex(where: { $0.db === emptied && $0.key == k.key }) else { continue }
+                if c.watched[i].expiredAtWatch {
+                    if !inReplacement {
+                        c.watched[i].expiredAtWatch = false
+                        continue
+                    } else if replacementExpired {
+                        continue
+                    }
+                } else if !inEmptied && replacementExpired {
+                    c.watched[i].expiredAtWatch = true
+                    continue
+                }
+                c.dirtyCAS = true
+            }
         }
     }
 
-    /// Call after SWAPDB: watchers of keys that existed in either database are invalidated.
-    public func databasesSwapped(_ a: Database, _ b: Database) {
-        guard !watchers.isEmpty else { return }
-        for (k, list) in watchers where k.db == a.id || k.db == b.id {
-            if a.exists(k.key) || b.exists(k.key) {
-                for c in list { c.dirtyCAS = true }
-            }
-        }
+    /// Whether `key` exists in `db` with an expiry time already passed (Redis's keyIsExpired; no deletion).
+    func isLogicallyExpired(_ db: Database, _ key: RBytes) -> Bool {
+        guard let at = db.expires[key] else { return false }
+        return at <= commandTime
     }
 }
