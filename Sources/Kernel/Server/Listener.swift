@@ -121,7 +121,10 @@ public final class Listener {
         let loop = server.busyScript.running == .none ? group.next() : spareGroup.next()
         ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.socketOption(.so_keepalive), value: cfg.tcpKeepalive > 0 ? 1 : 0)
+            // SO_KEEPALIVE spelled out: `.socketOption(.so_keepalive)` was applied as SO_DEBUG (strace), which needs
+            // CAP_NET_ADMIN, so as a non-root user (containers) every connection was closed right after accept.
+            .channelOption(ChannelOptions.Types.SocketOption(level: Int(SOL_SOCKET), name: SO_KEEPALIVE),
+                           value: cfg.tcpKeepalive > 0 ? 1 : 0)
             // Like Redis's anetKeepAlive: first probe after `tcp-keepalive` seconds, then every third of it, 3 probes.
             .channelOption(ChannelOptions.Types.SocketOption(level: Int(IPPROTO_TCP), name: TCP_KEEPIDLE),
                            value: SocketOptionValue(max(1, cfg.tcpKeepalive)))
