@@ -90,6 +90,13 @@ def _unsupported(env, requires):
     return out if any(u in out for u in UNSUPPORTED) else None
 
 
+def test_expected_output_wildcards_match_lines_and_text_only_where_written():
+    assert matches(["a", "...", "z"], ["a", "b", "c", "z"]) and matches(["a", "...", "z"], ["a", "z"])
+    assert matches(["id=... x"], ["id=42 x"]) and not matches(["id=... x"], ["id=42 y"])
+    assert not matches(["a"], ["a", "b"]) and not matches(["a", "b"], ["a"])
+    assert matches(["(integer) 1"], ["(integer) 1\r", ""]) and not matches(["1.5"], ["1x5"])
+
+
 def test_walkthrough_has_the_reference_sections():
     text = open(DOC).read()
     for needle in ("SET test:key", "GET test:key", "HSET", "LPUSH", "SADD", "ZADD", "XADD", "PUBLISH", "MULTI",
