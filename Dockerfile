@@ -8,13 +8,13 @@
 #                                                      (deploy/compose-test.sh does that; see `make compose-test`)
 #
 # The base images are build arguments so the runtime stage can come from a locally made Debian image.
-ARG BUILD_IMAGE=swift:6.0-bookworm
+ARG BUILD_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 # ---------------------------------------------------------------------------------------------------- build stage
 FROM ${BUILD_IMAGE} AS build
 RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        liblua5.4-dev lua-cjson-dev lua-bitop-dev && rm -rf /var/lib/apt/lists/*
+        pkg-config liblua5.4-dev lua-cjson-dev lua-bitop-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Plugins Plugins

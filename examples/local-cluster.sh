@@ -16,11 +16,14 @@
 # Everything lives under $CLUSTER_DIR (default .cluster/ in the repository): <name>/{redis.conf|sentinel.conf,
 # <name>.log, <name>.pid, dump.rdb}. `up` starts from an empty folder (the previous one is moved to .cluster.prev).
 # The server binary is $REDIS_SWIFT_BIN (default .build/release/redis-swift, built by `make build`).
+# CLUSTER_SERVER_BIN=redis-server CLUSTER_SENTINEL_BIN=redis-sentinel run the same topology with Redis's own
+# binaries (the walkthrough test does, to check that the document is Redis's behaviour).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${REDIS_SWIFT_BIN:-$ROOT/.build/release/redis-swift}
-DIR=${CLUSTER_DIR:-$ROOT/.cluster}
+[[ $BIN == */* ]] && BIN=$(realpath -m "$BIN")     # the instances start in their own folders
+DIR=$(realpath -m "${CLUSTER_DIR:-$ROOT/.cluster}")
 PASSWORD=${REDIS_PASSWORD:-redis_password}
 HOST=127.0.0.1
 DEADLINE=${CLUSTER_DEADLINE:-60}   # seconds to wait for anything
@@ -38,12 +41,13 @@ cli() { local port=$1; shift; redis-cli -h "$HOST" -p "$port" -a "$PASSWORD" --n
 is_sentinel() { [[ $1 == redis-sentinel-* ]]; }
 known() { [[ -n ${PORT[$1]:-} ]] || die "unknown instance '$1' (one of: ${ALL[*]})"; }
 
-# The pid `up`/`start` recorded, if that process is still our server (a reused pid is not).
+# The pid `up`/`start` recorded, if that process is still the one started (a reused pid is not): each instance runs
+# in its own folder (started there, and its `dir`), which /proc shows whatever the server does to its title.
 live_pid() {
   local f="$DIR/$1/$1.pid" pid
   [[ -f $f ]] || return 1
   pid=$(<"$f")
-  [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$DIR/$1/" && echo "$pid"
+  [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$DIR/$1" ]] && echo "$pid"
 }
 
 answers() { [[ $(cli "${PORT[$1]}" PING 2>/dev/null) == PONG ]]; }
@@ -96,12 +100,17 @@ start_one() {
   local name=$1 d="$DIR/$1"
   [[ -z $(live_pid "$name") ]] || { echo "$name is already running"; return 0; }
   port_busy "${PORT[$name]}" && die "port ${PORT[$name]} ($name) is in use by another process"
-  if is_sentinel "$name"; then
-    setsid "$BIN" "$d/sentinel.conf" --sentinel </dev/null >>"$d/$name.out" 2>&1 &
-  else
-    setsid "$BIN" "$d/redis.conf" </dev/null >>"$d/$name.out" 2>&1 &
-  fi
-  echo $! >"$d/$name.pid"
+  (
+    cd "$d"
+    if is_sentinel "$name" && [[ -n ${CLUSTER_SENTINEL_BIN:-} ]]; then
+      setsid "$CLUSTER_SENTINEL_BIN" "$d/sentinel.conf" </dev/null >>"$d/$name.out" 2>&1 &
+    elif is_sentinel "$name"; then
+      setsid "$BIN" "$d/sentinel.conf" --sentinel </dev/null >>"$d/$name.out" 2>&1 &
+    else
+      setsid "${CLUSTER_SERVER_BIN:-$BIN}" "$d/redis.conf" </dev/null >>"$d/$name.out" 2>&1 &
+    fi
+    echo $! >"$d/$name.pid"
+  )
 }
 
 stop_one() {
@@ -126,7 +135,8 @@ sentinels_agree() {
 }
 
 cmd_up() {
-  [[ -x $BIN ]] || die "no server binary at $BIN (run 'make build' or set REDIS_SWIFT_BIN)"
+  [[ -n ${CLUSTER_SERVER_BIN:-} && -n ${CLUSTER_SENTINEL_BIN:-} ]] || [[ -x $BIN ]] ||
+    die "no server binary at $BIN (run 'make build' or set REDIS_SWIFT_BIN)"
   command -v redis-cli >/dev/null || die "redis-cli is missing (apt-get install redis-tools)"
   local running=0 n
   for n in "${ALL[@]}"; do [[ -n $(live_pid "$n" 2>/dev/null) ]] && running=1; done

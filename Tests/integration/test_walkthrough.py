@@ -1,5 +1,6 @@
 """docs/WALKTHROUGH.md, executed: starts the local cluster as `make cluster` does (examples/local-cluster.sh up with
-this build's binary), runs every ```console block in order and compares each command's standard output with the
+this build's binary), and once more with redis-server/redis-sentinel 7.0 in their place (so the document is
+Redis's behaviour, also for the blocks our server skips), runs every ```console block in order and compares each command's standard output with the
 expected lines of the document, then stops the cluster (examples/local-cluster.sh down).
 
 Each command runs with its standard output on a pseudo-terminal, as typed in a terminal: redis-cli formats replies
@@ -10,6 +11,7 @@ the feature is missing (ACL, SLOWLOG, MEMORY, eviction policies are being built 
 import os
 import pty
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -32,8 +34,8 @@ with open(DOC) as _fh:
     BLOCKS = parse(_fh.read())
 
 
-@pytest.fixture(scope="module")
-def cluster():
+@pytest.fixture(scope="module", params=["ours", "real"])
+def cluster(request):
     for port in PORTS:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
@@ -41,6 +43,11 @@ def cluster():
                             pytrace=False)
     env = dict(os.environ, REDIS_SWIFT_BIN=ours_binary())
     env.pop("REDISCLI_AUTH", None)
+    if request.param == "real":  # the same document against redis-server/redis-sentinel 7.0: Redis's behaviour
+        for tool in ("redis-server", "redis-sentinel"):
+            if not shutil.which(tool):
+                pytest.skip("%s is not installed" % tool)
+        env.update(CLUSTER_SERVER_BIN=shutil.which("redis-server"), CLUSTER_SENTINEL_BIN=shutil.which("redis-sentinel"))
     up = subprocess.run([SCRIPT, "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                         text=True, timeout=300)
     try:
