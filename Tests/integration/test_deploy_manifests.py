@@ -52,10 +52,13 @@ def walkthrough():
         return fh.read()
 
 
+@pytest.mark.parametrize("version", ["latest", "1.29.0"])
 @pytest.mark.parametrize("name", K8S_FILES)
-def test_kubernetes_manifest_passes_kubernetes_validate_strict(name):
+def test_kubernetes_manifest_passes_kubernetes_validate_strict(name, version):
+    """The newest Kubernetes the installed kubernetes-validate knows, and an older one still in use."""
     pytest.importorskip("kubernetes_validate")
-    rc, out = tool("kubernetes_validate", "--strict", os.path.join("deploy", "k8s", name))
+    args = ["--strict"] + ([] if version == "latest" else ["-k", version])
+    rc, out = tool("kubernetes_validate", *(args + [os.path.join("deploy", "k8s", name)]))
     assert rc == 0, out
     assert "passed" in out and "failed" not in out.lower(), out
 
