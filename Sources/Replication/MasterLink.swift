@@ -77,7 +77,8 @@ final class MasterLink {
         phase = .connecting
         server.log.notice("Connecting to MASTER \(host):\(port)")
         ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY is ClientBootstrap's default. A second option entry for it reached the kernel as SO_DEBUG in
+            // release builds (strace), which a non-root process may not set: every connection failed in containers.
             .channelInitializer { [self] ch in
                 ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(MasterLinkHandler(link: self)) }
             }

@@ -135,7 +135,8 @@ final class InstanceConnection {
     /// Starts connecting; `onOpen` or `onClose` follows with the lock held.
     func open(host: String, port: Int) {
         let bootstrap = ClientBootstrap(group: sentinel.loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY is ClientBootstrap's default. A second option entry for it reached the kernel as SO_DEBUG in
+            // release builds (strace), which a non-root process may not set: every connection failed in containers.
             .connectTimeout(.milliseconds(Int64(max(1000, sentinel.connectTimeoutMs))))
             .channelInitializer { [self] ch in
                 ch.eventLoop.makeCompletedFuture {

@@ -95,8 +95,15 @@ extension Config {
                      "tls-client-key-file-pass", "tls-dh-params-file", "tls-ca-cert-file", "tls-ca-cert-dir",
                      "tls-protocols", "tls-ciphers", "tls-ciphersuites"] { string(name) }
         t.enumeration("tls-auth-clients", .stored("tls-auth-clients", "yes"), ["no", "yes", "optional"])
-        bool("tls-replication", false)
-        bool("tls-cluster", false)
+        // Turning TLS on for replication or the cluster bus makes Redis configure TLS, which fails without
+        // certificates (and here always): refused as Redis refuses it.
+        for name in ["tls-replication", "tls-cluster"] {
+            t.add(name, get: { _ in "no" }, set: { _, v throws(ConfigError) in
+                if try DirectiveTable.parseBool(v.joined(separator: " ")) {
+                    throw ConfigError("Unable to update TLS configuration. Check server logs.")
+                }
+            })
+        }
         bool("tls-prefer-server-ciphers", false)
         bool("tls-session-caching", true)
         int("tls-session-cache-size", 20480, 0...intMax)

@@ -154,9 +154,27 @@ public final class Listener {
         }
     }
 
+    /// Redis's anetEnableTcpNoDelay and anetKeepAlive (first probe after `tcp-keepalive` seconds, then every third
+    /// of it, 3 probes), with setsockopt on the accepted socket. Not through NIO's channel options: in release builds
+    /// they reached the kernel as SO_DEBUG instead of SO_KEEPALIVE (strace), which needs CAP_NET_ADMIN, so a server
+    /// run as a non-root user (any container) closed every connection right after accepting it.
+    private static func tune(_ fd: CInt, keepalive: Int) {
+        func set(_ level: CInt, _ name: CInt, _ value: CInt) {
+            var v = value
+            _ = setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<CInt>.size))
+        }
+        set(CInt(IPPROTO_TCP), TCP_NODELAY, 1)
+        guard keepalive > 0 else { return }
+        set(SOL_SOCKET, SO_KEEPALIVE, 1)
+        set(CInt(IPPROTO_TCP), TCP_KEEPIDLE, CInt(min(keepalive, Int(Int32.max))))
+        set(CInt(IPPROTO_TCP), TCP_KEEPINTVL, CInt(min(max(1, keepalive / 3), Int(Int32.max))))
+        set(CInt(IPPROTO_TCP), TCP_KEEPCNT, 3)
+    }
+
     private func adopt(_ fd: CInt, unix: Bool) {
         let cfg = server.config
         let server = self.server
+        if !unix { Listener.tune(fd, keepalive: cfg.tcpKeepalive) }
         let loop = server.busyScript.running == .none ? group.next() : spareGroup.next()
         if unix {
             ClientBootstrap(group: loop)
@@ -171,14 +189,6 @@ public final class Listener {
             return
         }
         ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.socketOption(.so_keepalive), value: cfg.tcpKeepalive > 0 ? 1 : 0)
-            // Like Redis's anetKeepAlive: first probe after `tcp-keepalive` seconds, then every third of it, 3 probes.
-            .channelOption(ChannelOptions.Types.SocketOption(level: Int(IPPROTO_TCP), name: TCP_KEEPIDLE),
-                           value: SocketOptionValue(max(1, cfg.tcpKeepalive)))
-            .channelOption(ChannelOptions.Types.SocketOption(level: Int(IPPROTO_TCP), name: TCP_KEEPINTVL),
-                           value: SocketOptionValue(max(1, cfg.tcpKeepalive / 3)))
-            .channelOption(ChannelOptions.Types.SocketOption(level: Int(IPPROTO_TCP), name: TCP_KEEPCNT), value: 3)
             .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -359,7 +359,11 @@ public final class Server {
         // Nested calls (EXEC's commands, scripts) share their caller's snapshot, as in Redis. Within a read batch
         // the previous command's end time is this one's start: one clock read per command instead of two.
         let start = clockAnchor != 0 ? clockAnchor : Clock.unixMicroseconds()
-        if callDepth == 1 { commandTime = start / 1000 }
+        if callDepth == 1 {
+            commandTime = start / 1000
+            // As Redis's processCommand: the running command is already `cmd=` in its own CLIENT INFO/LIST line.
+            c.lastCommandName = cmd.fullName
+        }
         let replyMark = c.reply.buffer.writerIndex
         if snapshot != nil && cmd.flags.contains(.write) { snapshotBeforeWrite(c, cmd) }
         // Scripts (the `skip_monitor` commands) are shown before the calls they make, as in Redis.
