@@ -23,6 +23,7 @@ public enum BuiltinModules {
             AOFCommands(),
             ConfigCommands(),
             ClientCommands(),
+            ACLCommands(),
         ]
     }
 }

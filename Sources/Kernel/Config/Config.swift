@@ -147,6 +147,8 @@ public final class Config {
     public var minReplicasMaxLag = 10
     /// Command families that are not registered (hardened deployments).
     public var disabledFamilies: [String] = []
+    /// ACL and hardening settings (Config+Security.swift).
+    public let security = SecurityConfig()
     /// Path of the config file the server started with, if any.
     public var configFile = ""
 
@@ -225,7 +227,6 @@ public final class Config {
         int("io-threads", \.ioThreads, 1...128, mutable: false)
         str("enable-debug-command", \.enableDebugCommand, valid: ["no", "yes", "local"], mutable: false)
         str("enable-protected-configs", \.enableProtectedConfigs, valid: ["no", "yes", "local"], mutable: false)
-        str("requirepass", \.requirepass)
         mem("proto-max-bulk-len", \.protoMaxBulkLen, 1024 * 1024...Int64.max)
         mem("client-query-buffer-limit", \.clientQueryBufferLimit, 1024 * 1024...Int64.max)
         mem("maxmemory", \.maxmemory, 0...Int64.max)
@@ -364,8 +365,13 @@ public final class Config {
             c.notifyKeyspaceEvents = flags.letters
             c.onNotifyChange?()
         }))
-        d.append(Directive(name: "disable-module-families", aliases: [], mutable: false, get: { $0.disabledFamilies.joined(separator: " ") }, set: { c, v throws(ConfigError) in
-            c.disabledFamilies = v.flatMap { $0.split(separator: " ").map { String($0).lowercased() } }
+        d.append(contentsOf: Config.securityDirectives())
+        // Repeatable: every line (or --disable-command-family) adds to the list.
+        d.append(Directive(name: "disable-command-family", aliases: ["disable-module-families"], mutable: false, get: { $0.disabledFamilies.joined(separator: " ") }, set: { c, v throws(ConfigError) in
+            for name in v.flatMap({ $0.split(separator: " ").map { String($0).lowercased() } })
+            where !c.disabledFamilies.contains(name) {
+                c.disabledFamilies.append(name)
+            }
         }, multiArg: true))
         return d
     }()

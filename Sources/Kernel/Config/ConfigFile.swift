@@ -20,6 +20,7 @@ public enum ConfigFile {
             }
             guard let name = args.first else { continue }
             if name.lowercased() == "include" { continue }
+            if config.security.takeStartupLine(name, Array(args.dropFirst())) { continue }
             do {
                 try config.set(name, Array(args.dropFirst()), atStartup: true)
             } catch {
