@@ -102,7 +102,8 @@ struct ACLRulesTests {
         #expect(!s.root.allowsKey("r1", [.rw, .access, .update]))
         #expect(s.root.allowsKey("w1", [.ow, .update]))
         #expect(!s.root.allowsKey("w1", [.ro, .access]))
-        #expect(s.root.allowsKey("zzz", [.ro]))  // no access/update flag: any pattern will do
+        #expect(s.root.allowsKey("w1", [.ro]))  // no access/update flag: any matching pattern will do
+        #expect(!s.root.allowsKey("zzz", [.ro]))
         let all = try state(["~a", "allkeys"])
         #expect(all.root.allKeys && ACLRules.describeKeys(all.root) == "~*")
         #expect(error(["allkeys", "~x"])?.hasPrefix("Adding a pattern after the * pattern (or the 'allkeys' flag)") == true)
