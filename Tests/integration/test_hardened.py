@@ -91,7 +91,7 @@ def test_hardened_conf_families_absent_everywhere(hardened):
     c.call("AUTH", "ops", "change-this-ops-password")
     names = set(n for n in decode(c.call("COMMAND", "LIST")))
     assert not names & {b"eval", b"fcall", b"subscribe", b"publish", b"config", b"debug"}
-    assert decode(c.call("COMMAND", "COUNT")) == len(names)
+    assert decode(c.call("COMMAND", "COUNT")) == len([n for n in names if b"|" not in n])
     assert decode(c.call("ACL", "CAT", "scripting")) == []
     assert decode(c.call("ACL", "CAT", "pubsub")) == []
     assert c.call("MULTI") == b"+OK\r\n"
