@@ -21,6 +21,7 @@
 #   BENCH_SCRIPTING  0 skips the EVALSHA rows (one INCR, ten INCRs per script)
 #   BENCH_GEO        0 skips the GEOADD / GEOSEARCH rows (a 1,000-member geo set)
 #   BENCH_BITHLL     0 skips the SETBIT / BITCOUNT (on a 1 MB bitmap) / PFADD / PFCOUNT (10 keys) rows
+#   BENCH_ACL        0 skips the SET/GET rows as a user with a 10-pattern key ACL
 #   BENCH_REPL       0 skips the replication probe (SET with 2 replicas vs none, replication lag)
 #   BENCH_FAILOVER   0 skips the Sentinel failover probe (kill -9 -> +switch-master, our Sentinels vs
 #                    redis-sentinel; BENCH_FAILOVER_RUNS runs each, default 3)
@@ -354,6 +355,38 @@ if [[ "${BENCH_SCRIPTING:-1}" != 0 ]]; then
             fi
         done
     done
+fi
+
+# --------------------------------------------------------------------- acl --
+# SET/GET as a non-default user whose key ACL holds 10 patterns (the benchmark's keys match the last one).
+acl_rps() {  # acl_rps PORT PIPELINE TEST -> requests per second (or "fail")
+    local port="$1" pipe="$2" test="$3" n out value
+    if [[ "$pipe" == 1 ]]; then n="$N_P1"; else n="$N_P16"; fi
+    out="$(timeout -k 5 "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -q -c "$CLIENTS" -n "$n" \
+        -P "$pipe" -r 100000 --user benchuser -a benchpass -t "$test" 2>&1 | tr '\r' '\n')"
+    value="$(printf '%s\n' "$out" | grep 'requests per second' | tail -1 |
+        sed -E 's/^.*: ([0-9.]+) requests per second.*$/\1/')"
+    if [[ "$value" =~ ^[0-9.]+$ ]]; then printf '%s' "$value"; else printf 'fail'; fi
+}
+
+if [[ "${BENCH_ACL:-1}" != 0 ]]; then
+    echo
+    printf '%-14s %3s %14s %14s %7s\n' 'acl(10 pat)' P 'ours(rps)' 'redis(rps)' ratio
+    for port in "$PORT_ours" "$PORT_real"; do
+        redis-cli -h 127.0.0.1 -p "$port" acl setuser benchuser reset on '>benchpass' '~a:*' '~b:*' '~c:*' '~d:*' \
+            '~e:*' '~f:*' '~g:*' '~h:*' '~i:*' '~key:*' '+@all' >/dev/null
+    done
+    for pipe in $PIPELINES; do
+        for test in set get; do
+            o="$(acl_rps "$PORT_ours" "$pipe" "$test")"
+            r="$(acl_rps "$PORT_real" "$pipe" "$test")"
+            printf '%-14s %3s %14s %14s %7s\n' "acl-$test" "$pipe" "$o" "$r" "$(ratio "$o" "$r")"
+            if [[ -n "${BENCH_OUT:-}" ]]; then
+                printf 'rps\t%s\t%s\t%s\t%s\t%s\n' "acl-$test" "$pipe" "$o" "$r" "$(ratio "$o" "$r")" >>"$BENCH_OUT"
+            fi
+        done
+    done
+    for port in "$PORT_ours" "$PORT_real"; do redis-cli -h 127.0.0.1 -p "$port" acl deluser benchuser >/dev/null; done
 fi
 
 # ------------------------------------------------------------------- scale --

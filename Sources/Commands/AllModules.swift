@@ -26,6 +26,7 @@ public enum BuiltinModules {
             AOFCommands(),
             ConfigCommands(),
             ClientCommands(),
+            ACLCommands(),
         ]
     }
 }

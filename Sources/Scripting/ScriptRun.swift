@@ -107,7 +107,7 @@ extension LuaVM {
         defer { lua_settop(L, base) }
         fake.db = c.db
         fake.resp = 2
-        fake.user = c.user
+        fake.aclUser = c.aclUser
         fake.inExec = true
         fake.reply.buffer.clear()
         rb_set_memory_limit(L, Int(clamping: server.config.luaMemoryLimit))

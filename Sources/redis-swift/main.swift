@@ -73,7 +73,10 @@ if arguments.first == "--help" || arguments.first == "-h" {
            redis-swift /etc/redis/6379.conf
            redis-swift --port 7777
            redis-swift /etc/myredis.conf --loglevel verbose
-           redis-swift --disable-module-families "pubsub admin"
+           redis-swift --disable-command-family scripting --disable-command-family pubsub
+
+    Command families (disable-command-family): generic string list set sorted-set hash pubsub
+    transactions connection server scripting hyperloglog geo stream bitmap, and each plugin's family.
     """)
     exit(0)
 }
@@ -142,7 +145,19 @@ if let limit = Config.raiseOpenFilesLimit(forClients: config.maxclients) {
 config.running = true
 
 /// Built-in families plus the compiled-in plugins (Plugins/).
-let server = Server(config: config, modules: BuiltinModules.all + [ReplicationCommands(), EvalCommands(), FunctionCommands(), RateLimitModule()], log: log)
+let modules: [CommandModule] = BuiltinModules.all + [ReplicationCommands(), EvalCommands(), FunctionCommands(), RateLimitModule()]
+let knownFamilies = Set(modules.map(\.family))
+for name in config.disabledFamilies where !knownFamilies.contains(name) {
+    let known = knownFamilies.sorted().joined(separator: ", ")
+    fputs("\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nUnknown command family '\(name)' in disable-command-family (known families: \(known))\n", stderr)
+    exit(1)
+}
+let server = Server(config: config, modules: modules, log: log)
+if let error = server.lock.withLock({ ACLCommands.install(on: server) }) {
+    log.warning(error)
+    fputs("\(error)\n", stderr)
+    exit(1)
+}
 log.warning("Server initialized")
 server.addShutdownHook { server.aof.shutdown() }
 config.onAppendonlyChange = { on throws(Config.ConfigError) in

@@ -64,13 +64,10 @@ func select(_ c: Client) {
     c.reply.ok()
 }
 
-/// Checks a username/password pair against the configured password (only the `default` user exists until
-/// the ACL family lands).
+/// Authenticates `c` as `user` (the ACL compares SHA-256 digests of the password bytes in constant time; a
+/// failure goes to ACL LOG).
 func checkCredentials(_ c: Client, user: RBytes, password: RBytes) -> Bool {
-    let pass = c.server.config.requirepass
-    guard user.string == "default" else { return false }
-    if pass.isEmpty { return true }
-    return password.string == pass
+    c.server.acl.authenticate(c, username: user, password: password)
 }
 
 /// AUTH [username] password
@@ -81,13 +78,11 @@ func auth(_ c: Client) {
     }
     let user: RBytes = c.argv.count == 3 ? c.argv[1] : "default"
     let password = c.argv[c.argv.count - 1]
-    if c.argv.count == 2 && c.server.config.requirepass.isEmpty {
+    if c.argv.count == 2 && c.server.acl.defaultUser.state.nopass {
         c.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
         return
     }
     if checkCredentials(c, user: user, password: password) {
-        c.authenticated = true
-        c.user = user.string
         c.reply.ok()
     } else {
         c.error(Errors.wrongPass)
@@ -119,8 +114,6 @@ func hello(_ c: Client) {
                 c.error(Errors.wrongPass)
                 return
             }
-            c.authenticated = true
-            c.user = user.string
             i += 3
         } else if c.argv[i].equalsIgnoringCase("SETNAME") && more >= 1 {
             guard validClientName(c.argv[i + 1]) else {
@@ -134,7 +127,7 @@ func hello(_ c: Client) {
             return
         }
     }
-    if !c.authenticated {
+    if !c.authenticated && c.server.acl.authRequired {
         c.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
         return
     }

@@ -21,6 +21,10 @@ extension ServerCommands {
                             summary: "Extracts the key names from an arbitrary command.", since: "2.8.13",
                             complexity: "O(N) where N is the number of arguments to the command",
                             handler: commandGetKeys),
+                CommandSpec("getkeysandflags", arity: -4, flags: flags, categories: [.connection],
+                            summary: "Extracts the key names and access flags for an arbitrary command.", since: "7.0.0",
+                            complexity: "O(N) where N is the number of arguments to the command",
+                            handler: commandGetKeysAndFlags),
                 CommandSpec("help", arity: 2, flags: flags, categories: [.connection],
                             summary: "Returns helpful text about the different subcommands.", since: "5.0.0",
                             complexity: "O(1)", handler: commandHelp),
@@ -51,6 +55,8 @@ extension ServerCommands {
                   "    commands are returned."]),
         ("getkeys", ["GETKEYS <full-command>",
                      "    Return the keys from a full Redis command."]),
+        ("getkeysandflags", ["GETKEYSANDFLAGS <full-command>",
+                             "    Return the keys and the access flags from a full Redis command."]),
     ]
 
     // MARK: - Lookup
@@ -100,12 +106,12 @@ extension ServerCommands {
         c.reply.integer(spec.keys.first)
         c.reply.integer(spec.keys.last)
         c.reply.integer(spec.keys.step)
-        let categories = spec.allCategories
+        let categories = cmd.categories
         let names = ACLCategories.names.filter { categories.contains($0.0) }
         c.reply.setHeader(names.count)
         for (_, name) in names { c.reply.status("@\(name)") }
         c.reply.setHeader(0)  // tips: the table records none
-        replyKeySpecs(c, spec)
+        replyKeySpecs(c, cmd)
         let subs = cmd.sortedSubcommands
         if subs.isEmpty {
             c.reply.setHeader(0)
@@ -115,47 +121,67 @@ extension ServerCommands {
         }
     }
 
-    /// Key specs derived from the table: a `range` spec for the fixed key positions (lastkey relative to the
-    /// first key, or negative from the end), and an `unknown` spec when a key finder locates further keys.
-    /// The table records no per-key access flags, so `flags` is empty.
-    static func replyKeySpecs(_ c: Client, _ spec: CommandSpec) {
-        let hasRange = spec.keys.first > 0
-        let hasFinder = spec.keyFinder != nil
-        c.reply.setHeader((hasRange ? 1 : 0) + (hasFinder ? 1 : 0))
-        if hasRange {
-            let k = spec.keys
-            c.reply.mapHeader(3)
+    /// The command's key specs (Redis 7.0's for its commands, see KeySpecTable) as COMMAND INFO prints them.
+    static func replyKeySpecs(_ c: Client, _ cmd: Command) {
+        c.reply.setHeader(cmd.keySpecs.count)
+        for ks in cmd.keySpecs {
+            c.reply.mapHeader(ks.notes.isEmpty ? 3 : 4)
+            if !ks.notes.isEmpty {
+                c.reply.bulk("notes")
+                c.reply.bulk(ks.notes)
+            }
             c.reply.bulk("flags")
-            c.reply.setHeader(0)
+            let names = ks.flags.names
+            c.reply.setHeader(names.count)
+            for n in names { c.reply.status(n) }
             c.reply.bulk("begin_search")
             c.reply.mapHeader(2)
             c.reply.bulk("type")
-            c.reply.bulk("index")
-            c.reply.bulk("spec")
-            c.reply.mapHeader(1)
-            c.reply.bulk("index")
-            c.reply.integer(k.first)
+            switch ks.begin {
+            case .index(let i):
+                c.reply.bulk("index")
+                c.reply.bulk("spec")
+                c.reply.mapHeader(1)
+                c.reply.bulk("index")
+                c.reply.integer(i)
+            case .keyword(let word, let from):
+                c.reply.bulk("keyword")
+                c.reply.bulk("spec")
+                c.reply.mapHeader(2)
+                c.reply.bulk("keyword")
+                c.reply.bulk(word)
+                c.reply.bulk("startfrom")
+                c.reply.integer(from)
+            case .unknown:
+                c.reply.bulk("unknown")
+                c.reply.bulk("spec")
+                c.reply.mapHeader(0)
+            }
             c.reply.bulk("find_keys")
             c.reply.mapHeader(2)
             c.reply.bulk("type")
-            c.reply.bulk("range")
-            c.reply.bulk("spec")
-            c.reply.mapHeader(3)
-            c.reply.bulk("lastkey")
-            c.reply.integer(k.last >= 0 ? k.last - k.first : k.last)
-            c.reply.bulk("keystep")
-            c.reply.integer(k.step)
-            c.reply.bulk("limit")
-            c.reply.integer(0)
-        }
-        if hasFinder {
-            c.reply.mapHeader(3)
-            c.reply.bulk("flags")
-            c.reply.setHeader(0)
-            for part in ["begin_search", "find_keys"] {
-                c.reply.bulk(part)
-                c.reply.mapHeader(2)
-                c.reply.bulk("type")
+            switch ks.find {
+            case .range(let last, let step, let limit):
+                c.reply.bulk("range")
+                c.reply.bulk("spec")
+                c.reply.mapHeader(3)
+                c.reply.bulk("lastkey")
+                c.reply.integer(last)
+                c.reply.bulk("keystep")
+                c.reply.integer(step)
+                c.reply.bulk("limit")
+                c.reply.integer(limit)
+            case .keynum(let idx, let first, let step):
+                c.reply.bulk("keynum")
+                c.reply.bulk("spec")
+                c.reply.mapHeader(3)
+                c.reply.bulk("keynumidx")
+                c.reply.integer(idx)
+                c.reply.bulk("firstkey")
+                c.reply.integer(first)
+                c.reply.bulk("keystep")
+                c.reply.integer(step)
+            case .unknown:
                 c.reply.bulk("unknown")
                 c.reply.bulk("spec")
                 c.reply.mapHeader(0)
@@ -263,7 +289,7 @@ extension ServerCommands {
             } else if c.argv[3].equalsIgnoringCase("ACLCAT") {
                 let wanted = value.string.lowercased()
                 let category = ACLCategories.names.first { $0.1 == wanted }?.0
-                filter = { cmd in category.map { cmd.spec.allCategories.contains($0) } ?? false }
+                filter = { cmd in category.map { cmd.categories.contains($0) } ?? false }
             } else if c.argv[3].equalsIgnoringCase("PATTERN") {
                 filter = { cmd in Glob.matches(value, RBytes(cmd.fullName), ignoringCase: true) }
             } else {
@@ -284,13 +310,19 @@ extension ServerCommands {
     }
 
     /// COMMAND GETKEYS command [arg [arg ...]]
-    static func commandGetKeys(_ c: Client) {
+    static func commandGetKeys(_ c: Client) { getKeys(c, withFlags: false) }
+
+    /// COMMAND GETKEYSANDFLAGS command [arg [arg ...]]
+    static func commandGetKeysAndFlags(_ c: Client) { getKeys(c, withFlags: true) }
+
+    /// The keys (with their key-spec flags) the command would touch, found as the ACL finds them.
+    static func getKeys(_ c: Client, withFlags: Bool) {
         let args = c.argv[2...]
         guard let cmd = lookupArgv(c, args) else {
             c.error("ERR Invalid command specified")
             return
         }
-        guard cmd.spec.keys.first > 0 || cmd.spec.keyFinder != nil else {
+        guard !cmd.keySpecs.isEmpty || cmd.spec.keyFinder != nil else {
             c.error("ERR The command has no key arguments")
             return
         }
@@ -299,13 +331,23 @@ extension ServerCommands {
             return
         }
         let argv = Array(args)
-        let keys = cmd.keyIndexes(argv).filter { $0 > 0 && $0 < argv.count }
+        let keys = cmd.keyReferences(argv).filter { $0.index > 0 && $0.index < argv.count }
         if keys.isEmpty && !cmd.flags.contains(.noMandatoryKeys) {
             c.error("ERR Invalid arguments specified for command")
             return
         }
         c.reply.arrayHeader(keys.count)
-        for i in keys { c.reply.bulk(argv[i]) }
+        for k in keys {
+            if withFlags {
+                c.reply.arrayHeader(2)
+                c.reply.bulk(argv[k.index])
+                let names = k.flags.names
+                c.reply.setHeader(names.count)
+                for n in names { c.reply.status(n) }
+            } else {
+                c.reply.bulk(argv[k.index])
+            }
+        }
     }
 
     /// COMMAND HELP

@@ -4,7 +4,7 @@ import Kernel
 /// random members, set algebra (ZUNION/ZINTER/ZDIFF and their STORE forms, ZINTERCARD) and ZSCAN.
 public struct SortedSetCommands: CommandModule {
     public init() {}
-    public let family = "sortedset"
+    public let family = "sorted-set"
 
     public var commands: [CommandSpec] {
         let z: ACLCategories = [.sortedset]

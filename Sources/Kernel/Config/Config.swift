@@ -171,6 +171,8 @@ public final class Config {
     public var minReplicasMaxLag = 10
     /// Command families that are not registered (hardened deployments).
     public var disabledFamilies: [String] = []
+    /// ACL and hardening settings (Config+Security.swift).
+    public let security = SecurityConfig()
     /// Path of the config file the server started with, if any.
     public var configFile = ""
     // Process (Config+Process.swift applies them at start)

@@ -13,7 +13,7 @@ extension Config {
         addEncodingsAndLimits(&t)
         addProcess(&t)
         addCompat(&t)
-        return t.all + Config.observabilityDirectives + Config.evictionDirectives()
+        return t.all + Config.observabilityDirectives + Config.evictionDirectives() + Config.securityDirectives()
     }()
 
     static func addNetworkAndGeneral(_ t: inout DirectiveTable) {
@@ -44,7 +44,6 @@ extension Config {
         t.int("io-threads", .at(\.ioThreads), 1...128, mutable: false)
         t.enumeration("enable-debug-command", .at(\.enableDebugCommand), ["no", "yes", "local"], mutable: false)
         t.enumeration("enable-protected-configs", .at(\.enableProtectedConfigs), ["no", "yes", "local"], mutable: false)
-        t.string("requirepass", .at(\.requirepass))
         t.memory("proto-max-bulk-len", .at(\.protoMaxBulkLen), 1024 * 1024...llMax)
         t.memory("client-query-buffer-limit", .at(\.clientQueryBufferLimit), 1024 * 1024...llMax)
         // Unsigned in Redis: a value past Int64 is kept for CONFIG GET, the limit itself saturates.
@@ -65,9 +64,13 @@ extension Config {
         })
         t.int64("slowlog-log-slower-than", .at(\.slowlogLogSlowerThan), -1...llMax)
         t.int64("slowlog-max-len", .at(\.slowlogMaxLen), 0...llMax)
-        t.add("disable-module-families", mutable: false, hidden: true, multiArg: true,
-              get: { $0.disabledFamilies.joined(separator: " ") }, set: { c, v throws(ConfigError) in
-            c.disabledFamilies = v.flatMap { $0.split(separator: " ").map { String($0).lowercased() } }
+        // Ours (hardened deployments): repeatable, every line or --disable-command-family adds to the list.
+        t.add("disable-command-family", aliases: ["disable-module-families"], mutable: false, hidden: true,
+              multiArg: true, get: { $0.disabledFamilies.joined(separator: " ") }, set: { c, v throws(ConfigError) in
+            for name in v.flatMap({ $0.split(separator: " ").map { String($0).lowercased() } })
+            where !c.disabledFamilies.contains(name) {
+                c.disabledFamilies.append(name)
+            }
         })
     }
 

@@ -56,6 +56,7 @@ public enum ConfigFile {
                 }
                 continue
             }
+            if config.security.takeStartupLine(name, Array(args.dropFirst())) { continue }
             do {
                 try config.set(name, Array(args.dropFirst()), atStartup: true)
             } catch {

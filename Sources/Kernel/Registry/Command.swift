@@ -22,15 +22,37 @@ public final class Command {
         if latencyHistogram == nil { latencyHistogram = LatencyHistogram() }
         latencyHistogram!.record(microseconds: microseconds)
     }
+    /// Index in the table's `byId` (the bit of this command in an ACL selector).
+    public internal(set) var id = 0
+    /// ACL categories: Redis 7.0's for the commands it defines, else those the spec declares and implies.
+    public let categories: ACLCategories
+    /// Key specs: the spec's own, else Redis 7.0's (generated), else derived from the legacy key positions.
+    public let keySpecs: [KeySpec]
+    /// Channel arguments the ACL checks (pub/sub), if any.
+    public let channels: ChannelSpec?
 
     init(spec: CommandSpec, family: String, parent: Command?) {
         self.spec = spec
         self.family = family
         self.parent = parent
-        self.fullName = parent.map { "\($0.spec.name)|\(spec.name)" } ?? spec.name
+        let fullName = parent.map { "\($0.spec.name)|\(spec.name)" } ?? spec.name
+        self.fullName = fullName
+        let row = KeySpecTable.rows[fullName]
+        self.categories = row?.categories ?? spec.allCategories
+        self.keySpecs = spec.keySpecs ?? row?.specs ?? Command.legacySpecs(spec)
+        self.channels = spec.channels ?? ChannelSpec.builtin[fullName]
         for sub in spec.subcommands {
             subcommands[RBytes(sub.name)] = Command(spec: sub, family: family, parent: self)
         }
+    }
+
+    /// A range spec for a plugin command that declares only first/last/step (read or write by its flags).
+    static func legacySpecs(_ spec: CommandSpec) -> [KeySpec] {
+        let k = spec.keys
+        guard k.first > 0 else { return [] }
+        let flags: KeySpecFlags = spec.flags.contains(.write) ? [.rw, .access, .update] : [.ro, .access]
+        return [KeySpec(flags: flags, begin: .index(k.first),
+                        find: .range(lastKey: k.last >= 0 ? k.last - k.first : k.last, step: k.step, limit: 0))]
     }
 
     @inlinable public var flags: CommandFlags { spec.flags }
@@ -42,8 +64,36 @@ public final class Command {
         return a > 0 ? argc == a : argc >= -a
     }
 
+    /// Whether every key spec can be followed from the arguments alone (no unknown or incomplete spec).
+    public lazy var specsComplete: Bool = !keySpecs.isEmpty && keySpecs.allSatisfy { s in
+        if s.flags.contains(.incomplete) { return false }
+        if case .unknown = s.begin { return false }
+        if case .unknown = s.find { return false }
+        return true
+    }
+
+    /// The keys of `argv` with the flags of the spec that found each (Redis's getKeysFromCommandWithSpecs):
+    /// the key specs when they are complete, else the command's key finder (flags from the spec that covers the
+    /// index, or read-write when none does), else whatever the specs can follow.
+    public func keyReferences(_ argv: [RBytes]) -> [KeyReference] {
+        let varFlags = keySpecs.contains { $0.flags.contains(.variableFlags) }
+        if specsComplete && !varFlags, let refs = KeySpec.keys(keySpecs, argv) { return refs }
+        if varFlags, let resolve = KeySpecTable.variableFlags[fullName], var refs = KeySpec.keys(keySpecs, argv) {
+            for i in refs.indices { refs[i].flags = resolve(argv) }
+            return refs
+        }
+        if let f = spec.keyFinder {
+            let partial = KeySpec.keys(keySpecs, argv, partial: true) ?? []
+            return f(argv).filter { $0 > 0 && $0 < argv.count }.map { i in
+                partial.first { $0.index == i } ?? KeyReference(index: i, flags: [.rw, .access, .update])
+            }
+        }
+        return KeySpec.keys(keySpecs, argv, partial: true) ?? []
+    }
+
     /// Argument indexes of the keys in `argv`.
     public func keyIndexes(_ argv: [RBytes]) -> [Int] {
+        if specsComplete, let refs = KeySpec.keys(keySpecs, argv) { return refs.map(\.index) }
         if let f = spec.keyFinder { return f(argv) }
         let k = spec.keys
         if k.first == 0 { return [] }
@@ -70,6 +120,8 @@ public final class CommandTable {
     public private(set) var commands: [RBytes: Command] = [:]
     /// Families that were registered, in order.
     public private(set) var families: [String] = []
+    /// Every command and subcommand by `id`.
+    public private(set) var byId: [Command] = []
 
     public init() {}
 
@@ -79,8 +131,35 @@ public final class CommandTable {
         for spec in module.commands {
             let key = RBytes(spec.name)
             precondition(commands[key] == nil, "command \(spec.name) registered twice")
-            commands[key] = Command(spec: spec, family: module.family, parent: nil)
+            let cmd = Command(spec: spec, family: module.family, parent: nil)
+            commands[key] = cmd
+            cmd.id = byId.count
+            byId.append(cmd)
+            for sub in cmd.sortedSubcommands {
+                sub.id = byId.count
+                byId.append(sub)
+            }
         }
+    }
+
+    /// `rename-command`: the command answers to `newName` only, or to nothing when `newName` is empty.
+    /// False when `name` is not a registered command (or `newName` is taken).
+    public func rename(_ name: String, to newName: String) -> Bool {
+        let old = RBytes(name.lowercased())
+        guard let cmd = commands[old] else { return false }
+        let new = RBytes(newName.lowercased())
+        if !newName.isEmpty && commands[new] != nil && new != old { return false }
+        commands[old] = nil
+        if !newName.isEmpty { commands[new] = cmd }
+        return true
+    }
+
+    /// Looks a command or `container|subcommand` up by full name (any case).
+    public func lookup(fullName: String) -> Command? {
+        let parts = fullName.lowercased().split(separator: "|", maxSplits: 1)
+        guard let first = parts.first, let cmd = commands[RBytes(String(first))] else { return nil }
+        if parts.count == 1 { return cmd }
+        return cmd.subcommands[RBytes(String(parts[1]))]
     }
 
     /// Looks a command up by its (any-case) name.

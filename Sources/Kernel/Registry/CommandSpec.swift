@@ -112,6 +112,10 @@ public struct CommandSpec {
     public var complexity: String
     /// Custom key extraction for commands whose keys move (`movablekeys`), returning argument indexes.
     public var keyFinder: (([RBytes]) -> [Int])?
+    /// Key specs with read/write flags; nil takes Redis 7.0's (generated) for its commands, or derives them.
+    public var keySpecs: [KeySpec]?
+    /// Channel arguments (pub/sub) for the ACL check; nil takes Redis 7.0's for its commands.
+    public var channels: ChannelSpec?
     public var subcommands: [CommandSpec]
     /// nil for a container command that only dispatches to subcommands.
     public var handler: CommandHandler?
@@ -119,7 +123,10 @@ public struct CommandSpec {
     public init(_ name: String, arity: Int, flags: CommandFlags = [], keys: KeyPositions = .none,
                 categories: ACLCategories = [], summary: String = "", since: String = "1.0.0",
                 complexity: String = "", keyFinder: (([RBytes]) -> [Int])? = nil,
+                keySpecs: [KeySpec]? = nil, channels: ChannelSpec? = nil,
                 subcommands: [CommandSpec] = [], handler: CommandHandler? = nil) {
+        self.keySpecs = keySpecs
+        self.channels = channels
         self.name = name
         self.arity = arity
         self.flags = flags
@@ -149,7 +156,7 @@ public struct CommandSpec {
 
 /// A family of commands (strings, keys, ...), or a user's plugin: the unit that is registered or disabled.
 public protocol CommandModule {
-    /// Family id used by `disable-module-families` and COMMAND DOCS's group (`string`, `generic`, ...).
+    /// Family id used by `disable-command-family` and COMMAND DOCS's group (`string`, `generic`, ...).
     var family: String { get }
     /// The family's commands.
     var commands: [CommandSpec] { get }

@@ -23,8 +23,10 @@ public final class Client {
     /// The selected database.
     public var db: Database
     public var name: RBytes?
-    /// The user it is authenticated as (`default` until AUTH/HELLO).
-    public var user = "default"
+    /// The ACL user it runs as (`default` until AUTH/HELLO); nil for internal clients, which nothing restricts.
+    public var aclUser: ACLUser?
+    /// The name of its user (CLIENT LIST's `user=`).
+    public var user: String { aclUser?.name ?? "default" }
     public var authenticated: Bool
     public var replyMode: ReplyMode = .on
     public var noEvict = false
@@ -89,7 +91,8 @@ public final class Client {
         self.channel = channel
         self.reply = ReplyWriter(buffer: allocator.buffer(capacity: 256))
         self.db = server.databases[0]
-        self.authenticated = server.config.requirepass.isEmpty
+        self.authenticated = !server.acl.authRequired
+        self.aclUser = channel == nil ? nil : server.acl.defaultUser
         self.createdAt = server.commandTime
         self.lastInteraction = server.commandTime
         if case .unixDomainSocket = channel?.localAddress {
@@ -163,8 +166,8 @@ extension Client {
         name = nil
         replyMode = .on
         noEvict = false
-        user = "default"
-        authenticated = server.config.requirepass.isEmpty
+        if aclUser != nil { aclUser = server.acl.defaultUser }
+        authenticated = !server.acl.authRequired
     }
 }
 

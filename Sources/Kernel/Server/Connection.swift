@@ -46,7 +46,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         if server.clients.count >= server.config.maxclients {
             server.stats.rejectedConnections += 1
             rejection = "-ERR max number of clients reached\r\n"
-        } else if server.config.protectedMode && server.config.requirepass.isEmpty,
+        } else if server.config.protectedMode && server.acl.defaultUser.state.nopass,
                   let remote = context.channel.remoteAddress, !Self.isLoopback(remote) {
             server.stats.rejectedConnections += 1
             rejection = Self.protectedModeError

@@ -48,6 +48,14 @@ extension Server {
         if cmd.flags.contains(.noscript) {
             return rejectNested(cmd, "ERR This Redis command is not allowed from script")
         }
+        // The script runs with its caller's user (`c` carries it): the same check as the dispatcher's.
+        if let denial = aclDenial(c, cmd, c.argv) {
+            let saved = caller.command
+            caller.command = cmd
+            logACLDenial(caller, cmd, c.argv, denial, context: .lua)
+            caller.command = saved
+            return rejectNested(cmd, Server.scriptNoPermMessage(denial.0))
+        }
         let obeyed = caller.linkKind == .master
         if replication.role == .replica && !obeyed && !replication.masterLinkUp && !config.replicaServeStaleData
             && !policy.allowStale && !cmd.flags.contains(.stale) {

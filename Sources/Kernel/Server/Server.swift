@@ -121,6 +121,8 @@ public final class Server {
     var clientRemovedHooks: [(Client) -> Void] = []
     /// RDB persistence state (SAVE, BGSAVE, save points).
     public private(set) lazy var rdb = RDBPersistence(server: self)
+    /// Users, permissions and the ACL log.
+    public private(set) lazy var acl = ACLRegistry(server: self)
     /// Set while a file is being replayed at start (maxmemory does not refuse the replayed writes, as in Redis;
     /// clients get `-LOADING` for commands without the `loading` flag).
     public var loading = false
@@ -147,6 +149,7 @@ public final class Server {
         for m in modules where !config.disabledFamilies.contains(m.family) {
             commands.register(m)
         }
+        _ = acl
         databases = (0..<config.databases).map { Database(id: $0, server: self) }
         _keyspaceEventFlags = KeyspaceEventClass.parse(config.notifyKeyspaceEvents) ?? []
         hz = config.hz
@@ -242,8 +245,13 @@ public final class Server {
             reject(c, cmd, Errors.arity(cmd.fullName))
             return
         }
-        if !c.authenticated && !cmd.flags.contains(.noAuth) {
+        if !c.authenticated && !cmd.flags.contains(.noAuth) && acl.authRequired {
             reject(c, cmd, Errors.noAuth)
+            return
+        }
+        if let denial = aclDenial(c, cmd, c.argv) {
+            logACLDenial(c, cmd, c.argv, denial, context: c.multi != nil ? .multi : .toplevel)
+            reject(c, cmd, Server.noPermMessage(denial.0, cmd))
             return
         }
         if loading && c.channel != nil && !cmd.flags.contains(.loading) {

@@ -66,6 +66,13 @@ extension Client {
         inExec = true
         for (cmd, args) in queued {
             argv = args
+            // Redis 7.0 checks the ACL again at EXEC time: the rules may have changed since the command was queued.
+            if let denial = server.aclDenial(self, cmd, args) {
+                command = cmd
+                server.logACLDenial(self, cmd, args, denial, context: .multi)
+                error(Server.execNoPermMessage(denial.0))
+                continue
+            }
             server.call(self, cmd)
         }
         inExec = false
