@@ -170,7 +170,11 @@ public struct ACLCommands: CommandModule {
         }
         var bits = 256
         if c.argv.count == 3 {
-            guard let n = Numbers.parseInt64(c.argv[2]), n > 0, n <= 4096 else {
+            guard let n = Numbers.parseInt64(c.argv[2]) else {
+                c.error("ERR value is not an integer or out of range")
+                return
+            }
+            guard n > 0, n <= 4096 else {
                 c.error("ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096")
                 return
             }

@@ -82,7 +82,10 @@ public struct ACLSelector: Sendable {
         }
         if !allKeys && !cmd.keySpecs.isEmpty {
             if keys == nil { keys = cmd.keyReferences(argv) }
-            for k in keys! where !allowsKey(argv[k.index], k.flags) { return (.key, k.index) }
+            // Arguments a spec marks `not_key` (the shard channel of SPUBLISH/SSUBSCRIBE) are checked as channels.
+            for k in keys! where !k.flags.contains(.notKey) && !allowsKey(argv[k.index], k.flags) {
+                return (.key, k.index)
+            }
         }
         if !allChannels, let ch = cmd.channels {
             var i = ch.first

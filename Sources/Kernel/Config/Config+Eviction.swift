@@ -58,9 +58,7 @@ extension Config {
     static func evictionDirectives() -> [Directive] {
         func int(_ name: String, _ kp: ReferenceWritableKeyPath<EvictionSettings, Int>, _ range: ClosedRange<Int>) -> Directive {
             Directive(name: name, aliases: [], mutable: true, get: { String($0.eviction[keyPath: kp]) }, set: { c, v throws(ConfigError) in
-                guard v.count == 1, let n = Int(v[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }
-                guard range.contains(n) else { throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive") }
-                c.eviction[keyPath: kp] = n
+                c.eviction[keyPath: kp] = Int(try DirectiveTable.parseInteger(v.joined(separator: " "), Int64(range.lowerBound)...Int64(range.upperBound)))
             })
         }
         let policies = EvictionPolicy.allCases.map(\.rawValue)

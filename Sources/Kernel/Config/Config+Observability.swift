@@ -5,17 +5,11 @@ extension Config {
         [
             Directive(name: "latency-monitor-threshold", aliases: [], mutable: true,
                       get: { String($0.latencyMonitorThreshold) }, set: { c, v throws(ConfigError) in
-                guard v.count == 1, let n = Int64(v[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }
-                guard n >= 0 else { throw ConfigError("argument must be between 0 and 9223372036854775807 inclusive") }
-                c.latencyMonitorThreshold = n
+                c.latencyMonitorThreshold = try DirectiveTable.parseInteger(v.joined(separator: " "), 0...Int64.max)
             }),
             Directive(name: "latency-tracking", aliases: [], mutable: true,
                       get: { $0.latencyTracking ? "yes" : "no" }, set: { c, v throws(ConfigError) in
-                switch v.joined(separator: " ").lowercased() {
-                case "yes": c.latencyTracking = true
-                case "no": c.latencyTracking = false
-                default: throw ConfigError("argument must be 'yes' or 'no'")
-                }
+                c.latencyTracking = try DirectiveTable.parseBool(v.joined(separator: " "))
             }),
             Directive(name: "latency-tracking-info-percentiles", aliases: [], mutable: true,
                       get: { $0.latencyTrackingInfoPercentiles.map(Config.formatPercentile).joined(separator: " ") },

@@ -167,8 +167,10 @@ extension Config {
             func f(_ n: String, _ l: OutputBufferLimit) -> String { "\(n) \(l.hard) \(l.soft) \(l.softSeconds)" }
             return [f("normal", c.outputLimitNormal), f("slave", c.outputLimitReplica), f("pubsub", c.outputLimitPubSub)].joined(separator: " ")
         }, set: { c, v throws(ConfigError) in
-            let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
-            if parts.isEmpty && !v.isEmpty { return }  // CONFIG SET client-output-buffer-limit "": no change, as Redis
+            // Split on every single space as Redis's sdssplitlen does ("" alone: no change; " " is two empty tokens).
+            let joined = v.joined(separator: " ")
+            if joined.isEmpty && !v.isEmpty { return }
+            let parts = joined.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             guard !parts.isEmpty, parts.count % 4 == 0 else { throw ConfigError("Wrong number of arguments in buffer limit configuration.") }
             var updates: [(String, OutputBufferLimit)] = []
             for i in stride(from: 0, to: parts.count, by: 4) {

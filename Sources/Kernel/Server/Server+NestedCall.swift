@@ -50,10 +50,8 @@ extension Server {
         }
         // The script runs with its caller's user (`c` carries it): the same check as the dispatcher's.
         if let denial = aclDenial(c, cmd, c.argv) {
-            let saved = caller.command
-            caller.command = cmd
+            // The entry's client-info is the caller's, running EVAL/FCALL (as Redis logs the original client).
             logACLDenial(caller, cmd, c.argv, denial, context: .lua)
-            caller.command = saved
             return rejectNested(cmd, Server.scriptNoPermMessage(denial.0))
         }
         let obeyed = caller.linkKind == .master

@@ -241,6 +241,8 @@ public final class Server {
                 return
             }
         }
+        // Redis sets the client's current/last command as soon as it is looked up (CLIENT LIST `cmd=`, ACL LOG).
+        c.lastCommandName = cmd.fullName
         guard cmd.acceptsArgumentCount(c.argv.count) else {
             reject(c, cmd, Errors.arity(cmd.fullName))
             return
@@ -250,6 +252,7 @@ public final class Server {
             return
         }
         if let denial = aclDenial(c, cmd, c.argv) {
+            c.command = cmd  // Redis's c->cmd: the entry's client-info shows the denied command
             logACLDenial(c, cmd, c.argv, denial, context: c.multi != nil ? .multi : .toplevel)
             reject(c, cmd, Server.noPermMessage(denial.0, cmd))
             return

@@ -66,6 +66,7 @@ extension Client {
         inExec = true
         for (cmd, args) in queued {
             argv = args
+            lastCommandName = cmd.fullName
             // Redis 7.0 checks the ACL again at EXEC time: the rules may have changed since the command was queued.
             if let denial = server.aclDenial(self, cmd, args) {
                 command = cmd
