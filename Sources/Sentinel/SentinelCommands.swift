@@ -125,7 +125,7 @@ public struct FilteredModule: CommandModule {
     }
 
     /// Subcommands redis-sentinel 7.0 does not have (its table keeps only commands flagged for Sentinel).
-    static let notInSentinel: Set<String> = ["client|pause", "client|unpause"]
+    static let notInSentinel: Set<String> = ["client|pause", "client|unpause", "command|getkeysandflags"]
 
     public init(_ inner: CommandModule, keeping names: Set<String>) {
         self.inner = inner

@@ -16,7 +16,10 @@ DEFAULTS = [("slowlog-log-slower-than", "10000"), ("slowlog-max-len", "128"),
 
 @pytest.fixture
 def obs(pair):
-    """The pair with slow log and latency data cleared; observability settings restored afterwards."""
+    """The pair with observability settings at their defaults (earlier files share these servers), slow log and
+    latency data cleared; the settings are restored afterwards too."""
+    for name, value in DEFAULTS:
+        pair.check("CONFIG", "SET", name, value)
     pair.check("SLOWLOG", "RESET")
     pair.check("LATENCY", "RESET")
     pair.check("CONFIG", "RESETSTAT")

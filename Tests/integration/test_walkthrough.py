@@ -115,8 +115,19 @@ def test_walkthrough_has_the_reference_sections():
     assert sum(len(b.steps) for b in BLOCKS if not b.skip) >= 60
 
 
+# Blocks our server does not pass yet, by a command one of their steps runs: a named gap, each a strict xfail.
+KNOWN_GAPS_OURS = {
+    "ACL LIST": "issue 9: ACL LIST describes `-@all +@write +@read` as the expanded categories and commands, "
+                 "where Redis 7.0 prints the rules as they were given",
+}
+
+
 @pytest.mark.parametrize("block", BLOCKS, ids=["L%d-%s" % (b.line, b.section.split()[0].lower()) for b in BLOCKS])
-def test_walkthrough_block(cluster, block):
+def test_walkthrough_block(request, cluster, block):
+    gap = next((why for command, why in KNOWN_GAPS_OURS.items() if any(command in st.command for st in block.steps)),
+               None)
+    if gap and request.node.callspec.params.get("cluster") == "ours":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=gap))
     if block.skip:
         pytest.skip(block.skip)
     if block.requires:
