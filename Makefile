@@ -40,8 +40,9 @@ run: deps build
 unit-test:
 	$(SWIFT) test
 
+## The differential and the high-availability halves run side by side (INTEGRATION_JOBS=1 runs them in one process).
 integration-test: build
-	REDIS_SWIFT_BIN=$(CURDIR)/$(BIN) $(PYTHON) -m pytest -q Tests/integration
+	REDIS_SWIFT_BIN=$(CURDIR)/$(BIN) PYTHON=$(PYTHON) bash Tests/integration/run.sh
 
 ## Every test: Swift unit tests, then integration and differential tests against a real redis-server (they include
 ## the walkthrough against a local cluster and the offline validation of deploy/), then the Compose deployment with

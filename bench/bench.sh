@@ -17,6 +17,7 @@
 #   BENCH_TIMEOUT    seconds allowed per redis-benchmark run (default 300)
 #   BENCH_OUT        if set, also append tab-separated rows to this file
 #   BENCH_CPU        0 skips the CPU-per-request table (bench/cpu.py; BENCH_CPU_PAIRS, BENCH_CPU_ROWS)
+#   BENCH_LATENCY    0 skips the latency-under-load table (bench/latency.py)
 #   BENCH_STREAMS    0 skips the stream rows (XADD, XRANGE of 100 entries, XREADGROUP of one new entry)
 #   BENCH_SCRIPTING  0 skips the EVALSHA rows (one INCR, ten INCRs per script)
 #   BENCH_GEO        0 skips the GEOADD / GEOSEARCH rows (a 1,000-member geo set)
@@ -142,6 +143,15 @@ if [[ "${BENCH_CPU:-1}" != 0 ]]; then
     echo
     timeout -k 5 3600 python3 "$ROOT/bench/cpu.py" "$OURS_BIN" "$(command -v "$REAL_BIN" || echo "$REAL_BIN")" \
         --n-p1 "$N_P1" --n-p16 "$N_P16" --clients "$CLIENTS" --pipelines "$PIPELINES" || echo "CPU probe failed"
+fi
+
+# ------------------------------------------------------- latency under load --
+# p50/p99/p99.9/max of GET and SET at 50 and 500 connections from redis-benchmark's histogram, ours vs redis-server,
+# interleaved pairs, medians (issue 17). BENCH_LATENCY=0 skips it.
+if [[ "${BENCH_LATENCY:-1}" != 0 ]]; then
+    echo
+    timeout -k 5 3600 python3 "$ROOT/bench/latency.py" "$OURS_BIN" "$(command -v "$REAL_BIN" || echo "$REAL_BIN")" \
+        --n "$N_P1" || echo "latency probe failed"
 fi
 
 # ----------------------------------------------------------------- streams --
