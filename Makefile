@@ -9,7 +9,7 @@ BIN := .build/release/redis-swift
 PORT ?= 6379
 
 .PHONY: all deps build run test unit-test integration-test bench clean cluster cluster-down compose-test \
-	compose-test-if-possible deploy-validate
+	compose-test-if-possible deploy-validate fuzz test-sanitize test-sanitize-thread test-sanitize-address
 
 all: build
 
@@ -76,5 +76,34 @@ deploy-validate: deps
 bench: deps build
 	bash bench/bench.sh
 
+## Protocol fuzzing: FUZZ_ITERATIONS generated/mutated streams through RequestParser in-process (each parsed whole,
+## split at every byte boundary when short, and in random pieces; a release build with testing enabled in its own
+## scratch path), then FUZZ_E2E_ITERATIONS streams end to end against ours and redis-server (byte-equal replies or
+## both close). `make test` runs short fixed-seed runs of both (the swift test default, test_fuzz_e2e.py).
+FUZZ_SEED ?= 1
+FUZZ_ITERATIONS ?= 5000000
+FUZZ_E2E_ITERATIONS ?= 100000
+fuzz: deps build
+	FUZZ_SEED=$(FUZZ_SEED) FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) $(SWIFT) test -c release -Xswiftc -enable-testing \
+		--scratch-path .build-fuzz --filter RequestParserFuzz
+	$(PYTHON) Tests/fuzz/e2e.py --ours $(CURDIR)/$(BIN) --seed $(FUZZ_SEED) --iterations $(FUZZ_E2E_ITERATIONS)
+
+## The integration suite (SANITIZE_TESTS, default all) against sanitizer builds in their own scratch paths, so the
+## release build stays warm: ThreadSanitizer with `io-threads 2`, then AddressSanitizer.
+SANITIZE_TESTS ?= Tests/integration
+test-sanitize: test-sanitize-thread test-sanitize-address
+
+test-sanitize-thread: deps
+	$(SWIFT) build -c debug --scratch-path .build-tsan -Xswiftc -sanitize=thread --product redis-swift
+	printf '#!/bin/sh\nexec $(CURDIR)/.build-tsan/debug/redis-swift "$$@" --io-threads 2\n' > .build-tsan/redis-swift-io2
+	chmod +x .build-tsan/redis-swift-io2
+	TSAN_OPTIONS="halt_on_error=1 $${TSAN_OPTIONS:-}" REDIS_SWIFT_BIN=$(CURDIR)/.build-tsan/redis-swift-io2 \
+		IT_TEST_TIMEOUT=600 $(PYTHON) -m pytest -q $(SANITIZE_TESTS)
+
+test-sanitize-address: deps
+	$(SWIFT) build -c debug --scratch-path .build-asan -Xswiftc -sanitize=address --product redis-swift
+	ASAN_OPTIONS="detect_leaks=0 abort_on_error=1 $${ASAN_OPTIONS:-}" \
+		REDIS_SWIFT_BIN=$(CURDIR)/.build-asan/debug/redis-swift IT_TEST_TIMEOUT=600 $(PYTHON) -m pytest -q $(SANITIZE_TESTS)
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz .build-tsan .build-asan

@@ -26,6 +26,8 @@
 #   BENCH_REPL       0 skips the replication probe (SET with 2 replicas vs none, replication lag)
 #   BENCH_FAILOVER   0 skips the Sentinel failover probe (kill -9 -> +switch-master, our Sentinels vs
 #                    redis-sentinel; BENCH_FAILOVER_RUNS runs each, default 3)
+#   BENCH_REHASH     0 skips the rehash-pause probe (worst PING while growing to BENCH_REHASH_KEYS keys,
+#                    default 10000000; bench/rehash_pause.py)
 #   BENCH_PERSIST    0 skips the persistence probes (SAVE/load/snapshot pause; BENCH_PERSIST_KEYS,
 #                    BENCH_PERSIST_ZSET, BENCH_PAUSE_KEYS size them)
 #
@@ -457,4 +459,12 @@ if [[ "${BENCH_PERSIST:-1}" != 0 ]]; then
     timeout -k 5 1800 python3 "$ROOT/bench/persistence.py" "$OURS_BIN" "$(command -v "$REAL_BIN" || echo "$REAL_BIN")" \
         --keys "${BENCH_PERSIST_KEYS:-1000000}" --zset "${BENCH_PERSIST_ZSET:-1000000}" \
         --pause-keys "${BENCH_PAUSE_KEYS:-5000000}" || echo "persistence probe failed"
+fi
+
+# ------------------------------------------------------------ rehash pause --
+# The worst PING latency while the keyspace grows to BENCH_REHASH_KEYS keys (small DEBUG POPULATE chunks).
+if [[ "${BENCH_REHASH:-1}" != 0 ]]; then
+    echo
+    timeout -k 5 1800 python3 "$ROOT/bench/rehash_pause.py" "$OURS_BIN" "$(command -v "$REAL_BIN" || echo "$REAL_BIN")" \
+        --keys "${BENCH_REHASH_KEYS:-10000000}" || echo "rehash pause probe failed"
 fi

@@ -196,6 +196,9 @@ public final class Config {
     /// Directives accepted, stored and reported as Redis does but with no effect here (docs/CONFIG.md lists
     /// them and why), by canonical name; the text is the value CONFIG GET shows.
     public var stored: [String: String] = [:]
+
+    /// `activerehashing`: whether the cron spends 1 ms per tick on a running key-table resize.
+    public var activeRehashing: Bool { stored["activerehashing"].flatMap { Bool($0) } ?? true }
     /// Set once the server runs: CONFIG SET (not the config file) may then refuse what the system cannot do.
     public var running = false
     /// Writes the OOM score for the current settings (set by the server); false when the kernel refuses.

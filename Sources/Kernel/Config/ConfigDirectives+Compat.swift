@@ -31,7 +31,7 @@ extension Config {
         int("active-defrag-threshold-lower", 10, 0...1000)
         int("active-defrag-threshold-upper", 100, 0...1000)
         bool("jemalloc-bg-thread", true)
-        // Hash tables: Swift's dictionaries grow and rehash on their own.
+        // Hash tables: read by the cron (`activeRehashing`), which rehashes 1 ms per tick when it is on.
         bool("activerehashing", true)
         // Process environment.
         bool("disable-thp", true, mutable: false)

@@ -1,28 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The keyspace's hash table: keys to values, with Redis's guarantees that a Swift `Dictionary` cannot give.
 ///
-/// - `scan(cursor:)` uses Redis's reverse-binary cursor over power-of-two bucket arrays, so every key present for
-///   the whole iteration is returned at least once even if the table grows or shrinks between calls.
-/// - `randomSlot()` samples in O(1) expected time (RANDOMKEY, eviction, the active expiry cycle).
+/// - No stop-the-world resize: like Redis's dict, a resize (growth at load 1, shrink below 1/8) keeps two
+///   bucket arrays and moves one bucket chain per insert/delete (`rehashStep`), plus whatever the server's cron
+///   gives it (`rehash(forNanoseconds:)`, Redis's `activerehashing`). The entry slab grows with `realloc`, which
+///   the C library does with `mremap` for large blocks (no copy), and new bucket arrays come from `calloc`
+///   (zero pages on demand), so no operation touches every entry.
+/// - `scan(cursor:)` uses Redis's reverse-binary cursor over power-of-two bucket arrays (both of them during a
+///   rehash, as Redis's `dictScan`), so every key present for the whole iteration is returned at least once even
+///   if the table grows or shrinks between calls.
+/// - `randomSlot()` samples in O(1) expected time (RANDOMKEY, eviction, the active expiry cycle, SPOP).
 ///
 /// Entries live in a slab of parallel arrays (key, value, chain link, hash) addressed by slot number; buckets
-/// hold the head slot of their chain. Small keys are stored inline by `RBytes`, so an entry costs no heap
-/// allocation of its own.
+/// hold the head slot of their chain. Slot numbers never change during a rehash. Small keys are stored inline by
+/// `RBytes`, so an entry costs no heap allocation of its own. Copies share storage until one is mutated.
 public struct KeyTable<Value> {
-    @usableFromInline var buckets: [Int32] = []
-    @usableFromInline var keys: [RBytes] = []
-    @usableFromInline var values: [Value?] = []
-    @usableFromInline var links: [Int32] = []
-    @usableFromInline var hashes: [UInt32] = []
-    @usableFromInline var freeHead: Int32 = -1
-    /// Number of entries.
-    public private(set) var count = 0
-    /// While set, slots are never renumbered (no compaction on shrink): a running snapshot walks the slots.
-    public var compactionSuspended = false
+    @usableFromInline var s: KeyTableStorage<Value>?
 
     public init() {}
 
+    /// Number of entries.
+    @inlinable public var count: Int { s?.count ?? 0 }
+
     /// Number of slots, used or free: slot numbers are below this.
-    @inlinable public var slotCount: Int { keys.count }
+    @inlinable public var slotCount: Int { s?.used ?? 0 }
+
+    /// Whether a resize is in progress (two bucket arrays).
+    public var isRehashing: Bool { (s?.rehashIdx ?? -1) >= 0 }
+
+    /// Number of buckets (of the table being rehashed into, during a rehash).
+    public var bucketCount: Int {
+        guard let s else { return 0 }
+        return s.rehashIdx >= 0 ? s.n1 : s.n0
+    }
+
+    /// While set, slots are never renumbered (no compaction on shrink): a running snapshot walks the slots.
+    public var compactionSuspended: Bool {
+        get { s?.compactionSuspended ?? false }
+        set {
+            if s == nil { s = KeyTableStorage() }
+            makeUnique()
+            s!.compactionSuspended = newValue
+        }
+    }
 
     @inlinable
     static func hashOf(_ key: RBytes) -> UInt32 {
@@ -30,40 +55,61 @@ public struct KeyTable<Value> {
         return UInt32(truncatingIfNeeded: h ^ (h >> 32))
     }
 
+    @inlinable
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&s) { s = s!.copy() }
+    }
+
     /// The slot holding `key`, if any.
     @inlinable
     public func find(_ key: RBytes) -> Int? {
-        if count == 0 { return nil }
-        let h = Self.hashOf(key)
-        var s = buckets[Int(h & UInt32(buckets.count - 1))]
-        while s >= 0 {
-            let i = Int(s)
-            if hashes[i] == h && keys[i] == key { return i }
-            s = links[i]
-        }
-        return nil
+        guard let s, s.count != 0 else { return nil }
+        return s.find(key, hash: Self.hashOf(key))
     }
 
-    @inlinable public func key(at slot: Int) -> RBytes { keys[slot] }
-    @inlinable public func value(at slot: Int) -> Value { values[slot]! }
-    @inlinable public func isUsed(_ slot: Int) -> Bool { values[slot] != nil }
+    /// The slot of `key` (or nil) plus its hash, so an insert after a failed lookup hashes once.
+    @inlinable
+    public func findWithHash(_ key: RBytes) -> (slot: Int?, hash: UInt32) {
+        let h = Self.hashOf(key)
+        guard let s, s.count != 0 else { return (nil, h) }
+        return (s.find(key, hash: h), h)
+    }
+
+    @inlinable public func key(at slot: Int) -> RBytes { s!.keys[slot] }
+    @inlinable public func value(at slot: Int) -> Value { s!.values[slot]! }
+    @inlinable public func isUsed(_ slot: Int) -> Bool { s!.values[slot] != nil }
+
+    /// The value cells by slot (nil for a free slot); writes go in place.
+    @inlinable
+    public var values: SlotValues<Value> {
+        get { SlotValues(base: s?.values) }
+        _modify {
+            makeUnique()
+            var v = SlotValues(base: s?.values)
+            yield &v
+        }
+    }
 
     /// Replaces the value in an occupied slot.
     @inlinable
-    public mutating func setValue(_ value: Value, at slot: Int) { values[slot] = value }
+    public mutating func setValue(_ value: Value, at slot: Int) {
+        makeUnique()
+        s!.values[slot] = value
+    }
 
     /// Moves the value out of an occupied slot (so it can be mutated without a copy-on-write copy); put it back
     /// with `setValue(_:at:)`.
     @inlinable
     public mutating func takeValue(at slot: Int) -> Value {
-        let v = values[slot]!
-        values[slot] = nil
+        makeUnique()
+        let v = s!.values[slot]!
+        s!.values[slot] = nil
         return v
     }
 
     @inlinable
     public subscript(key: RBytes) -> Value? {
-        get { find(key).map { values[$0]! } }
+        get { find(key).map { s!.values[$0]! } }
         set {
             if let v = newValue { upsert(key, v) } else { _ = remove(key) }
         }
@@ -73,11 +119,13 @@ public struct KeyTable<Value> {
     @discardableResult
     @inlinable
     public mutating func upsert(_ key: RBytes, _ value: Value) -> Int {
-        if let s = find(key) {
-            values[s] = value
-            return s
+        let (slot, h) = findWithHash(key)
+        if let slot {
+            makeUnique()
+            s!.values[slot] = value
+            return slot
         }
-        return insertNew(key, value)
+        return insertNew(key, value, hash: h)
     }
 
     /// Inserts a key known to be absent; returns the slot.
@@ -86,145 +134,99 @@ public struct KeyTable<Value> {
         insertNew(key, value, hash: Self.hashOf(key))
     }
 
-    /// The slot of `key` (or nil) plus its hash, so an insert after a failed lookup hashes once.
-    @inlinable
-    public func findWithHash(_ key: RBytes) -> (slot: Int?, hash: UInt32) {
-        let h = Self.hashOf(key)
-        if count == 0 { return (nil, h) }
-        var s = buckets[Int(h & UInt32(buckets.count - 1))]
-        while s >= 0 {
-            let i = Int(s)
-            if hashes[i] == h && keys[i] == key { return (i, h) }
-            s = links[i]
-        }
-        return (nil, h)
-    }
-
     /// Inserts a key known to be absent, with its precomputed hash.
     @discardableResult
     public mutating func insertNew(_ key: RBytes, _ value: Value, hash h: UInt32) -> Int {
-        if count + 1 > buckets.count { resize(to: Swift.max(4, buckets.count * 2)) }
-        let slot: Int
-        if freeHead >= 0 {
-            slot = Int(freeHead)
-            freeHead = links[slot]
-            keys[slot] = key
-            values[slot] = value
-            hashes[slot] = h
-        } else {
-            slot = keys.count
-            keys.append(key)
-            values.append(value)
-            hashes.append(h)
-            links.append(-1)
-        }
-        let b = Int(h & UInt32(buckets.count - 1))
-        links[slot] = buckets[b]
-        buckets[b] = Int32(slot)
-        count += 1
-        return slot
+        if s == nil { s = KeyTableStorage() } else { makeUnique() }
+        return s!.insert(key, value, hash: h)
     }
 
     /// Removes `key`; returns its value if it was present.
     @discardableResult
     public mutating func remove(_ key: RBytes) -> Value? {
-        if count == 0 { return nil }
-        let h = Self.hashOf(key)
-        let b = Int(h & UInt32(buckets.count - 1))
-        var prev: Int32 = -1
-        var s = buckets[b]
-        while s >= 0 {
-            let i = Int(s)
-            if hashes[i] == h && keys[i] == key {
-                if prev < 0 { buckets[b] = links[i] } else { links[Int(prev)] = links[i] }
-                let v = values[i]
-                release(slot: i)
-                return v
-            }
-            prev = s
-            s = links[i]
-        }
-        return nil
-    }
-
-    private mutating func release(slot i: Int) {
-        values[i] = nil
-        keys[i] = RBytes()
-        links[i] = freeHead
-        freeHead = Int32(i)
-        count -= 1
-        if buckets.count > 64 && count * 8 < buckets.count && !compactionSuspended { compact() }
+        guard s != nil, s!.count != 0 else { return nil }
+        makeUnique()
+        let v = s!.remove(key, hash: Self.hashOf(key))
+        if v != nil { compactIfSparse() }
+        return v
     }
 
     /// Removes every entry.
-    public mutating func removeAll() { self = KeyTable() }
+    public mutating func removeAll() { s = nil }
 
-    /// Compacts now if the table became sparse while compaction was suspended.
+    /// Renumbers the slots without holes if the slab became sparse (small slabs only: the cost is bounded by
+    /// `KeyTableStorage.compactLimit` entries; larger slabs keep their free slots for reuse), unless a snapshot
+    /// walks the slots.
     public mutating func compactIfSparse() {
-        if buckets.count > 64 && count * 8 < buckets.count && !compactionSuspended { compact() }
-    }
-
-    private mutating func resize(to n: Int) {
-        buckets = [Int32](repeating: -1, count: n)
-        let mask = UInt32(n - 1)
-        for i in 0..<keys.count where values[i] != nil {
-            let b = Int(hashes[i] & mask)
-            links[i] = buckets[b]
-            buckets[b] = Int32(i)
-        }
-    }
-
-    /// Rebuilds the slab without free slots and shrinks the bucket array.
-    private mutating func compact() {
+        guard let st = s, !st.compactionSuspended, st.used > 64, st.count * 8 < st.used,
+              st.used <= KeyTableStorage<Value>.compactLimit else { return }
         var t = KeyTable()
-        t.reserve(count)
-        for i in 0..<keys.count where values[i] != nil { t.insertNew(keys[i], values[i]!) }
-        self = t
+        t.reserve(st.count)
+        st.forEachSlot { t.insertNew(st.keys[$0], st.values[$0]!, hash: st.hashes[$0]) }
+        s = t.s
     }
 
-    /// Makes room for `n` entries without resizing.
+    /// Makes room for `n` entries (slab and buckets); may finish a running rehash.
     public mutating func reserve(_ n: Int) {
-        keys.reserveCapacity(n)
-        values.reserveCapacity(n)
-        links.reserveCapacity(n)
-        hashes.reserveCapacity(n)
-        var size = Swift.max(4, buckets.count)
-        while size < n { size *= 2 }
-        if size != buckets.count { resize(to: size) }
+        if s == nil { s = KeyTableStorage() } else { makeUnique() }
+        s!.reserve(n)
+    }
+
+    /// Moves up to `buckets` non-empty bucket chains to the new bucket array; false when no rehash is running
+    /// any more.
+    @discardableResult
+    public mutating func rehashStep(buckets: Int = 1) -> Bool {
+        guard s != nil, s!.rehashIdx >= 0 else { return false }
+        makeUnique()
+        return s!.rehashStep(buckets)
+    }
+
+    /// Rehashes in steps of 100 buckets until done or `nanoseconds` have passed (Redis's `dictRehashMilliseconds`);
+    /// returns whether work remains.
+    @discardableResult
+    public mutating func rehash(forNanoseconds budget: Int64) -> Bool {
+        guard s != nil, s!.rehashIdx >= 0 else { return false }
+        makeUnique()
+        let start = Clock.monotonicNanoseconds()
+        while s!.rehashStep(100) {
+            if Clock.monotonicNanoseconds() &- start > budget { return true }
+        }
+        return false
     }
 
     /// A random occupied slot, or nil when empty.
     public func randomSlot() -> Int? {
-        if count == 0 { return nil }
-        let n = keys.count
-        // The slab is kept at least 1/8 full by `compact`, so this terminates quickly on average.
-        while true {
-            let i = Int.random(in: 0..<n)
-            if values[i] != nil { return i }
-        }
+        guard let s, s.count > 0 else { return nil }
+        return s.randomSlot()
     }
 
     /// Visits the entries of the bucket(s) named by `cursor` and returns the next cursor (0 when done).
     public func scan(cursor: UInt64, _ visit: (Int) -> Void) -> UInt64 {
-        if count == 0 { return 0 }
-        let mask = UInt64(buckets.count - 1)
-        var s = buckets[Int(cursor & mask)]
-        while s >= 0 {
-            visit(Int(s))
-            s = links[Int(s)]
-        }
-        // Reverse-binary increment of the masked cursor.
-        var v = cursor | ~mask
-        v = v.bitSwapped
-        v &+= 1
-        v = v.bitSwapped
-        return v
+        guard let s, s.count > 0 else { return 0 }
+        return s.scan(cursor: cursor, visit)
     }
 
     /// Calls `body` for each occupied slot.
     @inlinable
     public func forEachSlot(_ body: (Int) throws -> Void) rethrows {
-        for i in 0..<keys.count where values[i] != nil { try body(i) }
+        guard let s else { return }
+        try s.forEachSlot(body)
+    }
+
+    /// Heap bytes of the slab and bucket arrays (MEMORY USAGE, INFO memory estimates).
+    public var allocatedBytes: Int { s?.allocatedBytes ?? 0 }
+}
+
+/// The value cells of a `KeyTable` by slot, written in place.
+public struct SlotValues<Value> {
+    @usableFromInline let base: UnsafeMutablePointer<Value?>?
+
+    @inlinable init(base: UnsafeMutablePointer<Value?>?) { self.base = base }
+
+    @inlinable
+    public subscript(slot: Int) -> Value? {
+        unsafeAddress { UnsafePointer(base! + slot) }
+        mutating unsafeMutableAddress { base! + slot }
     }
 }
 

@@ -48,14 +48,13 @@ public enum MemoryUsage {
     }
 
     static func table<V>(_ t: KeyTable<V>, _ samples: Int, _ valueBytes: (V) -> Int) -> Int {
-        let slots = arrayBytes(t.buckets) + arrayBytes(t.keys) + arrayBytes(t.values) + arrayBytes(t.links)
-            + arrayBytes(t.hashes)
+        let slots = t.allocatedBytes == 0 ? 0 : block(t.allocatedBytes)
         var seen = 0
         var sum = 0
         let k = samples <= 0 ? Int.max : samples
-        for i in 0..<t.keys.count where seen < k {
+        for i in 0..<t.slotCount where seen < k {
             guard let v = t.values[i] else { continue }
-            sum += heapBytes(t.keys[i]) + valueBytes(v)
+            sum += heapBytes(t.key(at: i)) + valueBytes(v)
             seen += 1
         }
         let elements = seen == 0 ? 0 : (seen == t.count ? sum : Int(Double(sum) / Double(seen) * Double(t.count)))

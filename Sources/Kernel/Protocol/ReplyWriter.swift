@@ -67,6 +67,15 @@ public struct ReplyWriter {
         buffer.writeStaticString("\r\n")
     }
 
+    /// An error line from raw bytes (Redis formats names and arguments into errors byte for byte).
+    public mutating func error(bytes message: [UInt8]) {
+        buffer.writeInteger(UInt8(ascii: "-"))
+        for byte in message {
+            buffer.writeInteger(byte == 13 || byte == 10 ? UInt8(ascii: " ") : byte)
+        }
+        buffer.writeStaticString("\r\n")
+    }
+
     public mutating func integer(_ v: Int64) {
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { out in
             out[0] = UInt8(ascii: ":")

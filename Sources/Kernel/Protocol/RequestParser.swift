@@ -12,6 +12,12 @@ public struct RequestParser {
         case queryBufferLimit
     }
 
+    /// The error line for a failure, byte for byte: messages are ASCII except the raw client byte of
+    /// "expected '$', got 'X'", carried as a Latin-1 scalar.
+    public static func errorLine(_ message: String) -> [UInt8] {
+        Array("ERR Protocol error: ".utf8) + message.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }
+    }
+
     public enum Result: Equatable {
         case command
         case needMoreData
@@ -63,10 +69,12 @@ public struct RequestParser {
                 let first = buffer.getInteger(at: start, as: UInt8.self)!
                 if first != UInt8(ascii: "$") {
                     // Only complain once the header line is there, as Redis does.
-                    guard buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\r")) != nil else {
+                    // (the whole line: "\r\n").
+                    guard let cr = buffer.withUnsafeReadableBytes({ Self.lineEnd($0, from: 0, UInt8(ascii: "\r")) }) else {
                         if buffer.readableBytes > Self.inlineMaxSize { throw .protocolError("too big bulk count string") }
                         return .needMoreData
                     }
+                    if cr + 2 > buffer.readableBytes { return .needMoreData }
                     throw .protocolError("expected '$', got '\(Character(Unicode.Scalar(first)))'")
                 }
                 guard let line = try headerLine(&buffer, tooBig: "too big bulk count string") else {
@@ -94,18 +102,26 @@ public struct RequestParser {
         }
     }
 
+    /// The index of the first `terminator` at or after `from`, or nil if there is none before a NUL byte or the
+    /// end: Redis finds line ends with `strchr` on its query buffer, which stops at NUL, so a header or inline
+    /// line with a NUL byte before its end waits for more data (until the 64 KiB "too big" limit).
+    static func lineEnd(_ p: UnsafeRawBufferPointer, from: Int, _ terminator: UInt8) -> Int? {
+        var i = from
+        let n = p.count
+        while i < n {
+            let c = p[i]
+            if c == terminator { return i }
+            if c == 0 { return nil }
+            i += 1
+        }
+        return nil
+    }
+
     /// Reads a `*N\r\n` or `$N\r\n` line. Returns nil if incomplete, `.some(nil)` if the number is invalid.
     private func headerLine(_ buffer: inout ByteBuffer, tooBig: String) throws(Failure) -> Int?? {
         let found: (Int, Int64?)? = buffer.withUnsafeReadableBytes { p in
-            let limit = p.count
-            var i = 1
-            while i < limit {
-                if p[i] == UInt8(ascii: "\r") {
-                    return (i, Numbers.parseInt64(UnsafeRawBufferPointer(rebasing: p[1..<i])))
-                }
-                i += 1
-            }
-            return nil
+            guard let i = Self.lineEnd(p, from: 1, UInt8(ascii: "\r")) else { return nil }
+            return (i, Numbers.parseInt64(UnsafeRawBufferPointer(rebasing: p[1..<i])))
         }
         guard let (cr, value) = found else {
             if buffer.readableBytes > Self.inlineMaxSize { throw .protocolError(tooBig) }
@@ -119,12 +135,11 @@ public struct RequestParser {
     }
 
     private func parseInline(_ buffer: inout ByteBuffer, into argv: inout [RBytes]) throws(Failure) -> Result {
-        guard let nl = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
+        guard let lineLen = buffer.withUnsafeReadableBytes({ Self.lineEnd($0, from: 0, UInt8(ascii: "\n")) }) else {
             if buffer.readableBytes > Self.inlineMaxSize { throw .protocolError("too big inline request") }
             return .needMoreData
         }
-        let lineLen = nl - buffer.readerIndex
-        if lineLen > Self.inlineMaxSize { throw .protocolError("too big inline request") }
+        // No length check once the newline is there: Redis refuses only a buffer of more than 64 KiB without one.
         let parsed: [RBytes]? = buffer.withUnsafeReadableBytes { p in
             var end = lineLen
             if end > 0 && p[end - 1] == UInt8(ascii: "\r") { end -= 1 }

@@ -125,6 +125,13 @@ public final class Client {
         reply.error(message)
     }
 
+    /// An error reply given as raw bytes (client-supplied names and arguments, not necessarily UTF-8).
+    public func error(bytes message: [UInt8]) {
+        commandFailed = true
+        server.stats.countError(String(decoding: message.prefix { $0 != 32 }, as: UTF8.self))
+        reply.error(bytes: message)
+    }
+
     /// Selects database `index`; false if out of range.
     public func select(_ index: Int) -> Bool {
         guard index >= 0 && index < server.databases.count else { return false }

@@ -46,7 +46,7 @@ extension ConnectionHandler {
             parser.authenticated = c.authenticated
         }
         executing = false
-        if case .protocolError(let m) = failure { c.error("ERR Protocol error: \(m)") }
+        if case .protocolError(let m) = failure { c.error(bytes: RequestParser.errorLine(m)) }
         if input.readableBytes > 0 && failure == nil {
             if input.readableBytes > parser.maxQueryBuffer {
                 failure = .queryBufferLimit

@@ -186,7 +186,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
             c.queryBufferLength = input.readableBytes
             if case .protocolError(let m) = failure {
-                c.error("ERR Protocol error: \(m)")
+                c.error(bytes: RequestParser.errorLine(m))
                 server.log.verbose("Protocol error (\(m)) from client: id=\(c.id) addr=\(c.address)")
             }
             server.afterBatch()

@@ -23,6 +23,10 @@ public enum Errors {
     }
 
     /// An argument's bytes as Redis's `%.Ns` would print them.
+    public static func truncatedBytes(_ b: RBytes, _ n: Int) -> [UInt8] {
+        b.withUnsafeBytes { p in Array(p.prefix(min(n, p.firstIndex(of: 0) ?? p.count))) }
+    }
+
     public static func truncated(_ b: RBytes, _ n: Int) -> String {
         // C's %.Ns also stops at the first NUL byte.
         let end = b.withUnsafeBytes { p in p.firstIndex(of: 0) ?? p.count }

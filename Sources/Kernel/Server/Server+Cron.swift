@@ -25,12 +25,22 @@ extension Server {
             latency.addSampleIfNeeded("expire-cycle", milliseconds: (Clock.monotonicNanoseconds() - start) / 1_000_000,
                                       threshold: config.latencyMonitorThreshold, now: commandTime / 1000)
         }
+        if config.activeRehashing { incrementallyRehash() }
         if !pendingEffects.isEmpty { flushEffects() }
         // Keys expired or evicted here reach BCAST trackers now, not at the next client read.
         if tracking.broadcastPending { trackingBroadcast() }
         if aof.enabled || aof.rewriteScheduled { aof.cron() }
         if config.timeout > 0 { closeIdleClients() }
         checkSavePoints()
+    }
+
+    /// Redis's `activerehashing`: 1 ms of incremental rehashing for the first database whose key table (or else
+    /// expiry table) is being resized; the rest happens a bucket per insert/delete.
+    func incrementallyRehash() {
+        for db in databases {
+            if db.table.isRehashing { db.table.rehash(forNanoseconds: 1_000_000); return }
+            if db.expires.isRehashing { db.expires.rehash(forNanoseconds: 1_000_000); return }
+        }
     }
 
     /// Redis's `dynamic-hz`: from `hz`, doubled while there are more than 200 clients per tick, up to 500.

@@ -216,13 +216,15 @@ public final class Server {
             found = looked
             c.lastLookup = (c.argv[0], looked)
         } else {
-            var args = ""
+            // Byte for byte, as Redis's %.128s (client bytes need not be UTF-8).
+            var args: [UInt8] = []
             var i = 1
             while i < c.argv.count && args.count < 128 {
-                args += "'\(Errors.truncated(c.argv[i], 128 - args.count))' "
+                args += [39] + Errors.truncatedBytes(c.argv[i], 128 - args.count) + [39, 32]
                 i += 1
             }
-            c.error("ERR unknown command '\(Errors.truncated(c.argv[0], 128))', with args beginning with: \(args)")
+            c.error(bytes: Array("ERR unknown command '".utf8) + Errors.truncatedBytes(c.argv[0], 128)
+                    + Array("', with args beginning with: ".utf8) + args)
             c.multi?.aborted = true
             return
         }
