@@ -218,6 +218,14 @@ GETKEYS_CASES = [
     ("object", "encoding", "k"), ("memory", "usage", "k"), ("xreadgroup", "GROUP", "g", "c", "STREAMS", "s", ">"),
     ("zrangestore", "d", "s", "0", "-1"), ("smove", "a", "b", "m"), ("pfmerge", "d", "a", "b"),
     ("eval", "return 1", "0"), ("zunionstore", "d", "x", "a"),
+    # numkeys not a number, out of range, or more than the arguments: Redis's genericGetKeys gives no keys (an error
+    # unless the command may have none), and reads the count as atoi does.
+    ("zunionstore", "d", "5", "a"), ("zunionstore", "d", "0", "a"), ("zunionstore", "d", "-1", "a"),
+    ("zunionstore", "d", "2x", "a", "b"), ("zinter", "2", "a"), ("zdiff", "3", "a", "b"), ("lmpop", "x", "a", "LEFT"),
+    ("lmpop", "0", "a", "LEFT"), ("blmpop", "0", "x", "a", "LEFT"), ("sintercard", "2", "a"), ("zintercard", "0", "a"),
+    ("eval", "x", "y"), ("eval", "x", "3", "a"), ("fcall", "f", "x"), ("fcall", "f", "2", "a"), ("zmpop", "9", "a", "MIN"),
+    ("xread", "COUNT", "1", "STREAMS", "a", "b", "c"), ("georadius", "g", "0", "0", "1", "km", "STORE"),
+    ("sort", "k", "BY", "x", "GET", "y", "STORE", "z"), ("migrate", "h", "p", "k", "0", "5", "KEYS", "a", "b"),
     ("get",), ("ping",), ("nosuch", "x"),
 ]
 

@@ -10,8 +10,8 @@ public enum KeyFinders {
             let n = atoi(argv[countIndex])
             let first = countIndex + 1
             guard n >= 1, n <= Int64(argv.count - first) else { return [] }
-            var keys: [Int] = storeIndex > 0 ? [storeIndex] : []
-            keys.append(contentsOf: first..<(first + Int(n)))
+            var keys = Array(first..<(first + Int(n)))
+            if storeIndex > 0 { keys.append(storeIndex) }  // the destination comes last, as in genericGetKeys
             return keys
         }
     }
