@@ -50,10 +50,7 @@ public struct EvalCommands: CommandModule {
     }
 
     /// EVAL/FCALL keys: `numkeys` at argument 2, the keys after it.
-    static func keys(_ argv: [RBytes]) -> [Int] {
-        guard argv.count > 2, let n = Int(argv[2].string), n > 0, n <= argv.count - 3 else { return [] }
-        return Array(3..<(3 + n))
-    }
+    static let keys = KeyFinders.numkeys(at: 2)
 
     /// Sets up scripting on a started server: INFO fields, and the function libraries read from its RDB file.
     public static func install(on server: Server) {

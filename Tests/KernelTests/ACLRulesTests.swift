@@ -149,6 +149,23 @@ struct ACLRulesTests {
         try roundTrip(s)
     }
 
+    @Test("command rules are described from the bitmap as Redis 7.0 does: greedy categories, then commands")
+    func describedFromBitmap() throws {
+        func described(_ rules: [String]) throws -> String {
+            let s = try state(rules)
+            try roundTrip(s)
+            return ACLRules.describeCommands(s.root, table: table)
+        }
+        // The category that covers the most allowed commands with the fewest wrong ones comes first.
+        #expect(try described(["+@read", "+@write"]) == "-@all +@write +@read")
+        // Rules that change nothing leave no trace; the order of application does not matter.
+        #expect(try described(["+@read", "-get", "+get"]) == "-@all +@read")
+        #expect(try described(["+get", "+set", "+@string"]) == "-@all +@string")
+        #expect(try described(["+config|get", "-config"]) == "-@all")
+        #expect(try described(["+@all", "-@list"]) == "+@all -@list")
+        #expect(try described(["-@all", "+get|x"]) == "-@all +get|x")
+    }
+
     @Test("selectors: a command runs when any selector allows it; the most relevant denial is reported")
     func selectors() throws {
         let s = try state(["on", "~a*", "+get", "(~b* +set)", "(&c +publish)"])

@@ -1,6 +1,8 @@
 """MEMORY USAGE/STATS/DOCTOR/PURGE/HELP against redis-server 7.0: MEMORY USAGE within ±30% of Redis's figure
 for every type and encoding, replies and errors byte-equal where they do not depend on the allocator."""
 
+import random
+
 import pytest
 
 from resp import decode
@@ -28,22 +30,8 @@ KEYS = ["s_embstr", "s_int", "s_raw", "s_big", "l_small", "l_big", "h_lp", "h_ht
         "set_ht", "z_lp", "z_sl", "x"]
 
 
-# Encodings whose representation here is not Redis's compact one (measured ratio ours/Redis): MEMORY USAGE
-# reports what our structures really take, so these are outside ±30% until the representation changes.
-# strict: the test fails as soon as one of them comes within ±30%, so the mark must then be removed.
-KNOWN_LARGER = {
-    "l_small": "a list keeps a ring of 16-byte-plus inline elements, 8 slots at least (2.4x)",
-    "l_big": "a list element over 16 bytes is its own heap array (3.5x)",
-    "h_lp": "a listpack-encoded hash is an array of (field, value) pairs, not a listpack (6.5x)",
-    "set_int": "an intset is an array of Int64 with spare capacity (3.2x)",
-    "z_lp": "a listpack-encoded sorted set is two parallel arrays (4.7x)",
-    "x": "stream nodes are exact-size listpacks without jemalloc's size-class slack (0.68x)",
-}
-
-
 @pytest.mark.parametrize("samples", [None, "0"])
-@pytest.mark.parametrize("key", [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=KNOWN_LARGER[k]))
-                                 if k in KNOWN_LARGER else k for k in KEYS])
+@pytest.mark.parametrize("key", KEYS)
 def test_memory_usage_within_30_percent_per_type_and_encoding(pair, samples, key):
     fill(pair.ours)
     fill(pair.real)
@@ -52,6 +40,57 @@ def test_memory_usage_within_30_percent_per_type_and_encoding(pair, samples, key
     ours, real = pair.both("MEMORY", "USAGE", key, *extra)
     o, r = decode(ours), decode(real)
     assert isinstance(o, int) and 0.7 <= o / r <= 1.3, (key, o, r, round(o / r, 2))
+
+
+def random_value(rng, size):
+    """A string of `size` bytes: an integer, letters, or binary-looking bytes."""
+    kind = rng.random()
+    if kind < 0.3:
+        return str(rng.randint(-10 ** min(size, 18), 10 ** min(size, 18)))
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789:-_") for _ in range(size))
+
+
+def random_key(rng, conn_pairs, name):
+    """Writes one random value of a random type and size to `name` on both servers (same commands)."""
+    kind = rng.choice(["string", "list", "hash", "set", "intset", "zset", "stream"])
+    n = rng.choice([1, 3, 20, 100, 200, 600, 2000])
+    size = rng.choice([1, 5, 30, 60, 100, 500, 3000])
+    if kind == "string":
+        cmds = [("SET", name, random_value(rng, size if n < 100 else size * 10))]
+    elif kind == "list":
+        cmds = [("RPUSH", name, *[random_value(rng, size) for _ in range(n)])]
+    elif kind == "hash":
+        cmds = [("HSET", name, *[x for i in range(n) for x in ("f%d" % i, random_value(rng, size))])]
+    elif kind == "set":
+        cmds = [("SADD", name, *["%s%d" % (random_value(rng, size), i) for i in range(n)])]
+    elif kind == "intset":
+        cmds = [("SADD", name, *[rng.randint(-2 ** 40, 2 ** 40) if size > 30 else i for i in range(n)])]
+    elif kind == "zset":
+        cmds = [("ZADD", name, *[x for i in range(n)
+                                  for x in (rng.choice([i, i + 0.5]), "%s%d" % (random_value(rng, size), i))])]
+    else:
+        cmds = [("XADD", name, "*", "f", random_value(rng, size), "g", str(i)) for i in range(min(n, 600))]
+    for c in conn_pairs:
+        for cmd in cmds:
+            c.call(*cmd)
+    return kind
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_memory_usage_of_random_values_within_30_percent(pair, seed):
+    """Seeded random values of each type, small and large: MEMORY USAGE (default samples and SAMPLES 0) within
+    ±30% of Redis's, with the same OBJECT ENCODING."""
+    rng = random.Random(seed)
+    for i in range(12):
+        name = "rk:%d:%d" % (seed, i)
+        kind = random_key(rng, (pair.ours, pair.real), name)
+        pair.check("OBJECT", "ENCODING", name)
+        for extra in ((), ("SAMPLES", "0")):
+            o = decode(pair.ours.call("MEMORY", "USAGE", name, *extra))
+            r = decode(pair.real.call("MEMORY", "USAGE", name, *extra))
+            assert 0.7 <= o / r <= 1.3, (seed, i, kind, decode(pair.real.call("OBJECT", "ENCODING", name)), o, r,
+                                         round(o / r, 2))
+        pair.check("DEL", name)
 
 
 @pytest.mark.parametrize("args", [("USAGE", "nokey"), ("USAGE",), ("USAGE", "k", "SAMPLES"),

@@ -406,3 +406,63 @@ def test_dump_payloads_of_every_key_restore_identically(ours, real, direction):
                 assert d.call("RESTORE", key, ttl, payload) == b"+OK\r\n", key
                 assert d.call("DEBUG", "DIGEST-VALUE", key) == s.call("DEBUG", "DIGEST-VALUE", key), key
     assert digest(dst) == digest(src)
+
+
+# ------------------------------------------------------------------ IDLE / FREQ opcodes ----
+
+def lfu_dataset(c):
+    """Keys read 0..9 times with lfu-log-factor 0 (each read adds one to the LFU counter: key:i has 5+i)."""
+    for i in range(10):
+        c.call("SET", "key:%d" % i, "v")
+        for _ in range(i):
+            c.call("GET", "key:%d" % i)
+
+
+def freqs(srv):
+    with srv.client() as c:
+        return [c.call("OBJECT", "FREQ", "key:%d" % i) for i in range(10)]
+
+
+@pytest.mark.parametrize("writer,reader", [("real", "ours"), ("ours", "real")])
+def test_freq_opcodes_keep_lfu_counters_across_servers(tmp_path, writer, reader):
+    """With an LFU policy Redis 7.0 writes each key's counter (RDB_OPCODE_FREQ 249) and the loader keeps it:
+    OBJECT FREQ after loading equals OBJECT FREQ before saving, either way round."""
+    lfu = ("--maxmemory-policy", "allkeys-lfu", "--lfu-log-factor", "0", "--lfu-decay-time", "0")
+    src = start(writer, tmp_path / "w", *lfu)
+    try:
+        with src.client() as c:
+            lfu_dataset(c)
+        before = freqs(src)
+        assert before[9] == b":14\r\n"
+        save_in(src, tmp_path / "r")
+    finally:
+        src.stop()
+    dst = start(reader, tmp_path / "r", "--dbfilename", "dump.rdb", *lfu)
+    try:
+        assert freqs(dst) == before
+    finally:
+        dst.stop()
+
+
+@pytest.mark.parametrize("writer,reader", [("real", "ours"), ("ours", "real")])
+def test_idle_opcodes_keep_idle_times_across_servers(tmp_path, writer, reader):
+    """With an LRU policy Redis 7.0 writes each key's idle seconds (RDB_OPCODE_IDLE 248): a key untouched for a
+    while is still idle that long after loading (at least: the clock went on), a fresh key less."""
+    lru = ("--maxmemory-policy", "allkeys-lru")
+    src = start(writer, tmp_path / "w", *lru)
+    try:
+        with src.client() as c:
+            c.call("SET", "old", "v")
+            wait_for(lambda: int(c.call("OBJECT", "IDLETIME", "old")[1:-2]) >= 2, what="key to be idle 2 s")
+            c.call("SET", "new", "v")
+        save_in(src, tmp_path / "r")
+    finally:
+        src.stop()
+    dst = start(reader, tmp_path / "r", "--dbfilename", "dump.rdb", *lru)
+    try:
+        with dst.client() as c:
+            old = int(c.call("OBJECT", "IDLETIME", "old")[1:-2])
+            new = int(c.call("OBJECT", "IDLETIME", "new")[1:-2])
+        assert old >= 2 and old >= new + 1
+    finally:
+        dst.stop()

@@ -107,3 +107,38 @@ def test_live_modes_print_redis_shaped_lines(both, mode, seconds):
     assert o and r
     # The sample count depends on timing; the kinds of lines printed do not.
     assert set(o) == set(r), (sorted(set(o)), sorted(set(r)))
+
+
+def test_hotkeys_summary_equal_with_deterministic_lfu(ours, real):
+    """--hotkeys (OBJECT FREQ over SCAN, needs an LFU policy): with lfu-log-factor 0 every access adds one to the
+    counter, so key:i read i times has counter 5+i on both servers and the summaries are equal line for line."""
+    for srv in (ours, real):
+        with srv.client() as c:
+            c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+            c.call("CONFIG", "SET", "lfu-log-factor", "0")
+            try:
+                for i in range(20):
+                    c.call("SET", "key:%d" % i, "v")
+                for i in range(20):
+                    for _ in range(i):
+                        c.call("GET", "key:%d" % i)
+                out = run(["-p", str(srv.port), "--hotkeys"])
+            finally:
+                c.call("CONFIG", "SET", "maxmemory-policy", "noeviction")
+                c.call("CONFIG", "SET", "lfu-log-factor", "10")
+        summary = out[out.index("-------- summary -------"):]
+        if srv is ours:
+            ours_summary = summary
+    assert ours_summary == summary
+    assert "hot key found with counter: 24\tkeyname: \"key:19\"" in summary
+
+
+def test_hotkeys_refused_without_an_lfu_policy(both):
+    """Without an LFU policy OBJECT FREQ errors and redis-cli stops with the server's error on stderr."""
+    outs = []
+    for srv in both:
+        p = subprocess.run(["redis-cli", "-p", str(srv.port), "--hotkeys"], capture_output=True, timeout=60)
+        err = re.sub(r"key '[^']*'", "key 'K'", p.stderr.decode())
+        outs.append((p.returncode, p.stdout.decode().splitlines()[:4], err))
+    assert outs[0] == outs[1]
+    assert "LFU maxmemory policy" in outs[0][2]

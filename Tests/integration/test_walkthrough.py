@@ -116,10 +116,7 @@ def test_walkthrough_has_the_reference_sections():
 
 
 # Blocks our server does not pass yet, by a command one of their steps runs: a named gap, each a strict xfail.
-KNOWN_GAPS_OURS = {
-    "ACL LIST": "issue 9: ACL LIST describes `-@all +@write +@read` as the expanded categories and commands, "
-                 "where Redis 7.0 prints the rules as they were given",
-}
+KNOWN_GAPS_OURS = {}
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=["L%d-%s" % (b.line, b.section.split()[0].lower()) for b in BLOCKS])

@@ -31,7 +31,9 @@ extension ACLCommands {
             }
             let (rules, unmatched) = ACLRules.mergeSelectorArguments(line.dropFirst().map { RBytes($0) })
             if let unmatched { return "Error in user declaration '\(name)': Unmatched parenthesis in acl selector starting at '\(unmatched.string)'." }
-            if let failure = server.acl.setUser(name, rules: [Array("reset".utf8)] + rules) {
+            // Redis resets a user that already exists (`default`); a new user starts as ACL SETUSER's do.
+            let reset: [[UInt8]] = server.acl.users[name] != nil ? [Array("reset".utf8)] : []
+            if let failure = server.acl.setUser(name, rules: reset + rules) {
                 return "Error in user declaration '\(name)': \(failure.error.message)"
             }
         }

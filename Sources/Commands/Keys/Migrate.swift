@@ -18,7 +18,8 @@ extension KeysCommands {
     static func migrateKeys(_ argv: [RBytes]) -> [Int] {
         var i = 6
         while i < argv.count {
-            if argv[i].equalsIgnoringCase("KEYS") && argv[3].count == 0 { return Array((i + 1)..<argv.count) }
+            // KEYS with a non-empty key argument is an error for MIGRATE; Redis's migrateGetKeys then gives no keys.
+            if argv[i].equalsIgnoringCase("KEYS") { return argv[3].count == 0 ? Array((i + 1)..<argv.count) : [] }
             if argv[i].equalsIgnoringCase("AUTH") { i += 1 } else if argv[i].equalsIgnoringCase("AUTH2") { i += 2 }
             i += 1
         }

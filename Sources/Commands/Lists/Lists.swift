@@ -69,7 +69,7 @@ public struct ListCommands: CommandModule {
             CommandSpec("lmpop", arity: -4, flags: [.write], categories: l,
                         summary: "Pop elements from a list", since: "7.0.0",
                         complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
-                        keyFinder: { Self.numkeysKeys($0, numkeysIndex: 1) }, handler: Self.lmpop),
+                        keyFinder: KeyFinders.numkeys(at: 1), handler: Self.lmpop),
             CommandSpec("blpop", arity: -3, flags: [.write, .noscript, .blocking], keys: allButLast, categories: l,
                         summary: "Remove and get the first element in a list, or block until one is available",
                         since: "2.0.0", complexity: "O(N) where N is the number of provided keys.",
@@ -89,16 +89,8 @@ public struct ListCommands: CommandModule {
             CommandSpec("blmpop", arity: -5, flags: [.write, .blocking], categories: l,
                         summary: "Pop elements from a list, or block until one is available", since: "7.0.0",
                         complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
-                        keyFinder: { Self.numkeysKeys($0, numkeysIndex: 2) }, handler: Self.blmpop),
+                        keyFinder: KeyFinders.numkeys(at: 2), handler: Self.blmpop),
         ]
-    }
-
-    /// Key indexes of LMPOP/BLMPOP: `numkeys` at `numkeysIndex`, then that many keys (clipped to argv).
-    static func numkeysKeys(_ argv: [RBytes], numkeysIndex: Int) -> [Int] {
-        guard numkeysIndex < argv.count, let n = Numbers.parseInt64(argv[numkeysIndex]), n > 0 else { return [] }
-        let first = numkeysIndex + 1
-        let available = Int64(argv.count - first)
-        return Array(first..<(first + Int(min(n, available))))
     }
 }
 

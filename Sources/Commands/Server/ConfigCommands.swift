@@ -165,7 +165,12 @@ public struct ConfigCommands: CommandModule {
             return
         }
         do {
-            try ConfigRewriter.rewrite(c.server.config, path: path)
+            // Redis 7.0 writes the users as `user` lines unless they live in an aclfile (then the lines go).
+            let acl = c.server.acl
+            let users = c.server.config.security.aclfile.isEmpty
+                ? acl.sortedUsers.map { "user \($0.name) " + ACLRules.describe($0.state, table: c.server.commands) }
+                : []
+            try ConfigRewriter.rewrite(c.server.config, path: path, users: users)
             c.server.log.notice("CONFIG REWRITE executed with success.")
             c.reply.ok()
         } catch {

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// MEMORY USAGE/STATS/DOCTOR/MALLOC-STATS/PURGE/HELP (Redis's object.c memory introspection), over the kernel's
-/// `MemoryUsage` sizes of our own structures and glibc's allocator figures.
+/// `MemoryUsage` sizes (Redis 7.0's accounting of the same data) and glibc's allocator figures.
 public struct MemoryCommands: CommandModule {
     /// Created once at start, with the other modules: the allocator's figure then is the startup baseline.
     public init() {
@@ -54,8 +54,12 @@ public struct MemoryCommands: CommandModule {
             c.reply.null()
             return
         }
-        let value = c.db.value(at: slot)
-        c.reply.integer(MemoryUsage.keyBytes(c.argv[2]) + MemoryUsage.valueBytes(value, samples: samples))
+        let cfg = c.server.config
+        let settings = MemoryUsage.Settings(listFill: cfg.listMaxListpackSize,
+                                            streamNodeMaxBytes: Int(clamping: cfg.streamNodeMaxBytes),
+                                            streamNodeMaxEntries: Int(clamping: cfg.streamNodeMaxEntries))
+        c.reply.integer(MemoryUsage.keyBytes(c.argv[2])
+                        + MemoryUsage.valueBytes(c.db.entry(at: slot), samples: samples, settings: settings))
     }
 
     /// The figures MEMORY STATS and DOCTOR share.

@@ -47,7 +47,7 @@ public struct SetCommands: CommandModule {
                         summary: "Intersect multiple sets", complexity: interComplexity, handler: Self.sinter),
             CommandSpec("sintercard", arity: -3, flags: [.readonly], categories: s,
                         summary: "Intersect multiple sets and return the cardinality of the result", since: "7.0.0",
-                        complexity: interComplexity, keyFinder: Self.numkeysKeys, handler: Self.sintercard),
+                        complexity: interComplexity, keyFinder: KeyFinders.numkeys(at: 1), handler: Self.sintercard),
             CommandSpec("sinterstore", arity: -3, flags: [.write, .denyoom], keys: .all, categories: s,
                         summary: "Intersect multiple sets and store the resulting set in a key",
                         complexity: interComplexity, handler: Self.sinterstore),
@@ -65,14 +65,6 @@ public struct SetCommands: CommandModule {
                         summary: "Incrementally iterate Set elements", since: "2.8.0", complexity: scanComplexity,
                         handler: Self.sscan),
         ]
-    }
-
-    /// Keys of a `numkeys key [key ...]` command (SINTERCARD): argument 1 counts the keys that follow it. A count
-    /// that is not positive or exceeds the arguments yields no keys (COMMAND GETKEYS then reports invalid
-    /// arguments, as Redis does).
-    static func numkeysKeys(_ argv: [RBytes]) -> [Int] {
-        guard let n = Numbers.parseInt64(argv.count > 1 ? argv[1] : ""), n > 0, n <= argv.count - 2 else { return [] }
-        return Array(2..<(2 + Int(n)))
     }
 }
 

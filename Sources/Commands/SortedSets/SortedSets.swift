@@ -98,7 +98,7 @@ public struct SortedSetCommands: CommandModule {
                         complexity: popComplexity, handler: Self.zpopmax),
             CommandSpec("zmpop", arity: -4, flags: [.write], keys: .none, categories: z,
                         summary: "Remove and return members with scores in a sorted set", since: "7.0.0",
-                        complexity: mpopComplexity, keyFinder: Self.numkeysKeys(at: 1),
+                        complexity: mpopComplexity, keyFinder: KeyFinders.numkeys(at: 1),
                         handler: Self.zmpop),
             CommandSpec("bzpopmin", arity: -3, flags: [.write, .noscript, .blocking, .fast],
                         keys: KeyPositions(first: 1, last: -2, step: 1), categories: z,
@@ -110,55 +110,42 @@ public struct SortedSetCommands: CommandModule {
                         since: "5.0.0", complexity: blockingPopComplexity, handler: Self.bzpopmax),
             CommandSpec("bzmpop", arity: -5, flags: [.write, .blocking], keys: .none, categories: z,
                         summary: "Remove and return members with scores in a sorted set or block until one is available",
-                        since: "7.0.0", complexity: mpopComplexity, keyFinder: Self.numkeysKeys(at: 2),
+                        since: "7.0.0", complexity: mpopComplexity, keyFinder: KeyFinders.numkeys(at: 2),
                         handler: Self.bzmpop),
             CommandSpec("zrandmember", arity: -2, flags: [.readonly], keys: .single, categories: z,
                         summary: "Get one or multiple random elements from a sorted set", since: "6.2.0",
                         complexity: "O(N) where N is the number of elements returned", handler: Self.zrandmember),
             CommandSpec("zunion", arity: -3, flags: [.readonly], keys: .none, categories: z,
                         summary: "Add multiple sorted sets", since: "6.2.0", complexity: unionComplexity,
-                        keyFinder: Self.numkeysKeys(at: 1), handler: Self.zunion),
+                        keyFinder: KeyFinders.numkeys(at: 1), handler: Self.zunion),
             CommandSpec("zinter", arity: -3, flags: [.readonly], keys: .none, categories: z,
                         summary: "Intersect multiple sorted sets", since: "6.2.0", complexity: interComplexity,
-                        keyFinder: Self.numkeysKeys(at: 1), handler: Self.zinter),
+                        keyFinder: KeyFinders.numkeys(at: 1), handler: Self.zinter),
             CommandSpec("zdiff", arity: -3, flags: [.readonly], keys: .none, categories: z,
                         summary: "Subtract multiple sorted sets", since: "6.2.0", complexity: diffComplexity,
-                        keyFinder: Self.numkeysKeys(at: 1), handler: Self.zdiff),
+                        keyFinder: KeyFinders.numkeys(at: 1), handler: Self.zdiff),
             CommandSpec("zunionstore", arity: -4, flags: [.write, .denyoom], keys: .single, categories: z,
                         summary: "Add multiple sorted sets and store the resulting sorted set in a new key",
                         since: "2.0.0", complexity: unionComplexity,
-                        keyFinder: Self.numkeysKeys(at: 2, destination: true), handler: Self.zunionstore),
+                        keyFinder: KeyFinders.numkeys(at: 2, storeKey: 1), handler: Self.zunionstore),
             CommandSpec("zinterstore", arity: -4, flags: [.write, .denyoom], keys: .single, categories: z,
                         summary: "Intersect multiple sorted sets and store the resulting sorted set in a new key",
                         since: "2.0.0", complexity: interComplexity,
-                        keyFinder: Self.numkeysKeys(at: 2, destination: true), handler: Self.zinterstore),
+                        keyFinder: KeyFinders.numkeys(at: 2, storeKey: 1), handler: Self.zinterstore),
             CommandSpec("zdiffstore", arity: -4, flags: [.write, .denyoom], keys: .single, categories: z,
                         summary: "Subtract multiple sorted sets and store the resulting sorted set in a new key",
                         since: "6.2.0", complexity: diffComplexity,
-                        keyFinder: Self.numkeysKeys(at: 2, destination: true), handler: Self.zdiffstore),
+                        keyFinder: KeyFinders.numkeys(at: 2, storeKey: 1), handler: Self.zdiffstore),
             CommandSpec("zintercard", arity: -3, flags: [.readonly], keys: .none, categories: z,
                         summary: "Intersect multiple sorted sets and return the cardinality of the result",
                         since: "7.0.0",
                         complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
-                        keyFinder: Self.numkeysKeys(at: 1), handler: Self.zintercard),
+                        keyFinder: KeyFinders.numkeys(at: 1), handler: Self.zintercard),
             CommandSpec("zscan", arity: -3, flags: [.readonly], keys: .single, categories: z,
                         summary: "Incrementally iterate sorted sets elements and associated scores", since: "2.8.0",
                         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
                         handler: Self.zscan),
         ]
-    }
-
-    /// Key positions of a command with a `numkeys` argument at `index` followed by that many keys (and, with
-    /// `destination`, a destination key at argument 1). A bad `numkeys` yields only the fixed keys.
-    static func numkeysKeys(at index: Int, destination: Bool = false) -> ([RBytes]) -> [Int] {
-        { argv in
-            var keys: [Int] = destination && argv.count > 1 ? [1] : []
-            guard index < argv.count, let n = Numbers.parseInt64(argv[index]), n > 0 else { return keys }
-            let available = argv.count - index - 1
-            let last = index + Int(min(n, Int64(available)))
-            if last > index { keys.append(contentsOf: (index + 1)...last) }
-            return keys
-        }
     }
 }
 

@@ -41,7 +41,6 @@ public final class ACLRegistry {
         users["default"] = defaultUser
         setDefaultPassword(server.config.requirepass)
         server.config.security.onRequirepassChange = { [unowned self] in self.setDefaultPassword($0) }
-        server.config.security.onLogLengthChange = { [unowned self] in self.trimLog() }
     }
 
     /// Whether new users and selectors start with all channels (`acl-pubsub-default allchannels`).
@@ -142,7 +141,8 @@ public final class ACLRegistry {
             c.authenticated = true
             return true
         }
-        addLog(c, .auth, context: c.multi != nil ? .multi : .toplevel, object: c.argv.first?.string ?? "",
+        // The object is the command's name as the client spelled it (`AUTH`, `hello`), as Redis 7.0 logs it.
+        addLog(c, .auth, context: c.multi != nil || c.inExec ? .multi : .toplevel, object: c.argv.first?.string ?? "",
                username: username.string)
         return false
     }

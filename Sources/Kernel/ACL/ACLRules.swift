@@ -170,11 +170,9 @@ public enum ACLRules {
                 guard let cat = ACLCategories.names.first(where: { $0.1 == name.dropFirst() })?.0 else {
                     throw .unknownCommand
                 }
-                for cmd in table.byId where cmd.categories.contains(cat) {
-                    s.set(cmd.id, on)
-                    s.firstArgs[cmd.id] = nil
-                }
-                if !on { s.allCommands = false }
+                // Redis's ACLSetSelectorCommandBitsForCategory: a container in the category brings all its
+                // subcommands along.
+                for cmd in table.byId where cmd.categories.contains(cat) { s.change(cmd, on) }
                 return
             }
             try applyCommand(name, on: on, to: &s, table: table)
@@ -275,8 +273,10 @@ public enum ACLRules {
         s.allChannels ? "&*" : s.channels.map { "&" + $0.string }.joined(separator: " ")
     }
 
-    /// The command rules: `+@all` or `-@all`, then the categories that fit the allowed set best, then the
-    /// single commands that differ, then the allowed first arguments (Redis's ACLDescribeSelectorCommandRules).
+    /// The command rules as Redis 7.0 derives them from the command bitmap (ACLDescribeSelectorCommandRules):
+    /// `+@all` or `-@all`, then categories picked greedily (each round the category agreeing with the remaining
+    /// difference most: fewest commands it would get wrong, then most it gets right), then the single commands
+    /// that still differ, each followed by its subcommands, then the allowed first arguments.
     public static func describeCommands(_ s: ACLSelector, table: CommandTable) -> String {
         var parts: [String] = []
         var fake = ACLSelector()
@@ -287,26 +287,46 @@ public enum ACLRules {
             parts.append("+@all")
             for cmd in table.byId { fake.set(cmd.id, true) }
         }
-        for (cat, name) in ACLCategories.names {
-            var on = 0, off = 0
-            for cmd in table.byId where cmd.categories.contains(cat) {
-                if s.allows(cmd.id) { on += 1 } else { off += 1 }
+        // `remaining` starts as the user's bitmap; a chosen category is flipped there so that later rounds only
+        // count what is still to be described.
+        var remaining = ACLSelector()
+        remaining.bits = s.bits
+        let categories = ACLCategories.names
+        var members: [[Command]] = categories.map { entry in table.byId.filter { $0.categories.contains(entry.0) } }
+        var applied = [Bool](repeating: false, count: categories.count)
+        while true {
+            var best = -1, minDiff = Int.max, maxSame = 0
+            for j in categories.indices where !applied[j] {
+                var on = 0, off = 0
+                for cmd in members[j] {
+                    if remaining.allows(cmd.id) { on += 1 } else { off += 1 }
+                }
+                let diff = additive ? off : on, same = additive ? on : off
+                if same > diff && (diff < minDiff || (diff == minDiff && same > maxSame)) {
+                    (best, minDiff, maxSame) = (j, diff, same)
+                }
             }
-            if (additive && on > off) || (!additive && off > on) {
-                parts.append((additive ? "+@" : "-@") + name)
-                for cmd in table.byId where cmd.categories.contains(cat) { fake.set(cmd.id, additive) }
+            if best < 0 { break }
+            parts.append((additive ? "+@" : "-@") + categories[best].1)
+            for cmd in members[best] {
+                fake.change(cmd, additive)
+                remaining.change(cmd, !additive)
             }
+            applied[best] = true
+            members[best] = []
         }
-        for cmd in table.byId {
+        func single(_ cmd: Command) {
             let allowed = s.allows(cmd.id)
             if allowed != fake.allows(cmd.id) {
                 parts.append((allowed ? "+" : "-") + cmd.fullName)
-                if cmd.parent == nil { fake.change(cmd, allowed) } else { fake.set(cmd.id, allowed) }
+                fake.change(cmd, allowed)
             }
+            for sub in cmd.sortedSubcommands { single(sub) }
             if !allowed, let args = s.firstArgs[cmd.id] {
                 for a in args { parts.append("+\(cmd.fullName)|\(a.string)") }
             }
         }
+        for cmd in table.byId where cmd.parent == nil { single(cmd) }
         return parts.joined(separator: " ")
     }
 }

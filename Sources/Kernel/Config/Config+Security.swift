@@ -11,9 +11,8 @@ public final class SecurityConfig {
     public var userLines: [[String]] = []
     /// `rename-command <name> <new-name>` lines (config file only; an empty new name removes the command).
     public var renames: [(from: String, to: String)] = []
-    /// Called when `requirepass` or `acllog-max-len` changes at runtime (the ACL registry applies it).
+    /// Called when `requirepass` changes at runtime (the ACL registry applies it).
     public var onRequirepassChange: ((String) -> Void)?
-    public var onLogLengthChange: (() -> Void)?
 
     public init() {}
 
@@ -47,8 +46,8 @@ extension Config {
             Directive(name: "acllog-max-len", aliases: [], mutable: true, get: { String($0.security.acllogMaxLen) }, set: { c, v throws(ConfigError) in
                 guard v.count == 1, let n = Int(v[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }
                 guard n >= 0 else { throw ConfigError("argument must be between 0 and 9223372036854775807 inclusive") }
+                // Redis 7.0 trims the log only when the next entry is added.
                 c.security.acllogMaxLen = n
-                c.security.onLogLengthChange?()
             }),
             Directive(name: "acl-pubsub-default", aliases: [], mutable: true, get: { $0.security.aclPubsubDefault }, set: { c, v throws(ConfigError) in
                 let s = v.joined(separator: " ").lowercased()

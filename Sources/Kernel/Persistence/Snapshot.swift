@@ -169,7 +169,21 @@ public final class Snapshot {
             }
             return
         }
-        encoder.writeKey(key, entry.value, expireAt: expireAt, idleSeconds: nil, freq: nil)
+        // Redis 7.0's rdbSaveKeyValuePair: the idle seconds under an LRU policy (RDB_OPCODE_IDLE), the decayed
+        // LFU counter under an LFU policy (RDB_OPCODE_FREQ).
+        let eviction = server.config.eviction
+        var idle: Int64?
+        var freq: UInt8?
+        switch eviction.policy {
+        case .allkeysLRU, .volatileLRU:
+            idle = entry.lruIdleMilliseconds(clock: server.lruClock) / 1000
+        case .allkeysLFU, .volatileLFU:
+            freq = UInt8(clamping: entry.lfuDecayedCounter(nowMinutes: Entry.lfuMinutes(Clock.unixMilliseconds()),
+                                                           decayTime: eviction.lfuDecayTime))
+        default:
+            break
+        }
+        encoder.writeKey(key, entry.value, expireAt: expireAt, idleSeconds: idle, freq: freq)
         if encoder.count >= Snapshot.chunkBytes { flushChunk() }
     }
 

@@ -83,9 +83,24 @@ public final class Command {
             return refs
         }
         if let f = spec.keyFinder {
+            // A `numkeys` command whose count the specs could not use: Redis's genericGetKeys, keys without flags.
+            if keySpecs.contains(where: { if case .keynum = $0.find { return true } else { return false } }) {
+                return f(argv).filter { $0 > 0 && $0 < argv.count }.map { KeyReference(index: $0, flags: []) }
+            }
             let partial = KeySpec.keys(keySpecs, argv, partial: true) ?? []
+            // A key the complete specs do not find is the last incomplete or unknown spec's (SORT's STORE
+            // destination: OW update; MIGRATE's KEYS: RW access delete), as Redis's getkeys procs flag them.
+            var fallback: KeySpecFlags = [.rw, .access, .update]
+            if let s = keySpecs.last(where: { spec in
+                if spec.flags.contains(.incomplete) { return true }
+                if case .unknown = spec.begin { return true }
+                if case .unknown = spec.find { return true }
+                return false
+            }) {
+                fallback = s.flags.subtracting(.incomplete)
+            }
             return f(argv).filter { $0 > 0 && $0 < argv.count }.map { i in
-                partial.first { $0.index == i } ?? KeyReference(index: i, flags: [.rw, .access, .update])
+                partial.first { $0.index == i } ?? KeyReference(index: i, flags: fallback)
             }
         }
         return KeySpec.keys(keySpecs, argv, partial: true) ?? []

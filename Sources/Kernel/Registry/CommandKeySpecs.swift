@@ -158,9 +158,9 @@ extension KeySpec {
             case .unknown:
                 valid = false
             }
+            // Out of bounds is invalid; so is numkeys 0 (last < first), as in Redis 7.0's getKeysUsingKeySpecs:
+            // the command's key finder then decides (genericGetKeys: no keys at all).
             if valid && (last >= argc || last < first || first >= argc) {
-                // numkeys 0 is "no keys" for this spec, not an error.
-                if case .keynum = spec.find, last == first - 1 { continue }
                 valid = false
             }
             if valid && spec.flags.contains(.incomplete) && !partial {

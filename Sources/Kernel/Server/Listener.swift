@@ -39,19 +39,24 @@ public final class Listener {
         for addr in cfg.bind {
             // A leading '-' marks an optional address (Redis: "-::*").
             let optional = addr.hasPrefix("-")
-            var host = optional ? String(addr.dropFirst()) : addr
+            let given = optional ? String(addr.dropFirst()) : addr
+            var host = given
             if host == "*" { host = "0.0.0.0" }
             if host == "::*" { host = "::" }
             do {
                 listenFds.append(try Listener.listen(host: host, port: cfg.port, backlog: cfg.tcpBacklog))
             } catch {
-                if !optional { errors.append("\(host):\(cfg.port): \(error)") }
+                if !optional {
+                    // Redis 7.0's listenToPort warning, then initServer's abort line (thrown).
+                    server.log.warning("Warning: Could not create server TCP listening socket \(given):\(cfg.port): \(error)")
+                    errors.append(given)
+                }
             }
         }
         if listenFds.isEmpty || !errors.isEmpty {
             for fd in listenFds { close(fd) }
             listenFds = []
-            throw ListenError(message: "Failed listening on \(errors.joined(separator: ", "))")
+            throw ListenError(message: "Failed listening on port \(cfg.port) (TCP), aborting.")
         }
         boundPort = Listener.localPort(listenFds[0])
         if !cfg.unixsocket.isEmpty {
@@ -72,7 +77,12 @@ public final class Listener {
     }
 
     private static func listen(host: String, port: Int, backlog: Int) throws -> CInt {
-        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        let address: SocketAddress
+        do {
+            address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        } catch {
+            throw ListenError(message: resolverError(host))
+        }
         let family: CInt
         switch address {
         case .v6: family = AF_INET6
@@ -115,6 +125,18 @@ public final class Listener {
         }
         if permissions != 0 { chmod(path, mode_t(permissions)) }
         return fd
+    }
+
+    /// The resolver's text for a host it cannot resolve (`Name or service not known`), as Redis's anetTcpServer
+    /// reports it.
+    private static func resolverError(_ host: String) -> String {
+        var hints = addrinfo()
+        hints.ai_socktype = CInt(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_PASSIVE
+        var result: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, nil, &hints, &result)
+        if let result { freeaddrinfo(result) }
+        return rc == 0 ? "Cannot assign requested address" : String(cString: gai_strerror(rc))
     }
 
     /// Whether TCP addresses are being listened on.
