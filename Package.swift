@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Replication", targets: ["Replication"]),
         .library(name: "Scripting", targets: ["Scripting"]),
         .library(name: "Sentinel", targets: ["Sentinel"]),
+        .library(name: "RedisModule", targets: ["RedisModule"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -62,12 +63,19 @@ let package = Package(
             ],
             swiftSettings: fast
         ),
-        // Example custom module, compiled in (see Plugins/README.md). An explicit path: Plugins/ is also SwiftPM's
-        // default folder for package plugins.
+        // The module API (issue 10): what custom command modules, compiled in or loaded at run time, build on.
         .target(
-            name: "RateLimitPlugin",
+            name: "RedisModule",
             dependencies: ["Kernel"],
-            path: "Plugins/RateLimit"
+            swiftSettings: fast
+        ),
+        // Example custom modules, compiled in (see Plugins/README.md). An explicit path: Plugins/ is also
+        // SwiftPM's default folder for package plugins.
+        .target(
+            name: "ThrottlePlugin",
+            dependencies: ["Kernel", "RedisModule"],
+            path: "Plugins/Throttle",
+            swiftSettings: fast
         ),
         // Lua 5.4 as Debian ships it, with the cjson and bit libraries (issue 8).
         .systemLibrary(
@@ -91,7 +99,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "redis-swift",
-            dependencies: ["Kernel", "Commands", "Replication", "Scripting", "Sentinel", "RateLimitPlugin"]
+            dependencies: ["Kernel", "Commands", "Replication", "Scripting", "Sentinel", "RedisModule", "ThrottlePlugin"]
         ),
         .testTarget(
             name: "KernelTests",
@@ -108,6 +116,10 @@ let package = Package(
         .testTarget(
             name: "SentinelTests",
             dependencies: ["Sentinel", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "RedisModuleTests",
+            dependencies: ["Kernel", "RedisModule"]
         ),
         .testTarget(
             name: "CommandsTests",

@@ -1,10 +1,11 @@
 import Commands
 import Dispatch
 import Kernel
-import RateLimitPlugin
+import RedisModule
 import Replication
 import Scripting
 import Sentinel
+import ThrottlePlugin
 
 #if canImport(Glibc)
 import Glibc
@@ -144,8 +145,17 @@ if let limit = Config.raiseOpenFilesLimit(forClients: config.maxclients) {
 }
 config.running = true
 
-/// Built-in families plus the compiled-in plugins (Plugins/).
-let modules: [CommandModule] = BuiltinModules.all + [ReplicationCommands(), EvalCommands(), FunctionCommands(), RateLimitModule()]
+/// The compiled-in modules (Plugins/), built on the module API like a loaded one.
+let pluginFamilies: [CommandModule] = [ThrottleModule()].map { (definition: ModuleDefinition) -> CommandModule in
+    do throws(RegistrationError) {
+        return try ModuleFamily(definition)
+    } catch {
+        fputs("Module \(definition.name) cannot be registered: \(error.message)\n", stderr)
+        exit(1)
+    }
+}
+/// Built-in families plus the compiled-in plugins.
+let modules: [CommandModule] = BuiltinModules.all + [ReplicationCommands(), EvalCommands(), FunctionCommands()] + pluginFamilies
 let knownFamilies = Set(modules.map(\.family))
 for name in config.disabledFamilies where !knownFamilies.contains(name) {
     let known = knownFamilies.sorted().joined(separator: ", ")
