@@ -1,4 +1,6 @@
 import Kernel
+/// Byte strings (arguments, keys, values) are the kernel's `RBytes`: the one kernel type a module sees.
+@_exported import struct Kernel.RBytes
 
 /// The module API's version. A module records the version it was compiled against (`compiledVersion` is
 /// emitted into the module's own code); the server refuses to load a module whose version differs from its own
