@@ -36,19 +36,6 @@ public struct ModuleContext {
         client.db.set(key, .string(value), keepTTL: keepTTL)
     }
 
-    /// The value at `key` if it is a module type `T` (nil when missing); `ModuleError.wrongType` for another
-    /// type.
-    public func value<T: RedisObject>(_ key: RBytes, as type: T.Type) throws(ModuleError) -> T? {
-        guard let v = client.db.get(key) else { return nil }
-        guard case .object(let o) = v, let t = o as? T else { throw ModuleError.wrongType }
-        return t
-    }
-
-    /// Stores a module type's value at `key`, replacing any value (and its expire time).
-    public func setValue(_ key: RBytes, _ value: RedisObject) {
-        client.db.set(key, .object(value))
-    }
-
     /// Whether `key` exists.
     public func exists(_ key: RBytes) -> Bool { client.db.exists(key) }
 

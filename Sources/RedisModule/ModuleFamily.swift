@@ -10,6 +10,8 @@ public struct ModuleFamily: CommandModule {
     public let commands: [CommandSpec]
     /// The declaration it was made from.
     public let definition: ModuleDefinition
+    /// The module's name: its commands' COMMAND DOCS group is `module`.
+    public var moduleName: String? { family }
 
     /// Converts the declaration, refusing unknown flags or categories and a bad module name.
     public init(_ definition: ModuleDefinition) throws(RegistrationError) {

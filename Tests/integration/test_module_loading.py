@@ -63,7 +63,11 @@ def test_template_loads_runs_lists_and_unloads(server_factory, hello_so):
         assert info[:6] == [b"hello.count", 2, [b"write", b"denyoom", b"fast"], 1, 1, 1]
         assert set(info[6]) == {b"@write", b"@string", b"@fast"}
         docs = decode(c.call("COMMAND", "DOCS", "hello.greet"))
-        assert docs[0] == b"hello.greet" and b"Replies a greeting." in docs[1]
+        assert docs[0] == b"hello.greet"
+        fields = dict(zip(docs[1][::2], docs[1][1::2]))
+        assert fields[b"summary"] == b"Replies a greeting."
+        assert (fields[b"group"], fields[b"module"]) == (b"module", b"hello")
+        assert sorted(decode(c.call("COMMAND", "LIST", "FILTERBY", "MODULE", "hello"))) == [b"hello.count", b"hello.greet"]
         assert b"hello.count" in decode(c.call("ACL", "CAT", "string"))
         assert b"hello.greet" not in decode(c.call("ACL", "CAT", "string"))
     assert cli(srv, "MODULE", "UNLOAD", "hello") == "OK"

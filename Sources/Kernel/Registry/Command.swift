@@ -3,6 +3,8 @@ public final class Command {
     public let spec: CommandSpec
     /// Family id of the module that registered it (COMMAND DOCS `group`).
     public let family: String
+    /// The module that declared it (a module command's COMMAND DOCS group is `module`); nil for built-ins.
+    public let module: String?
     /// `get`, or `config|get` for subcommands.
     public let fullName: String
     public let parent: Command?
@@ -34,9 +36,10 @@ public final class Command {
     /// Channel arguments the ACL checks (pub/sub), if any.
     public let channels: ChannelSpec?
 
-    init(spec: CommandSpec, family: String, parent: Command?) {
+    init(spec: CommandSpec, family: String, parent: Command?, module: String? = nil) {
         self.spec = spec
         self.family = family
+        self.module = module
         self.parent = parent
         let fullName = parent.map { "\($0.spec.name)|\(spec.name)" } ?? spec.name
         self.fullName = fullName
@@ -45,7 +48,7 @@ public final class Command {
         self.keySpecs = spec.keySpecs ?? row?.specs ?? Command.legacySpecs(spec)
         self.channels = spec.channels ?? ChannelSpec.builtin[fullName]
         for sub in spec.subcommands {
-            subcommands[RBytes(sub.name)] = Command(spec: sub, family: family, parent: self)
+            subcommands[RBytes(sub.name)] = Command(spec: sub, family: family, parent: self, module: module)
         }
     }
 

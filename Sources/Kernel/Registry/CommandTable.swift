@@ -39,7 +39,7 @@ public final class CommandTable {
         if !families.contains(module.family) { families.append(module.family) }
         var added: [Command] = []
         for spec in specs {
-            let cmd = Command(spec: spec, family: module.family, parent: nil)
+            let cmd = Command(spec: spec, family: module.family, parent: nil, module: module.moduleName)
             commands[RBytes(spec.name)] = cmd
             cmd.id = slots.count
             slots.append(cmd)
