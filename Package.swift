@@ -2,8 +2,10 @@
 import PackageDescription
 
 /// Dynamic exclusivity checks cost ~12% of CPU on the command path (measured with perf); the data owner is
-/// single-threaded under one lock, so release builds turn them off for our own targets.
-let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+/// single-threaded under one lock, so release builds turn them off — from the command line
+/// (`-Xswiftc -enforce-exclusivity=unchecked`, as the Makefile builds), not with `unsafeFlags` here, which would
+/// stop other packages from depending on this one by version.
+let fast: [SwiftSetting] = []
 
 let package = Package(
     name: "redis-swift",
@@ -15,6 +17,7 @@ let package = Package(
         .library(name: "Replication", targets: ["Replication"]),
         .library(name: "Scripting", targets: ["Scripting"]),
         .library(name: "Sentinel", targets: ["Sentinel"]),
+        .library(name: "RedisModule", targets: ["RedisModule"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -62,12 +65,25 @@ let package = Package(
             ],
             swiftSettings: fast
         ),
-        // Example custom module, compiled in (see Plugins/README.md). An explicit path: Plugins/ is also SwiftPM's
-        // default folder for package plugins.
+        // The module API (issue 10): what custom command modules, compiled in or loaded at run time, build on.
         .target(
-            name: "RateLimitPlugin",
+            name: "RedisModule",
             dependencies: ["Kernel"],
-            path: "Plugins/RateLimit"
+            swiftSettings: fast
+        ),
+        // Example custom modules, compiled in (see Plugins/README.md). An explicit path: Plugins/ is also
+        // SwiftPM's default folder for package plugins.
+        // MODULE LOAD/LOADEX/LIST/UNLOAD and `loadmodule`: shared libraries built against RedisModule's interface.
+        .target(
+            name: "ModuleHost",
+            dependencies: ["Kernel", "RedisModule"],
+            swiftSettings: fast
+        ),
+        .target(
+            name: "ThrottlePlugin",
+            dependencies: ["Kernel", "RedisModule"],
+            path: "Plugins/Throttle",
+            swiftSettings: fast
         ),
         // Lua 5.4 as Debian ships it, with the cjson and bit libraries (issue 8).
         .systemLibrary(
@@ -91,7 +107,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "redis-swift",
-            dependencies: ["Kernel", "Commands", "Replication", "Scripting", "Sentinel", "RateLimitPlugin"]
+            dependencies: ["Kernel", "Commands", "Replication", "Scripting", "Sentinel", "RedisModule", "ModuleHost",
+                           "ThrottlePlugin"],
+            // One copy of the kernel in the process: a module loaded at run time resolves the kernel's and the
+            // module API's symbols from the executable (DESIGN §10), so the executable exports them.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
         ),
         .testTarget(
             name: "KernelTests",
@@ -108,6 +128,10 @@ let package = Package(
         .testTarget(
             name: "SentinelTests",
             dependencies: ["Sentinel", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "RedisModuleTests",
+            dependencies: ["Kernel", "RedisModule"]
         ),
         .testTarget(
             name: "CommandsTests",

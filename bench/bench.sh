@@ -22,6 +22,8 @@
 #   BENCH_SCRIPTING  0 skips the EVALSHA rows (one INCR, ten INCRs per script)
 #   BENCH_GEO        0 skips the GEOADD / GEOSEARCH rows (a 1,000-member geo set)
 #   BENCH_BITHLL     0 skips the SETBIT / BITCOUNT (on a 1 MB bitmap) / PFADD / PFCOUNT (10 keys) rows
+#   BENCH_MODULES    0 skips the module row (CL.THROTTLE next to INCR on our server: a module command of the
+#                    same work should cost no more than a built-in, ratio >= 0.9)
 #   BENCH_ACL        0 skips the SET/GET rows as a user with a 10-pattern key ACL
 #   BENCH_REPL       0 skips the replication probe (SET with 2 replicas vs none, replication lag)
 #   BENCH_FAILOVER   0 skips the Sentinel failover probe (kill -9 -> +switch-master, our Sentinels vs
@@ -366,6 +368,24 @@ if [[ "${BENCH_SCRIPTING:-1}" != 0 ]]; then
                 printf 'rps\t%s\t%s\t%s\t%s\t%s\n' "evalsha-$name" "$pipe" "$o" "$r" "$(ratio "$o" "$r")" >>"$BENCH_OUT"
             fi
         done
+    done
+fi
+
+# ----------------------------------------------------------------- modules --
+# CL.THROTTLE (the compiled-in module, Plugins/Throttle) next to INCR, both on our server: one key read, one
+# write with an expire time, a reply. The ratio is module/built-in (redis-server has no CL.THROTTLE).
+if [[ "${BENCH_MODULES:-1}" != 0 ]]; then
+    echo
+    printf '%-14s %3s %14s %14s %7s
+' module P 'cl.throttle' 'incr(ours)' ratio
+    for pipe in $PIPELINES; do
+        redis-cli -h 127.0.0.1 -p "$PORT_ours" flushall >/dev/null 2>&1
+        m="$(cmd_rps "$PORT_ours" "$pipe" "" 1 CL.THROTTLE t:__rand_int__ 1000000 1000000 1)"
+        i="$(cmd_rps "$PORT_ours" "$pipe" "" 1 INCR c:__rand_int__)"
+        printf '%-14s %3s %14s %14s %7s\n' "cl.throttle" "$pipe" "$m" "$i" "$(ratio "$m" "$i")"
+        if [[ -n "${BENCH_OUT:-}" ]]; then
+            printf 'rps\t%s\t%s\t%s\t%s\t%s\n' "cl.throttle-vs-incr" "$pipe" "$m" "$i" "$(ratio "$m" "$i")" >>"$BENCH_OUT"
+        fi
     done
 fi
 

@@ -1,10 +1,12 @@
 import Commands
 import Dispatch
 import Kernel
-import RateLimitPlugin
+import ModuleHost
+import RedisModule
 import Replication
 import Scripting
 import Sentinel
+import ThrottlePlugin
 
 #if canImport(Glibc)
 import Glibc
@@ -144,8 +146,20 @@ if let limit = Config.raiseOpenFilesLimit(forClients: config.maxclients) {
 }
 config.running = true
 
-/// Built-in families plus the compiled-in plugins (Plugins/).
-let modules: [CommandModule] = BuiltinModules.all + [ReplicationCommands(), EvalCommands(), FunctionCommands(), RateLimitModule()]
+/// The compiled-in modules (Plugins/), built on the module API like a loaded one.
+let pluginFamilies: [CommandModule] = [ThrottleModule()].map { (definition: ModuleDefinition) -> CommandModule in
+    do throws(RegistrationError) {
+        return try ModuleFamily(definition)
+    } catch {
+        fputs("Module \(definition.name) cannot be registered: \(error.message)\n", stderr)
+        exit(1)
+    }
+}
+/// The shared libraries loaded at start (`loadmodule`) and at run time (MODULE LOAD).
+let moduleHost = ModuleHost()
+/// Built-in families plus the compiled-in plugins.
+let modules: [CommandModule] = BuiltinModules.all + [ReplicationCommands(), EvalCommands(), FunctionCommands(),
+                                                     ModuleCommands(host: moduleHost)] + pluginFamilies
 let knownFamilies = Set(modules.map(\.family))
 for name in config.disabledFamilies where !knownFamilies.contains(name) {
     let known = knownFamilies.sorted().joined(separator: ", ")
@@ -153,6 +167,23 @@ for name in config.disabledFamilies where !knownFamilies.contains(name) {
     exit(1)
 }
 let server = Server(config: config, modules: modules, log: log)
+// `loadmodule` lines: a module that fails to load stops the start, as in Redis.
+for line in config.loadModules {
+    let failure: String? = server.lock.withLock {
+        do throws(ModuleHost.LoadError) {
+            try moduleHost.load(path: line[0], arguments: Array(line.dropFirst()), server: server)
+            log.notice("Module '\(moduleHost.loaded.last?.name ?? "")' loaded from \(line[0])")
+            return nil
+        } catch {
+            return error.cause
+        }
+    }
+    if let failure {
+        log.warning(failure)
+        log.warning("Can't load module from \(line[0]): server aborting")
+        exit(1)
+    }
+}
 if let error = server.lock.withLock({ ACLCommands.install(on: server) }) {
     log.warning(error)
     fputs("\(error)\n", stderr)

@@ -24,7 +24,7 @@ private struct FakeModule: CommandModule {
 struct ACLRulesTests {
     let table: CommandTable = {
         let t = CommandTable()
-        t.register(FakeModule())
+        try! t.register(FakeModule())
         return t
     }()
 

@@ -218,23 +218,11 @@ def test_redis_benchmark_set_get(ours):
         assert re.search(r"^%s: [0-9.]+ requests per second" % name, out, re.M), out[-2000:]
 
 
-def test_plugin_command_counts_hits_in_a_window(ours):
-    with ours.client() as c:
-        assert c.call("RATELIMIT.HIT", "rl", 2, 60000) == b":1\r\n"
-        assert c.call("RATELIMIT.HIT", "rl", 2, 60000) == b":0\r\n"
-        assert c.call("RATELIMIT.HIT", "rl", 2, 60000) == b":-1\r\n"
-        assert c.call("GET", "rl") == b"$1\r\n2\r\n"
-        ttl = int(c.call("PTTL", "rl")[1:-2])
-        assert 0 < ttl <= 60000
-        assert c.call("RATELIMIT.HIT", "rl", 0, 10).startswith(b"-ERR")
-        assert c.call("RATELIMIT.HIT", "rl").startswith(b"-ERR wrong number of arguments for 'ratelimit.hit'")
-
-
 def test_plugin_family_can_be_disabled(server_factory):
-    srv = server_factory("ours", "--disable-module-families", "ratelimit")
+    srv = server_factory("ours", "--disable-module-families", "redis-cell")
     with srv.client() as c:
-        assert c.call("RATELIMIT.HIT", "rl", 2, 100).startswith(b"-ERR unknown command")
-        assert c.call("COMMAND", "INFO", "ratelimit.hit") == b"*1\r\n$-1\r\n"
+        assert c.call("CL.THROTTLE", "rl", 2, 1, 100).startswith(b"-ERR unknown command")
+        assert c.call("COMMAND", "INFO", "cl.throttle") == b"*1\r\n$-1\r\n"
         assert c.call("SET", "k", "v") == b"+OK\r\n"
 
 

@@ -197,8 +197,9 @@ extension ServerCommands {
         var fields: [(String, String)] = []
         if !spec.summary.isEmpty { fields.append(("summary", spec.summary)) }
         if !spec.since.isEmpty { fields.append(("since", spec.since)) }
-        fields.append(("group", cmd.family))
+        fields.append(("group", cmd.module == nil ? cmd.family : "module"))
         if !spec.complexity.isEmpty { fields.append(("complexity", spec.complexity)) }
+        if let module = cmd.module { fields.append(("module", module)) }
         let arguments = ArgumentDocs.table[cmd.fullName]
         c.reply.mapHeader(fields.count + (arguments == nil ? 0 : 1) + (subs.isEmpty ? 0 : 1))
         for (k, v) in fields {
@@ -284,8 +285,8 @@ extension ServerCommands {
         if c.argv.count == 5 && c.argv[2].equalsIgnoringCase("FILTERBY") {
             let value = c.argv[4]
             if c.argv[3].equalsIgnoringCase("MODULE") {
-                // No Redis modules can be loaded: no command belongs to one.
-                filter = { _ in false }
+                let name = value.string
+                filter = { cmd in cmd.module == name }
             } else if c.argv[3].equalsIgnoringCase("ACLCAT") {
                 let wanted = value.string.lowercased()
                 let category = ACLCategories.names.first { $0.1 == wanted }?.0

@@ -59,6 +59,10 @@ public final class Config {
     public var hz = 10
     public var ioThreads = 1
     public var enableDebugCommand = "no"
+    /// `enable-module-command`: whether MODULE LOAD/LOADEX/UNLOAD run (no, yes, local).
+    public var enableModuleCommand = "no"
+    /// `loadmodule path [args]` lines: the modules loaded at start, each as its path and arguments.
+    public var loadModules: [[String]] = []
     /// `enable-protected-configs`: whether CONFIG SET may change the `protectedDirectives` (no, yes, local).
     public var enableProtectedConfigs = "no"
     /// Directives Redis 7.0 marks PROTECTED_CONFIG: CONFIG SET refuses them unless `enable-protected-configs` allows.

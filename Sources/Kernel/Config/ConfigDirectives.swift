@@ -44,6 +44,13 @@ extension Config {
         t.int("io-threads", .at(\.ioThreads), 1...128, mutable: false)
         t.enumeration("enable-debug-command", .at(\.enableDebugCommand), ["no", "yes", "local"], mutable: false)
         t.enumeration("enable-protected-configs", .at(\.enableProtectedConfigs), ["no", "yes", "local"], mutable: false)
+        t.enumeration("enable-module-command", .at(\.enableModuleCommand), ["no", "yes", "local"], mutable: false)
+        // `loadmodule /path/lib.so [args]`: repeatable, config file and command line only (as Redis).
+        t.add("loadmodule", mutable: false, hidden: true, multiArg: true, get: { _ in "" }, set: { c, v throws(ConfigError) in
+            let words = v.flatMap { $0.split(separator: " ").map(String.init) }
+            guard !words.isEmpty else { throw ConfigError("wrong number of arguments") }
+            c.loadModules.append(words)
+        })
         t.memory("proto-max-bulk-len", .at(\.protoMaxBulkLen), 1024 * 1024...llMax)
         t.memory("client-query-buffer-limit", .at(\.clientQueryBufferLimit), 1024 * 1024...llMax)
         // Unsigned in Redis: a value past Int64 is kept for CONFIG GET, the limit itself saturates.

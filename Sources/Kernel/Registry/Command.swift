@@ -3,6 +3,8 @@ public final class Command {
     public let spec: CommandSpec
     /// Family id of the module that registered it (COMMAND DOCS `group`).
     public let family: String
+    /// The module that declared it (a module command's COMMAND DOCS group is `module`); nil for built-ins.
+    public let module: String?
     /// `get`, or `config|get` for subcommands.
     public let fullName: String
     public let parent: Command?
@@ -24,6 +26,9 @@ public final class Command {
     }
     /// Index in the table's `byId` (the bit of this command in an ACL selector).
     public internal(set) var id = 0
+    /// Set when its module is unloaded: a client's cached lookup of it is then stale (the dispatcher looks the
+    /// name up again, so an unloaded command cannot run through a cache).
+    public internal(set) var unregistered = false
     /// ACL categories: Redis 7.0's for the commands it defines, else those the spec declares and implies.
     public let categories: ACLCategories
     /// Key specs: the spec's own, else Redis 7.0's (generated), else derived from the legacy key positions.
@@ -31,9 +36,10 @@ public final class Command {
     /// Channel arguments the ACL checks (pub/sub), if any.
     public let channels: ChannelSpec?
 
-    init(spec: CommandSpec, family: String, parent: Command?) {
+    init(spec: CommandSpec, family: String, parent: Command?, module: String? = nil) {
         self.spec = spec
         self.family = family
+        self.module = module
         self.parent = parent
         let fullName = parent.map { "\($0.spec.name)|\(spec.name)" } ?? spec.name
         self.fullName = fullName
@@ -42,7 +48,7 @@ public final class Command {
         self.keySpecs = spec.keySpecs ?? row?.specs ?? Command.legacySpecs(spec)
         self.channels = spec.channels ?? ChannelSpec.builtin[fullName]
         for sub in spec.subcommands {
-            subcommands[RBytes(sub.name)] = Command(spec: sub, family: family, parent: self)
+            subcommands[RBytes(sub.name)] = Command(spec: sub, family: family, parent: self, module: module)
         }
     }
 
@@ -128,60 +134,4 @@ public final class Command {
 
     /// The sorted list of subcommands.
     public var sortedSubcommands: [Command] { subcommands.values.sorted { $0.spec.name < $1.spec.name } }
-}
-
-/// The command table the dispatcher reads: built at start from the enabled modules.
-public final class CommandTable {
-    public private(set) var commands: [RBytes: Command] = [:]
-    /// Families that were registered, in order.
-    public private(set) var families: [String] = []
-    /// Every command and subcommand by `id`.
-    public private(set) var byId: [Command] = []
-
-    public init() {}
-
-    /// Adds every command of `module`. A name registered twice is a programming error.
-    public func register(_ module: CommandModule) {
-        families.append(module.family)
-        for spec in module.commands {
-            let key = RBytes(spec.name)
-            precondition(commands[key] == nil, "command \(spec.name) registered twice")
-            let cmd = Command(spec: spec, family: module.family, parent: nil)
-            commands[key] = cmd
-            cmd.id = byId.count
-            byId.append(cmd)
-            for sub in cmd.sortedSubcommands {
-                sub.id = byId.count
-                byId.append(sub)
-            }
-        }
-    }
-
-    /// `rename-command`: the command answers to `newName` only, or to nothing when `newName` is empty.
-    /// False when `name` is not a registered command (or `newName` is taken).
-    public func rename(_ name: String, to newName: String) -> Bool {
-        let old = RBytes(name.lowercased())
-        guard let cmd = commands[old] else { return false }
-        let new = RBytes(newName.lowercased())
-        if !newName.isEmpty && commands[new] != nil && new != old { return false }
-        commands[old] = nil
-        if !newName.isEmpty { commands[new] = cmd }
-        return true
-    }
-
-    /// Looks a command or `container|subcommand` up by full name (any case).
-    public func lookup(fullName: String) -> Command? {
-        let parts = fullName.lowercased().split(separator: "|", maxSplits: 1)
-        guard let first = parts.first, let cmd = commands[RBytes(String(first))] else { return nil }
-        if parts.count == 1 { return cmd }
-        return cmd.subcommands[RBytes(String(parts[1]))]
-    }
-
-    /// Looks a command up by its (any-case) name.
-    public func lookup(_ name: RBytes) -> Command? {
-        commands[name.lowercased()]
-    }
-
-    /// Every command, sorted by name.
-    public var all: [Command] { commands.values.sorted { $0.spec.name < $1.spec.name } }
 }

@@ -160,4 +160,12 @@ public protocol CommandModule {
     var family: String { get }
     /// The family's commands.
     var commands: [CommandSpec] { get }
+    /// The module that declares the family (COMMAND DOCS `module`, COMMAND LIST FILTERBY MODULE); nil for the
+    /// built-in families.
+    var moduleName: String? { get }
+}
+
+extension CommandModule {
+    /// Built-in families belong to no module.
+    public var moduleName: String? { nil }
 }

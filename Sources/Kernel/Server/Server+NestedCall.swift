@@ -25,7 +25,7 @@ extension Server {
         var cmd: Command?
         // Scripts mostly repeat the same commands: compare the name with the last one before hashing it.
         let looked: Command?
-        if let cached = c.lastLookup, cached.name == c.argv[0] {
+        if let cached = c.lastLookup, cached.name == c.argv[0], !cached.command.unregistered {
             looked = cached.command
         } else {
             looked = commands.lookup(c.argv[0])

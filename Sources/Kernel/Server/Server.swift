@@ -147,7 +147,11 @@ public final class Server {
         self.runId = rid
         self.lruClock = UInt32(truncatingIfNeeded: now / 1000) & 0x00FF_FFFF
         for m in modules where !config.disabledFamilies.contains(m.family) {
-            commands.register(m)
+            do throws(RegistrationError) {
+                try commands.register(m)
+            } catch {
+                fatalError("family '\(m.family)' cannot be registered: \(error.message)")
+            }
         }
         _ = acl
         databases = (0..<config.databases).map { Database(id: $0, server: self) }
@@ -210,7 +214,7 @@ public final class Server {
         c.lastInteraction = commandTime
         // Clients mostly repeat the same command (pipelines, benchmarks): compare the name before hashing it.
         let found: Command
-        if let cached = c.lastLookup, cached.name == c.argv[0] {
+        if let cached = c.lastLookup, cached.name == c.argv[0], !cached.command.unregistered {
             found = cached.command
         } else if let looked = commands.lookup(c.argv[0]) {
             found = looked

@@ -67,6 +67,11 @@ extension Client {
         for (cmd, args) in queued {
             argv = args
             lastCommandName = cmd.fullName
+            // Its module was unloaded since it was queued: it no longer exists.
+            if cmd.unregistered {
+                error("ERR unknown command '\(Errors.truncated(args[0], 128))', with args beginning with: ")
+                continue
+            }
             // Redis 7.0 checks the ACL again at EXEC time: the rules may have changed since the command was queued.
             if let denial = server.aclDenial(self, cmd, args) {
                 command = cmd
