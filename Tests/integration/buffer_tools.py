@@ -25,17 +25,17 @@ class RssSampler(threading.Thread):
         super(RssSampler, self).__init__(daemon=True)
         self.pid = pid
         self.peak = rss_kb(pid) or 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self):
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             v = rss_kb(self.pid)
             if v is not None and v > self.peak:
                 self.peak = v
-            self._stop.wait(0.02)
+            self._halt.wait(0.02)
 
     def stop(self):
-        self._stop.set()
+        self._halt.set()
         self.join(5)
         return self.peak
 

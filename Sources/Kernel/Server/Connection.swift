@@ -187,9 +187,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
         var input = unwrapInboundIn(data)
         let inBytes = input.readableBytes
         if var p = pending {
+            // Drop the stored reference first: appending to a shared buffer would copy it whole on every read.
+            pending = nil
             p.writeBuffer(&input)
             input = p
-            pending = nil
         }
         if outputPaused {
             // Reads already under way when the pause began: kept for later (NIO issues no new read meanwhile).

@@ -53,11 +53,13 @@ extension Server {
     }
 
     /// How much unsent output `c` may hold before its pipeline stops being parsed: its class's limit when set
-    /// (so that the limit, not back-pressure, decides, as in Redis), else the NIO watermark.
+    /// plus a margin (so that the limit, not back-pressure, decides, as in Redis), else the NIO watermark.
     func backPressureThreshold(for c: Client) -> Int {
         let limit = outputLimit(for: c)
         let configured = limit.hard > 0 ? limit.hard : limit.soft
-        return max(OutputThresholds.backPressure, Int(clamping: configured))
+        if configured == 0 { return OutputThresholds.backPressure }
+        // Past the limit by a margin: a paused client stays over a soft limit while its seconds run.
+        return Int(clamping: configured) &+ OutputThresholds.chunk
     }
 
     /// Disconnects `c` for overcoming its output buffer limits: Redis's log line and stat, its pending output
