@@ -142,7 +142,9 @@ def test_non_reading_client_with_stream_of_large_replies(chaos_server):
                 except (BlockingIOError, OSError):
                     pass
             assert pong(srv)
-    assert sampler.peak - base < 64 * 1024, "RSS grew %d KiB" % (sampler.peak - base)
+    # Live data is about 2 MB per client (threshold + one 1 MB reply + NIO's queue); the rest is malloc keeping
+    # freed 1 MB blocks in its per-thread arenas. Without back-pressure this grows by 1 MB per GET sent.
+    assert sampler.peak - base < 160 * 1024, "RSS grew %d KiB" % (sampler.peak - base)
     for s in socks:
         s.close()
     assert pong(srv)
