@@ -16,6 +16,7 @@
 #   BENCH_POPULATE   keys for the memory comparison (default 1000000; 0 skips it)
 #   BENCH_TIMEOUT    seconds allowed per redis-benchmark run (default 300)
 #   BENCH_OUT        if set, also append tab-separated rows to this file
+#   BENCH_IDLE       0 skips memory per idle connection (bench/idle_connections.py; BENCH_IDLE_CONNECTIONS)
 #   BENCH_CPU        0 skips the CPU-per-request table (bench/cpu.py; BENCH_CPU_PAIRS, BENCH_CPU_ROWS)
 #   BENCH_LATENCY    0 skips the latency-under-load table (bench/latency.py)
 #   BENCH_STREAMS    0 skips the stream rows (XADD, XRANGE of 100 entries, XREADGROUP of one new entry)
@@ -470,6 +471,14 @@ if [[ "${BENCH_FAILOVER:-1}" != 0 ]]; then
     REDIS_SWIFT_BIN="$OURS_BIN" REDIS_REAL_BIN="$(command -v "$REAL_BIN" || echo "$REAL_BIN")" \
         timeout -k 5 1800 python3 "$ROOT/bench/failover.py" --runs "${BENCH_FAILOVER_RUNS:-3}" \
         || echo "failover probe failed"
+fi
+
+# -------------------------------------------------------- idle connections --
+# RSS per idle connection for 10,000 connections, ours vs redis-server (bench/idle_connections.py).
+if [[ "${BENCH_IDLE:-1}" != 0 ]]; then
+    echo
+    timeout -k 5 600 python3 "$ROOT/bench/idle_connections.py" --connections "${BENCH_IDLE_CONNECTIONS:-10000}" \
+        --ours "$OURS_BIN" --real "$(command -v "$REAL_BIN" || echo "$REAL_BIN")" || echo "idle-connection probe failed"
 fi
 
 # ------------------------------------------------------------- persistence --

@@ -26,7 +26,6 @@ from resp import RespClient
 # Directives implemented by other helpers' branches (acl, observe, evict): not required here.
 OWNED_ELSEWHERE = {
     "aclfile", "acllog-max-len", "acl-pubsub-default", "enable-module-command",
-    "maxmemory-clients",
 }
 # Existing directives those helpers own whose validation they will bring to Redis's (value ranges, policies).
 VALIDATION_OWNED_ELSEWHERE = set()

@@ -33,11 +33,12 @@ extension ClientCommands {
     /// One CLIENT LIST / CLIENT INFO line (without the newline), with Redis 7.0's fields in Redis's order.
     ///
     /// Fields the kernel has no state for are reported as their idle values, which is what they are here:
-    /// `oll`/`omem` 0 (replies are handed to NIO per read batch; nothing is queued on our side). Of the buffers,
+    /// `oll` 0 (replies are handed to NIO per read batch), `omem` the output not yet on the socket (reply buffer plus
+    /// NIO's pending writes, as counted for output limits). Of the buffers,
     /// only what the client object holds is known: `qbuf` is the unparsed input of the current read batch,
     /// `qbuf-free` is 0 (the free space of NIO's read buffer is not visible), `argv-mem` the bytes of the
     /// retained argument vector, `rbs` the capacity of the reply buffer, `rbp` and `obl` the bytes currently in it
-    /// (no peak is tracked), and `tot-mem` the sum of those. `events` is always `r`: every connection is read,
+    /// (no peak is tracked), and `tot-mem` the sum of those plus NIO's pending output (`Client.memoryUsage`). `events` is always `r`: every connection is read,
     /// and pending writes are NIO's.
     static func describe(_ client: Client, current: Client, fds: inout SocketDescriptors) -> String {
         let now = current.server.commandTime
@@ -84,8 +85,8 @@ extension ClientCommands {
             "rbp=\(replyUsed)",
             "obl=\(replyUsed)",
             "oll=0",
-            "omem=0",
-            "tot-mem=\(client.queryBufferLength + argvMem + replyCapacity)",
+            "omem=\(client.pendingOutputBytes)",
+            "tot-mem=\(client.memoryUsage)",
             "events=r",
             // The client running CLIENT LIST/INFO shows that command (Redis sets lastcmd before running it).
             "cmd=\(client === current ? (client.command?.fullName ?? "NULL") : client.lastCommandName)",

@@ -85,9 +85,10 @@ extension InfoSection {
         ]
     }
 
-    /// Client eviction (`maxmemory-clients`) figures: no client is evicted for memory here.
+    /// Client eviction (`maxmemory-clients`) and the key eviction time figures (the latter not tracked here).
     static func statsEviction(_ c: Client) -> [(String, String)] {
-        [("evicted_clients", "0"), ("total_eviction_exceeded_time", "0"), ("current_eviction_exceeded_time", "0")]
+        [("evicted_clients", String(c.server.stats.evictedClients)), ("total_eviction_exceeded_time", "0"),
+         ("current_eviction_exceeded_time", "0")]
     }
 
     /// pubsub_channels ... reply_buffer_expands (after keyspace_misses; total_error_replies is in the middle).
@@ -116,6 +117,9 @@ extension InfoSection {
             ("total_writes_processed", String(st.totalWritesProcessed)),
             ("io_threaded_reads_processed", "0"), ("io_threaded_writes_processed", "0"),
             ("reply_buffer_shrinks", "0"), ("reply_buffer_expands", "0"),
+            // Redis 7.2's disconnection counters (docs/RELIABILITY.md): no 7.0 field reports them.
+            ("client_query_buffer_limit_disconnections", String(st.queryLimitDisconnections)),
+            ("client_output_buffer_limit_disconnections", String(st.outputLimitDisconnections)),
         ]
     }
 }

@@ -71,6 +71,11 @@ public final class Config {
     public var requirepass = ""
     public var protoMaxBulkLen: Int64 = 512 * 1024 * 1024
     public var clientQueryBufferLimit: Int64 = 1024 * 1024 * 1024
+    /// `maxmemory-clients`: bytes all clients together may use before the largest are evicted; a negative value
+    /// is a percentage of `maxmemory` (`10%` is -10); 0 turns client eviction off.
+    public var maxmemoryClients: Int64 = 0
+    /// `tracking-table-max-keys`: keys the tracking table remembers before random ones are invalidated (0 = no limit).
+    public var trackingTableMaxKeys: Int = 1_000_000
     public var maxmemory: Int64 = 0
     /// maxmemory-policy, maxmemory-samples, lfu-* and friends (Config+Eviction.swift).
     public let eviction = EvictionSettings()

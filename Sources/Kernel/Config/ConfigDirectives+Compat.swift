@@ -57,7 +57,6 @@ extension Config {
         enumeration("propagation-error-behavior", ["ignore", "panic", "panic-on-replicas"])
         string("bind-source-addr")
         int("shutdown-timeout", 10, 0...intMax)
-        int("tracking-table-max-keys", 1_000_000, 0...llMax)
         int("loading-process-events-interval-bytes", 2 << 20, 1024...intMax, hidden: true)
         // Cluster (not built here: cluster-enabled yes is stored, the server stays standalone).
         bool("cluster-enabled", false, mutable: false)

@@ -53,6 +53,25 @@ extension Config {
         })
         t.memory("proto-max-bulk-len", .at(\.protoMaxBulkLen), 1024 * 1024...llMax)
         t.memory("client-query-buffer-limit", .at(\.clientQueryBufferLimit), 1024 * 1024...llMax)
+        t.int("tracking-table-max-keys", .at(\.trackingTableMaxKeys), 0...llMax)
+        // A memory value or a percentage of maxmemory (Redis's PERCENT_CONFIG: stored negative).
+        t.add("maxmemory-clients", format: .memory, get: { c in
+            c.maxmemoryClients < 0 ? "\(-c.maxmemoryClients)%" : String(c.maxmemoryClients)
+        }, set: { c, v throws(ConfigError) in
+            let s = v.joined(separator: " ")
+            if s.hasSuffix("%") {
+                guard let n = Int64(s.dropLast()), n >= 0 else {
+                    throw ConfigError("argument must be a memory or percent value")
+                }
+                guard n <= 100 else { throw ConfigError("percentage argument must be less or equal to 100") }
+                c.maxmemoryClients = -n
+                return
+            }
+            guard let u = Config.parseMemoryUnsigned(s), u <= UInt64(Int64.max) else {
+                throw ConfigError("argument must be a memory or percent value")
+            }
+            c.maxmemoryClients = Int64(u)
+        })
         // Unsigned in Redis: a value past Int64 is kept for CONFIG GET, the limit itself saturates.
         t.unsignedMemory("maxmemory", ConfigSlot(get: { c in
             c.maxmemory == Int64.max ? c.stored["maxmemory"].flatMap { UInt64($0) } ?? UInt64(Int64.max) : UInt64(c.maxmemory)

@@ -217,6 +217,7 @@ extension Server {
                     c.wokenByKey = nil
                     if !pendingEffects.isEmpty { flushEffects() }
                     if !c.isBlocked && c.db === s.db { c.db = savedDb }
+                    if !c.isBlocked { c.releaseArgv() }
                     c.scheduleResume()
                 }
             }

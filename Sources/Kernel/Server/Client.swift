@@ -51,6 +51,10 @@ public final class Client {
     public let unflushedBytes = ManagedAtomic<Int>(0)
     /// When the client went over its soft output limit (ms), or 0.
     var softLimitSince: Int64 = 0
+    /// Its share of `Server.clientsMemory` as last refreshed (`maxmemory-clients`).
+    var accountedMemory = 0
+    /// Set once the client is scheduled to be closed for its output buffer limits.
+    public internal(set) var closedForOutputLimit = false
     /// Whether a resume of the connection is already scheduled.
     var resumeScheduled = false
     /// CLIENT TRACKING state, when on.
@@ -121,7 +125,7 @@ public final class Client {
     /// Replies with an error (`message` starts with its code: `ERR ...`) and counts it in the error stats.
     public func error(_ message: String) {
         commandFailed = true
-        server.stats.countError(message)
+        server.countError(message)
         reply.error(message)
     }
 
@@ -144,6 +148,12 @@ public final class Client {
     /// propagates nothing.
     public func propagateInstead(_ effects: [[RBytes]]) {
         effectsOverride = effects
+    }
+
+    /// Drops the executed command's arguments so that an idle client keeps none alive (Redis's
+    /// `freeClientArgv`); the vector's storage is kept unless a huge command grew it.
+    func releaseArgv() {
+        if argv.capacity > 1024 { argv = [] } else { argv.removeAll(keepingCapacity: true) }
     }
 
     /// Asks the connection to close after pending replies are written.

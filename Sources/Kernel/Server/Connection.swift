@@ -2,8 +2,13 @@ import NIOCore
 
 /// The NIO handler of one client connection: accumulates bytes, and per read takes the data lock once to parse
 /// and execute every complete command, then writes the batch's replies with one flush per read burst.
-final class ConnectionHandler: ChannelInboundHandler {
+///
+/// Back-pressure (docs/RELIABILITY.md): once a client's unsent output passes its threshold the rest of its
+/// pipeline waits, and while NIO reports the channel unwritable no more is read from the socket (`read` is held
+/// back) — a client that pipelines without reading costs at most the threshold plus one command's reply.
+final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     let server: Server
@@ -21,6 +26,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var awaitingActivation = false
     private var retryScheduled = false
     private var context: ChannelHandlerContext?
+    /// Set while the client's unsent output waits for NIO to drain it: no command is parsed, no read issued.
+    private var outputPaused = false
+    /// Input bytes read while paused, counted in the stats when processed.
+    private var pendingNewBytes = 0
+    /// Whether the once-a-second check of a paused client is scheduled.
+    private var recheckScheduled = false
+    /// A `read` NIO asked for while paused, issued on resume.
+    private var readHeld = false
 
     init(server: Server, fd: CInt = -1) {
         self.server = server
@@ -89,6 +102,68 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    func read(context: ChannelHandlerContext) {
+        if outputPaused {
+            readHeld = true
+            return
+        }
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable && outputPaused { unpause(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Ends a back-pressure pause: runs the buffered pipeline and reads the socket again.
+    private func unpause(context: ChannelHandlerContext) {
+        outputPaused = false
+        resume(context: context)
+        if readHeld && !outputPaused && !closing {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    /// Pauses the pipeline until NIO drains the output; while paused, the soft output limit is re-checked every
+    /// second (Redis would keep appending and check it then).
+    private func pause(context: ChannelHandlerContext) {
+        outputPaused = true
+        if !recheckScheduled {
+            recheckScheduled = true
+            context.eventLoop.scheduleTask(in: .seconds(1)) { [weak self] in self?.recheckWhilePaused(context: context) }
+        }
+    }
+
+    private func recheckWhilePaused(context: ChannelHandlerContext) {
+        recheckScheduled = false
+        guard outputPaused, !closing, let c = client else { return }
+        if context.channel.isWritable {
+            unpause(context: context)
+            return
+        }
+        guard acquireData() else {
+            pause(context: context)
+            return
+        }
+        let over = server.outputLimitExceeded(c)
+        if over { server.closeForOutputLimit(c) }
+        server.lock.unlock()
+        if over {
+            closing = true
+            context.close(promise: nil)
+        } else {
+            pause(context: context)
+        }
+    }
+
+    /// Counts a client closed for its query buffer (`client_query_buffer_limit_disconnections`).
+    private func countQueryLimitDisconnection() {
+        guard acquireData() else { return }
+        server.stats.queryLimitDisconnections += 1
+        server.lock.unlock()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
         if let c = client { forget(c, loop: context.eventLoop) }
@@ -112,9 +187,23 @@ final class ConnectionHandler: ChannelInboundHandler {
         var input = unwrapInboundIn(data)
         let inBytes = input.readableBytes
         if var p = pending {
+            // Drop the stored reference first: appending to a shared buffer would copy it whole on every read.
+            pending = nil
             p.writeBuffer(&input)
             input = p
-            pending = nil
+        }
+        if outputPaused {
+            // Reads already under way when the pause began: kept for later (NIO issues no new read meanwhile).
+            pendingNewBytes += inBytes
+            if input.readableBytes > parser.maxQueryBuffer {
+                server.log.warning("Closing client that reached max query buffer length (qbuf initial bytes: \(input.readableBytes))")
+                countQueryLimitDisconnection()
+                closing = true
+                context.close(promise: nil)
+                return
+            }
+            pending = input
+            return
         }
         process(context: context, input: &input, newBytes: inBytes)
     }
@@ -133,7 +222,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         var input = pending ?? context.channel.allocator.buffer(capacity: 0)
         pending = nil
-        process(context: context, input: &input, newBytes: 0)
+        let newBytes = pendingNewBytes
+        pendingNewBytes = 0
+        process(context: context, input: &input, newBytes: newBytes)
         if wroteSinceFlush {
             wroteSinceFlush = false
             context.flush()
@@ -162,7 +253,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         let c = client!
         var failure: RequestParser.Failure?
         var output: ByteBuffer?
+        // Replies moved out of the reply buffer during a long batch (counted as unflushed until written), so
+        // that a batch's output is a list of chunks rather than one buffer that doubles its way up.
+        var chunks: [ByteBuffer] = []
         var heldForSync = false
+        var overOutputLimit = false
+        var stoppedForOutput = false
         executing = true
         defer { executing = false }
         if authenticatedWhileBusy {
@@ -174,7 +270,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             server.stats.netInputBytes += Int64(newBytes)
             server.stats.totalReadsProcessed += 1
             c.queryBufferLength = input.readableBytes
-            while !c.closeAfterReply && !c.isBlocked {
+            let threshold = server.backPressureThreshold(for: c)
+            while !c.closeAfterReply && !c.isBlocked && !outputPaused {
                 do throws(RequestParser.Failure) {
                     guard try parser.parse(&input, into: &c.argv) == .command else { break }
                 } catch {
@@ -183,8 +280,38 @@ final class ConnectionHandler: ChannelInboundHandler {
                 }
                 server.execute(c)
                 parser.authenticated = c.authenticated
+                // An idle client keeps no argument alive (a blocked one needs its command to run again; the parser
+                // refills `argv` only for the next command, so an unfinished one is never in it here).
+                if !c.isBlocked { c.releaseArgv() }
+                // One add and one compare per command; limits are looked at past Redis's static buffer size.
+                let used = c.pendingOutputBytes
+                if used > OutputThresholds.checkFloor {
+                    if server.outputLimitExceeded(c) {
+                        overOutputLimit = true
+                        break
+                    }
+                    if used >= threshold {
+                        stoppedForOutput = true
+                        break
+                    }
+                    if c.reply.buffer.readableBytes >= OutputThresholds.chunk,
+                       let out = takeOutput(c, allocator: context.channel.allocator) {
+                        c.unflushedBytes.wrappingIncrement(by: out.readableBytes, ordering: .relaxed)
+                        chunks.append(out)
+                    }
+                }
             }
             c.queryBufferLength = input.readableBytes
+            // Output delivered by others, or a woken command's reply, is checked here too.
+            if !overOutputLimit && !c.closedForOutputLimit && c.pendingOutputBytes > OutputThresholds.checkFloor
+                && server.outputLimitExceeded(c) {
+                overOutputLimit = true
+            }
+            if overOutputLimit || c.closedForOutputLimit {
+                overOutputLimit = true
+                server.closeForOutputLimit(c)
+            }
+            if server.config.maxmemoryClients != 0 && !overOutputLimit { server.updateClientMemory(c) }
             if case .protocolError(let m) = failure {
                 c.error(bytes: RequestParser.errorLine(m))
                 server.log.verbose("Protocol error (\(m)) from client: id=\(c.id) addr=\(c.address)")
@@ -194,11 +321,14 @@ final class ConnectionHandler: ChannelInboundHandler {
             if server.aof.replyMustWaitForSync(c) {
                 // appendfsync always: the replies leave after the group fsync that covers this batch.
                 let held = output
+                let heldChunks = chunks
                 output = nil
+                chunks = []
                 heldForSync = true
                 let closeAfter = failure != nil || c.closeAfterReply
                 if closeAfter { closing = true }
                 server.aof.sendAfterSync(c, loop: context.eventLoop) { [self] in
+                    for chunk in heldChunks { self.write(chunk, for: c, context: context, counted: true) }
                     if let held { self.write(held, for: c, context: context) }
                     self.wroteSinceFlush = false
                     context.flush()
@@ -207,16 +337,32 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
         }
         server.lock.unlock()
+        if overOutputLimit {
+            // Redis frees such a client without writing what it holds.
+            for chunk in chunks { c.unflushedBytes.wrappingDecrement(by: chunk.readableBytes, ordering: .relaxed) }
+            chunks = []
+            closing = true
+            pending = nil
+            context.close(promise: nil)
+            return
+        }
         if input.readableBytes > 0 && failure == nil {
             if input.readableBytes > parser.maxQueryBuffer {
                 // Redis closes such clients without a reply.
                 failure = .queryBufferLimit
                 server.log.warning("Closing client that reached max query buffer length (qbuf initial bytes: \(input.readableBytes))")
+                countQueryLimitDisconnection()
+            } else if input.capacity > 1 << 20 && input.readableBytes < input.capacity / 4 {
+                // Leftover of a large read: do not keep its whole buffer alive.
+                var small = context.channel.allocator.buffer(capacity: input.readableBytes)
+                small.writeBuffer(&input)
+                pending = small
             } else {
                 input.discardReadBytes()
                 pending = input
             }
         }
+        for chunk in chunks { write(chunk, for: c, context: context, counted: true) }
         if let output { write(output, for: c, context: context) }
         var overLimit = false
         if case .queryBufferLimit = failure { overLimit = true }
@@ -225,6 +371,18 @@ final class ConnectionHandler: ChannelInboundHandler {
             closing = true
             context.flush()
             context.close(promise: nil)
+            return
+        }
+        if stoppedForOutput && !closing {
+            // Back-pressure: hand what is queued to the socket; go on with the pipeline when NIO drained it
+            // (now, through the loop, if the socket took it all), else pause reading and parsing.
+            wroteSinceFlush = false
+            context.flush()
+            if context.channel.isWritable {
+                context.eventLoop.execute { [weak self] in self?.resume(context: context) }
+            } else {
+                pause(context: context)
+            }
         }
     }
 
@@ -247,9 +405,19 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     /// Hands replies to NIO; the flush happens once per read burst.
-    func write(_ out: ByteBuffer, for c: Client, context: ChannelHandlerContext) {
+    /// `counted`: the bytes are already in `unflushedBytes` (a chunk taken during the batch).
+    func write(_ out: ByteBuffer, for c: Client, context: ChannelHandlerContext, counted: Bool = false) {
         let size = out.readableBytes
-        if c.isPubSubClient || c.linkKind == .replica || size > 65536 {
+        if counted {
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenComplete { _ in c.unflushedBytes.wrappingDecrement(by: size, ordering: .relaxed) }
+            context.write(wrapOutboundOut(out), promise: promise)
+            wroteSinceFlush = true
+            return
+        }
+        // Large writes and writes NIO cannot pass on at once are counted until written (output limits,
+        // CLIENT LIST omem); small writes to a writable channel leave at the flush (at most the watermark).
+        if size > OutputThresholds.checkFloor || !context.channel.isWritable || c.isPubSubClient || c.linkKind == .replica {
             // Track what NIO still holds, for output buffer limits.
             c.unflushedBytes.wrappingIncrement(by: size, ordering: .relaxed)
             let promise = context.eventLoop.makePromise(of: Void.self)

@@ -189,12 +189,11 @@ extension Client {
     public func deliver(_ write: (inout ReplyWriter) -> Void) {
         guard !closeAfterReply else { return }
         pushing { write(&reply) }
-        if server.outputLimitExceeded(self) {
-            server.log.warning("Client id=\(id) addr=\(address) scheduled to be closed ASAP for overcoming of output buffer limits.")
-            reply.buffer.clear()
-            disconnect()
+        if pendingOutputBytes > OutputThresholds.checkFloor && server.outputLimitExceeded(self) {
+            server.closeForOutputLimit(self)
             return
         }
+        if server.config.maxmemoryClients != 0 { server.updateClientMemory(self) }
         scheduleResume()
     }
 
@@ -206,9 +205,7 @@ extension Client {
         guard !closeAfterReply else { return false }
         reply.raw(bytes)
         if enforceLimit && server.outputLimitExceeded(self) {
-            server.log.warning("Client id=\(id) addr=\(address) scheduled to be closed ASAP for overcoming of output buffer limits.")
-            reply.buffer.clear()
-            disconnect()
+            server.closeForOutputLimit(self)
             return false
         }
         scheduleResume()

@@ -28,7 +28,10 @@ extension Server {
         if config.activeRehashing { incrementallyRehash() }
         if !pendingEffects.isEmpty { flushEffects() }
         // Keys expired or evicted here reach BCAST trackers now, not at the next client read.
+        trackingLimitKeys()
         if tracking.broadcastPending { trackingBroadcast() }
+        let clientLimit = clientMemoryLimit
+        if clientLimit > 0 { evictClients(limit: clientLimit) }
         if aof.enabled || aof.rewriteScheduled { aof.cron() }
         if config.timeout > 0 { closeIdleClients() }
         checkSavePoints()

@@ -84,7 +84,7 @@ extension Server {
 
     private func rejectNested(_ cmd: Command?, _ message: String) -> String {
         cmd?.rejectedCalls += 1
-        stats.countError(message)
+        countError(message)
         return message
     }
 
@@ -95,7 +95,7 @@ extension Server {
     public func accountBusyReplies() {
         let n = busyScript.takeBusyReplies()
         guard n > 0 else { return }
-        for _ in 0..<n { stats.countError("BUSY") }
+        for _ in 0..<n { countError("BUSY") }
     }
 }
 

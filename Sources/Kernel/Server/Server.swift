@@ -75,6 +75,8 @@ public final class Server {
     /// The union of what the registered sinks consume: an effect for no one is dropped at once.
     var propagationTargets: PropagationTarget = []
     var pendingEffects: [(db: Int, argv: [RBytes], target: PropagationTarget)] = []
+    /// Memory of the evictable clients as last refreshed (`maxmemory-clients`, ClientMemory.swift).
+    var clientsMemory = 0
     var callDepth = 0
     /// End time (µs) of the previous command of the current read batch, or 0.
     var clockAnchor: Int64 = 0
@@ -199,6 +201,7 @@ public final class Server {
         c.unsubscribeAll(.pattern, notify: false)
         c.unsubscribeAll(.shard, notify: false)
         clients[c.id] = nil
+        forgetClientMemory(c)
         for hook in clientRemovedHooks { hook(c) }
     }
 
@@ -445,6 +448,7 @@ public final class Server {
         clockAnchor = 0
         inBatch = false
         if tracking.broadcastPending { trackingBroadcast() }
+        if tracking.readers.count > config.trackingTableMaxKeys && config.trackingTableMaxKeys > 0 { trackingLimitKeys() }
         // appendfsync always: written and fsynced before any reply of this batch leaves (the lock is still held,
         // so replies to other clients woken by the batch, flushed under the lock, cannot overtake it either).
         if aof.enabled { aof.flush() }

@@ -16,6 +16,14 @@ public struct ServerStats {
     public var netOutputBytes: Int64 = 0
     public var totalErrorReplies: Int64 = 0
     public var errorCodes: [String: Int64] = [:]
+    /// Set once a new error code found `errorCodes` full.
+    var errorCodesFull = false
+    /// Clients closed for overcoming their output buffer limits (`client_output_buffer_limit_disconnections`,
+    /// a Redis 7.2 field) and for a query buffer past `client-query-buffer-limit`.
+    public var outputLimitDisconnections: Int64 = 0
+    public var queryLimitDisconnections: Int64 = 0
+    /// Clients evicted by `maxmemory-clients` (`evicted_clients`).
+    public var evictedClients: Int64 = 0
     /// Ring of (time ms, commands) samples for instantaneous_ops_per_sec.
     var opsSamples: [(Int64, Int64)] = []
     /// Ring of (time ms, input bytes, output bytes) samples for instantaneous_input/output_kbps.
@@ -29,11 +37,25 @@ public struct ServerStats {
     public var expiredTimeCapReached: Int64 = 0
     public var expireCycleMicroseconds: Int64 = 0
 
-    /// Counts an error reply under its code (`ERR`, `WRONGTYPE`, ...).
-    mutating func countError(_ message: String) {
+    /// Distinct error codes `INFO errorstats` tracks (Redis 7.2's `ERROR_STATS_NUMBER`; 7.0 has no bound).
+    public static let maxErrorCodes = 128
+
+    /// Counts an error reply under its code (`ERR`, `WRONGTYPE`, ...). Past `maxErrorCodes` distinct codes a new
+    /// code is counted only in `total_error_replies`; returns true the first time that happens (to log it).
+    @discardableResult
+    mutating func countError(_ message: String) -> Bool {
         totalErrorReplies += 1
-        let code = message.prefix { $0 != " " }
-        errorCodes[String(code), default: 0] += 1
+        let code = Substring(message.prefix { $0 != " " })
+        if let i = errorCodes.index(forKey: String(code)) {
+            errorCodes.values[i] += 1
+            return false
+        }
+        guard errorCodes.count < Self.maxErrorCodes else {
+            defer { errorCodesFull = true }
+            return !errorCodesFull
+        }
+        errorCodes[String(code)] = 1
+        return false
     }
 
     mutating func sampleOps(now: Int64) {
@@ -58,5 +80,14 @@ public struct ServerStats {
 
     public mutating func reset() {
         self = ServerStats()
+    }
+}
+
+extension Server {
+    /// Counts an error reply in the stats, logging once when `INFO errorstats` stops taking new codes.
+    func countError(_ message: String) {
+        if stats.countError(message) {
+            log.warning("Errorstats stopped adding new errors because the number of different errors reached \(ServerStats.maxErrorCodes); further new error codes are counted only in total_error_replies.")
+        }
     }
 }

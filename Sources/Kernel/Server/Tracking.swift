@@ -159,6 +159,23 @@ extension Server {
         }
     }
 
+    /// `tracking-table-max-keys`: past it, keys leave the tracking table (in the dictionary's order, which is
+    /// arbitrary like Redis's random pick) and their readers get an invalidation, as Redis's
+    /// `trackingLimitUsedSlots`. At most `trackingLimitEffort` keys per call; the rest at the next batch or tick.
+    func trackingLimitKeys() {
+        let max = config.trackingTableMaxKeys
+        guard max > 0, tracking.readers.count > max else { return }
+        let victims = Array(tracking.readers.keys.prefix(Swift.min(tracking.readers.count - max, Self.trackingLimitEffort)))
+        for key in victims {
+            guard let ids = tracking.readers.removeValue(forKey: key) else { continue }
+            for id in ids {
+                if let c = clients[id], let t = c.tracking, !t.bcast { sendInvalidation(to: c, keys: [key]) }
+            }
+        }
+    }
+
+    static let trackingLimitEffort = 10_000
+
     /// Writes the invalidations of keys the client itself modified, after its reply (as Redis 7.0 orders them).
     func flushPendingInvalidations(_ c: Client) {
         let keys = c.pendingInvalidations
