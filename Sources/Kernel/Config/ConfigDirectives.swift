@@ -67,10 +67,14 @@ extension Config {
                 c.maxmemoryClients = -n
                 return
             }
-            guard let u = Config.parseMemoryUnsigned(s), u <= UInt64(Int64.max) else {
+            guard let u = Config.parseMemoryUnsigned(s) else {
                 throw ConfigError("argument must be a memory or percent value")
             }
-            c.maxmemoryClients = Int64(u)
+            // Redis casts the unsigned value to long long: past LLONG_MAX it reads as a (negative) percentage, so
+            // 99999999999999999999 (saturated to ULLONG_MAX, i.e. -1) becomes 1%.
+            let signed = Int64(bitPattern: u)
+            guard signed >= -100 else { throw ConfigError("percentage argument must be less or equal to 100") }
+            c.maxmemoryClients = signed
         })
         // Unsigned in Redis: a value past Int64 is kept for CONFIG GET, the limit itself saturates.
         t.unsignedMemory("maxmemory", ConfigSlot(get: { c in

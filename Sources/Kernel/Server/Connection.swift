@@ -148,10 +148,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
         let over = server.outputLimitExceeded(c)
         if over { server.closeForOutputLimit(c) }
+        // The kernel took some of the output since the pause: below the threshold again, the pipeline goes on (as
+        // Redis, which keeps appending, a client that never reads then reaches its limit instead of idling under it).
+        let drained = !over && c.pendingOutputBytes < server.backPressureThreshold(for: c)
         server.lock.unlock()
         if over {
             closing = true
             context.close(promise: nil)
+        } else if drained {
+            unpause(context: context)
         } else {
             pause(context: context)
         }
@@ -175,8 +180,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         if acquireData() {
             server.removeClient(c)
             server.busyScript.peers[ObjectIdentifier(self)] = nil
+            c.resumeHook = nil  // under the lock: other threads read it under the lock (waking blocked clients)
             server.lock.unlock()
-            c.resumeHook = nil
         } else {
             loop.scheduleTask(in: .milliseconds(5)) { [self] in forget(c, loop: loop) }
         }
