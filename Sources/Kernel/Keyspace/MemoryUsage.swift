@@ -239,16 +239,12 @@ public enum MemoryUsage {
         var total = stream + radix(x.nodes.count)
         let last = x.nodes.count - 1
         // A node's listpack; the open (last, not yet full) node keeps XADD's preallocation (4096 bytes, or
-        // stream-node-max-bytes when smaller) until the next XADD finds it full and shrinks it.
+        // stream-node-max-bytes when smaller) until the next XADD finds it full, shrinks it and opens a new node —
+        // a full last node is still preallocated.
         func node(_ i: Int) -> Int {
-            let n = x.nodes[i]
-            let size = sizeClass(n.lp.count)
+            let size = sizeClass(x.nodes[i].lp.count)
             guard i == last else { return size }
             let maxBytes = settings.streamNodeMaxBytes > 0 ? settings.streamNodeMaxBytes : Int.max
-            let entries = Int(n.liveCount + n.deletedCount)
-            if n.lp.count >= maxBytes || (settings.streamNodeMaxEntries > 0 && entries >= settings.streamNodeMaxEntries) {
-                return size
-            }
             return max(size, sizeClass(min(4096, maxBytes)))
         }
         let k = samples <= 0 ? x.nodes.count : min(samples, x.nodes.count)
