@@ -27,6 +27,9 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let noAsyncLoading = CommandFlags(rawValue: 1 << 17)
     public static let sentinel = CommandFlags(rawValue: 1 << 18)
     public static let onlySentinel = CommandFlags(rawValue: 1 << 19)
+    /// Redis's CMD_PROTECTED (DEBUG, MODULE LOAD/LOADEX/UNLOAD): refused before authentication and ACL unless
+    /// `enable-debug-command` / `enable-module-command` allows the connection. COMMAND INFO does not print it.
+    public static let protected = CommandFlags(rawValue: 1 << 20)
 
     /// (flag, name) in the order Redis's COMMAND INFO prints them (it hides may_replicate, sentinel and
     /// only_sentinel, and prints movablekeys just before allow_busy).
