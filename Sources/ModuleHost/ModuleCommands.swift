@@ -21,7 +21,7 @@ public struct ModuleCommands: CommandModule {
                         complexity: "Depends on subcommand.", subcommands: [
                 CommandSpec("help", arity: 2, flags: [.loading, .stale], summary: "Returns helpful text about the different subcommands.",
                             since: "5.0.0", complexity: "O(1)", handler: help),
-                CommandSpec("list", arity: 2, flags: admin, summary: "Returns all loaded modules.", since: "4.0.0",
+                CommandSpec("list", arity: 2, flags: [.admin, .noscript], summary: "Returns all loaded modules.", since: "4.0.0",
                             complexity: "O(N) where N is the number of loaded modules.", handler: list),
                 CommandSpec("load", arity: -3, flags: protected, summary: "Loads a module.", since: "4.0.0",
                             complexity: "O(1)", handler: load),

@@ -1,13 +1,15 @@
 import Foundation
 import Kernel
 
-/// The `arguments` of COMMAND DOCS (what redis-cli builds its interactive hints from), from the generated
-/// `CommandArgumentDocs` data, replied with the RESP3 types the data records.
+/// COMMAND DOCS of Redis 7.0's commands (summary, since, group, complexity, doc_flags, deprecation, history and the
+/// argument specs redis-cli builds its interactive hints from), from the generated `CommandArgumentDocs` data,
+/// replied with the RESP3 types the data records.
 enum ArgumentDocs {
-    /// Full command name (`set`, `client|kill`) → its argument specs, decoded once.
-    static let table: [String: Any] = {
+    /// Full command name (`set`, `client|kill`) → its doc fields but `subcommands`, in Redis's order, decoded once.
+    static let table: [String: [[Any]]] = {
         let data = Data(CommandArgumentDocs.json.utf8)
-        return ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]) ?? [:]
+        let all = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]) ?? [:]
+        return all.compactMapValues { ($0 as? [String: Any])?["m"] as? [[Any]] }
     }()
 
     /// Writes one node of the recorded structure.
