@@ -200,11 +200,11 @@ extension ServerCommands {
     static func replyCommandDocs(_ c: Client, _ cmd: Command) {
         let spec = cmd.spec
         let subs = cmd.sortedSubcommands
-        if cmd.module == nil, let recorded = ArgumentDocs.table[cmd.fullName] {
+        if cmd.module == nil, let recorded = ArgumentDocs.fields(cmd.fullName) {
             c.reply.mapHeader(recorded.count + (subs.isEmpty ? 0 : 1))
-            for pair in recorded where pair.count == 2 {
-                ArgumentDocs.write(pair[0], to: &c.reply)
-                ArgumentDocs.write(pair[1], to: &c.reply)
+            for (key, value) in recorded {
+                ArgumentDocs.write(key, to: &c.reply)
+                ArgumentDocs.write(value, to: &c.reply)
             }
             replySubcommandDocs(c, subs)
             return
