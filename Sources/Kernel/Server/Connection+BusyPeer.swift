@@ -124,7 +124,7 @@ extension ConnectionHandler {
             input.discardReadBytes()
             pending = input
         }
-        if out.readableBytes > 0 { context.write(wrapOutboundOut(out), promise: nil) }
+        if out.readableBytes > 0 { writeUncounted(out, context: context) }
         context.flush()
         if failed || quit {
             closing = true
