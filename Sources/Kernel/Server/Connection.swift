@@ -72,8 +72,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
         } else {
             client = server.addClient(channel: context.channel, allocator: context.channel.allocator)
             let loop = context.eventLoop
-            client.resumeHook = { [weak self] in
-                loop.execute { self?.resume(context: context) }
+            // Strong references to the handler (a weak one gives it a side table, which makes every retain and
+            // release of it, several per request in NIO's pipeline, take the slow path); the cycle
+            // handler → client → hook → handler is cut in `forget` when the connection closes.
+            client.resumeHook = { [self] in
+                loop.execute { self.resume(context: context) }
             }
             parser.maxBulkLength = Int(clamping: server.config.protoMaxBulkLen)
             parser.maxQueryBuffer = Int(clamping: server.config.clientQueryBufferLimit)
@@ -137,7 +140,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         outputPaused = true
         if !recheckScheduled {
             recheckScheduled = true
-            context.eventLoop.scheduleTask(in: .seconds(1)) { [weak self] in self?.recheckWhilePaused(context: context) }
+            context.eventLoop.scheduleTask(in: .seconds(1)) { [self] in recheckWhilePaused(context: context) }
         }
     }
 
@@ -393,7 +396,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             wroteSinceFlush = false
             context.flush()
             if context.channel.isWritable {
-                context.eventLoop.execute { [weak self] in self?.resume(context: context) }
+                context.eventLoop.execute { [self] in resume(context: context) }
             } else {
                 pause(context: context)
             }
@@ -405,7 +408,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             wroteSinceFlush = false
             context.flush()
         }
-        context.fireChannelReadComplete()
+        // Not passed on: this is the pipeline's last handler, and NIO's tail discards the event.
     }
 
     /// Takes the client's pending replies (call with the data lock held: other loops may deliver into it).
