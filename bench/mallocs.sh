@@ -10,11 +10,15 @@ BIN=${1:-.build/release/redis-swift}
 N=${N:-100000}
 PORT=${PORT:-7913}
 LIBC=$(ldd "$BIN" | awk '/libc.so.6/ {print $3}')
-perf probe -l 2>/dev/null | grep -q "probe_libc:malloc " || perf probe -q -x "$LIBC" malloc
+CREATED=0
+if ! perf probe -l 2>/dev/null | grep -q "probe_libc:malloc "; then
+    perf probe -q -x "$LIBC" malloc
+    CREATED=1
+fi
 DIR=$(mktemp -d)
 "$BIN" --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$DIR" >"$DIR/log" 2>&1 &
 SPID=$!
-trap 'kill $SPID 2>/dev/null; wait $SPID 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'kill $SPID 2>/dev/null; wait $SPID 2>/dev/null; rm -rf "$DIR"; [ $CREATED = 1 ] && perf probe -q -d probe_libc:malloc' EXIT
 for _ in $(seq 100); do redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 redis-benchmark -p "$PORT" -t set,sadd,hset,lpush -n 1000 -q >/dev/null
 printf '%-12s %s\n' row "mallocs/request"
