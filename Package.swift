@@ -137,6 +137,15 @@ let package = Package(
             name: "CommandsTests",
             dependencies: ["Kernel", "Commands"]
         ),
+        // Counts the heap allocations of a thread (wraps malloc); linked into the test executable only.
+        .target(
+            name: "CMallocCounter",
+            path: "Sources/CMallocCounter"
+        ),
+        .testTarget(
+            name: "AllocationTests",
+            dependencies: ["Kernel", "Commands", "CMallocCounter", .product(name: "NIOCore", package: "swift-nio")]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

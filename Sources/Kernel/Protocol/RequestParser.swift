@@ -41,7 +41,8 @@ public struct RequestParser {
         while true {
             guard buffer.readableBytes > 0 else { return .needMoreData }
             if !inMultibulk {
-                argv.removeAll(keepingCapacity: true)
+                // Usually already empty (the connection releases each command's arguments once it ran).
+                if !argv.isEmpty { argv.removeAll(keepingCapacity: true) }
                 let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self)!
                 if first == UInt8(ascii: "*") {
                     guard let line = try headerLine(&buffer, tooBig: "too big mbulk count string") else {

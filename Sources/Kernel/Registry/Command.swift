@@ -29,6 +29,9 @@ public final class Command {
     /// Set when its module is unloaded: a client's cached lookup of it is then stale (the dispatcher looks the
     /// name up again, so an unloaded command cannot run through a cache).
     public internal(set) var unregistered = false
+    /// Whether a failed background save (`stop-writes-on-bgsave-error`) refuses it with MISCONF: the writes, and
+    /// PING (as in Redis). Computed once: the dispatcher asks for every command.
+    public let refusedOnPersistenceError: Bool
     /// ACL categories: Redis 7.0's for the commands it defines, else those the spec declares and implies.
     public let categories: ACLCategories
     /// Key specs: the spec's own, else Redis 7.0's (generated), else derived from the legacy key positions.
@@ -45,6 +48,7 @@ public final class Command {
         self.parent = parent
         let fullName = parent.map { "\($0.spec.name)|\(spec.name)" } ?? spec.name
         self.fullName = fullName
+        self.refusedOnPersistenceError = spec.flags.contains(.write) || fullName == "ping"
         let row = KeySpecTable.rows[fullName]
         self.categories = row?.categories ?? spec.allCategories
         self.keySpecs = spec.keySpecs ?? row?.specs ?? Command.legacySpecs(spec)

@@ -9,8 +9,9 @@ extension ConnectionHandler {
     /// Lets a busy script's hook serve this connection (call with the data lock held, once registered).
     func registerBusyPeer(context: ChannelHandlerContext) {
         guard fd >= 0 else { return }
-        server.busyScript.peers[ObjectIdentifier(self)] = BusyPeer(loop: context.eventLoop, fd: fd) { [weak self] in
-            self?.serveWhileScriptBusy(context: context)
+        server.busyScript.peers[ObjectIdentifier(self)] = BusyPeer(loop: context.eventLoop, fd: fd) { [self] in
+            // Strong (no side table for the handler, see `activate`): `forget` removes the peer on close.
+            serveWhileScriptBusy(context: context)
         }
     }
 
@@ -124,7 +125,7 @@ extension ConnectionHandler {
             input.discardReadBytes()
             pending = input
         }
-        if out.readableBytes > 0 { context.write(wrapOutboundOut(out), promise: nil) }
+        if out.readableBytes > 0 { writeUncounted(out, context: context) }
         context.flush()
         if failed || quit {
             closing = true

@@ -22,7 +22,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     var executing = false
     /// Set by an AUTH answered before the connection could be registered (a script held the data).
     var authenticatedWhileBusy = false
-    private var wroteSinceFlush = false
+    var wroteSinceFlush = false
     private var awaitingActivation = false
     private var retryScheduled = false
     private var context: ChannelHandlerContext?
@@ -34,6 +34,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var recheckScheduled = false
     /// A `read` NIO asked for while paused, issued on resume.
     private var readHeld = false
+    /// Writes handed to NIO and not yet completed (counted only for sockets written directly, `fd >= 0`): while
+    /// none is outstanding a reply goes straight to the socket (see Connection+DirectWrite.swift).
+    var nioWritesOutstanding = 0
+    /// The reply buffer of the previous batch, emptied once its bytes were sent: the client's next reply buffer
+    /// (two buffers take turns, so a request allocates none).
+    var spareReplyBuffer: ByteBuffer?
 
     init(server: Server, fd: CInt = -1) {
         self.server = server
@@ -66,8 +72,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
         } else {
             client = server.addClient(channel: context.channel, allocator: context.channel.allocator)
             let loop = context.eventLoop
-            client.resumeHook = { [weak self] in
-                loop.execute { self?.resume(context: context) }
+            // Strong references to the handler (a weak one gives it a side table, which makes every retain and
+            // release of it, several per request in NIO's pipeline, take the slow path); the cycle
+            // handler → client → hook → handler is cut in `forget` when the connection closes.
+            client.resumeHook = { [self] in
+                loop.execute { self.resume(context: context) }
             }
             parser.maxBulkLength = Int(clamping: server.config.protoMaxBulkLen)
             parser.maxQueryBuffer = Int(clamping: server.config.clientQueryBufferLimit)
@@ -131,7 +140,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         outputPaused = true
         if !recheckScheduled {
             recheckScheduled = true
-            context.eventLoop.scheduleTask(in: .seconds(1)) { [weak self] in self?.recheckWhilePaused(context: context) }
+            context.eventLoop.scheduleTask(in: .seconds(1)) { [self] in recheckWhilePaused(context: context) }
         }
     }
 
@@ -368,7 +377,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
         }
         for chunk in chunks { write(chunk, for: c, context: context, counted: true) }
-        if let output { write(output, for: c, context: context) }
+        if var out = output {
+            output = nil  // `out` holds the only reference: once sent, it is reused as the next reply buffer
+            send(&out, for: c, context: context)
+        }
         var overLimit = false
         if case .queryBufferLimit = failure { overLimit = true }
         // Held replies close the connection themselves once sent (a query buffer overflow closes at once).
@@ -384,7 +396,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             wroteSinceFlush = false
             context.flush()
             if context.channel.isWritable {
-                context.eventLoop.execute { [weak self] in self?.resume(context: context) }
+                context.eventLoop.execute { [self] in resume(context: context) }
             } else {
                 pause(context: context)
             }
@@ -396,14 +408,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
             wroteSinceFlush = false
             context.flush()
         }
-        context.fireChannelReadComplete()
+        // Not passed on: this is the pipeline's last handler, and NIO's tail discards the event.
     }
 
     /// Takes the client's pending replies (call with the data lock held: other loops may deliver into it).
     func takeOutput(_ c: Client, allocator: ByteBufferAllocator) -> ByteBuffer? {
         guard c.reply.buffer.readableBytes > 0 else { return nil }
         let out = c.reply.buffer
-        c.reply.buffer = allocator.buffer(capacity: 256)
+        if let spare = spareReplyBuffer {
+            spareReplyBuffer = nil
+            c.reply.buffer = spare
+        } else {
+            c.reply.buffer = allocator.buffer(capacity: 256)
+        }
         server.stats.netOutputBytes += Int64(out.readableBytes)
         server.stats.totalWritesProcessed += 1
         return out
@@ -411,27 +428,30 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// Hands replies to NIO; the flush happens once per read burst.
     /// `counted`: the bytes are already in `unflushedBytes` (a chunk taken during the batch).
-    func write(_ out: ByteBuffer, for c: Client, context: ChannelHandlerContext, counted: Bool = false) {
+    /// `blocked`: the socket just refused part of it (the rest is counted until written, as a large write).
+    func write(_ out: ByteBuffer, for c: Client, context: ChannelHandlerContext, counted: Bool = false,
+               blocked: Bool = false) {
         let size = out.readableBytes
-        if counted {
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            promise.futureResult.whenComplete { _ in c.unflushedBytes.wrappingDecrement(by: size, ordering: .relaxed) }
-            context.write(wrapOutboundOut(out), promise: promise)
-            wroteSinceFlush = true
-            return
-        }
+        wroteSinceFlush = true
         // Large writes and writes NIO cannot pass on at once are counted until written (output limits,
         // CLIENT LIST omem); small writes to a writable channel leave at the flush (at most the watermark).
-        if size > OutputThresholds.checkFloor || !context.channel.isWritable || c.isPubSubClient || c.linkKind == .replica {
-            // Track what NIO still holds, for output buffer limits.
-            c.unflushedBytes.wrappingIncrement(by: size, ordering: .relaxed)
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            promise.futureResult.whenComplete { _ in c.unflushedBytes.wrappingDecrement(by: size, ordering: .relaxed) }
-            context.write(wrapOutboundOut(out), promise: promise)
-        } else {
+        let track = !counted && (blocked || size > OutputThresholds.checkFloor || !context.channel.isWritable
+                                 || c.isPubSubClient || c.linkKind == .replica)
+        if track { c.unflushedBytes.wrappingIncrement(by: size, ordering: .relaxed) }
+        guard counted || track || fd >= 0 else {
             context.write(wrapOutboundOut(out), promise: nil)
+            return
         }
-        wroteSinceFlush = true
+        // A socket written directly counts what NIO holds for it: a direct write must not overtake it.
+        let direct = fd >= 0
+        if direct { nioWritesOutstanding += 1 }
+        let uncount = counted || track
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { [self] _ in
+            if uncount { c.unflushedBytes.wrappingDecrement(by: size, ordering: .relaxed) }
+            if direct { nioWritesOutstanding -= 1 }
+        }
+        context.write(wrapOutboundOut(out), promise: promise)
     }
 
     static func isLoopback(_ a: SocketAddress) -> Bool {

@@ -296,7 +296,7 @@ public final class Server {
                 return
             }
         }
-        if rdb.deniesWrites && (cmd.flags.contains(.write) || cmd.fullName == "ping") {
+        if cmd.refusedOnPersistenceError && rdb.deniesWrites {
             reject(c, cmd, RDBPersistence.misconfError)
             return
         }

@@ -1,0 +1,106 @@
+import CMallocCounter
+import Commands
+import Kernel
+import NIOCore
+import Testing
+
+/// A server with the built-in families and one internal client, fed requests as a connection feeds them:
+/// RESP bytes through `RequestParser` into the client's `argv`, then `Server.execute`, replies into the client's
+/// reply buffer (emptied after each command, as a sent reply buffer is).
+final class AllocationHarness {
+    let server: Server
+    let client: Client
+    var parser = RequestParser()
+
+    init() {
+        let config = Config()
+        // No SLOWLOG: on a loaded machine a command preempted past 10 ms would be logged (an entry allocates),
+        // which is the slow log working, not the command allocating.
+        config.slowlogLogSlowerThan = -1
+        let s = Server(config: config, modules: BuiltinModules.all, log: Logger(minimum: nil))
+        server = s
+        client = s.lock.withLock { s.addClient(channel: nil) }
+    }
+
+    /// `args` as a RESP multibulk request, `times` times over.
+    static func wire(_ args: [String], times: Int) -> ByteBuffer {
+        var one = "*\(args.count)\r\n"
+        for a in args { one += "$\(a.utf8.count)\r\n\(a)\r\n" }
+        var b = ByteBufferAllocator().buffer(capacity: one.utf8.count * times)
+        for _ in 0..<times { b.writeString(one) }
+        return b
+    }
+
+    /// Parses and runs every request in `wire` under the data lock; the allocations of this thread meanwhile.
+    func run(_ wire: inout ByteBuffer, count: Bool) -> Int {
+        server.lock.lock()
+        server.beginBatch()
+        if count { mallocCounterStart() }
+        while (try? parser.parse(&wire, into: &client.argv)) == .command {
+            server.execute(client)
+            client.argv.removeAll(keepingCapacity: true)
+            client.reply.buffer.clear()
+        }
+        let n = count ? mallocCounterStop() : 0
+        server.afterBatch()
+        server.lock.unlock()
+        return n
+    }
+
+    /// Heap allocations per execution of `command` (`times` in a row), after a warm-up that fills the caches
+    /// (command lookup, keys created by a first write). The least of three rounds: the Swift runtime's one-time
+    /// work (metadata caches, filled by whichever test thread gets there first) is not the command's.
+    func allocationsPerCommand(_ command: [String], times: Int = 2000) -> Double {
+        var warm = Self.wire(command, times: 10)
+        _ = run(&warm, count: false)
+        var least = Int.max
+        for _ in 0..<3 {
+            var wire = Self.wire(command, times: times)
+            least = min(least, run(&wire, count: true))
+        }
+        return Double(least) / Double(times)
+    }
+}
+
+/// The dispatcher's fast path allocates nothing per command (issue 18): a heap allocation costs about as much
+/// as the rest of a GET. These pin it, so that a change that adds one shows here rather than as a slower server.
+@Suite("Allocations per command")
+struct DispatchAllocationTests {
+    @Test("the counter sees an allocation")
+    func counterWorks() {
+        mallocCounterStart()
+        let a = [UInt8](repeating: 1, count: Int.random(in: 100...200))
+        let n = mallocCounterStop()
+        #expect(a.count >= 100)
+        #expect(n >= 1)
+    }
+
+    /// Each command with the most allocations it may make in a debug build (`swift test`; unspecialized generic
+    /// code allocates there: slices, iterators). Optimized builds must allocate nothing for any of them (checked
+    /// on the release server with `bench/mallocs.sh`, an uprobe on glibc's malloc; docs/BENCHMARKS.md).
+    @Test("commands of the fast path allocate nothing per call", arguments: [
+        (["PING"], 0),
+        (["GET", "k"], 0),
+        (["GET", "missing"], 0),
+        (["SET", "k", "value"], 0),
+        (["INCR", "counter"], 0),
+        (["SISMEMBER", "s", "member"], 0),
+        (["EXISTS", "k"], 2),
+        (["SADD", "s", "member"], 2),
+        (["HSET", "h", "field", "value"], 1),
+        (["HGET", "h", "field"], 1),
+    ])
+    func fastPathAllocatesNothing(_ command: [String], debugAllowance: Int) {
+        let h = AllocationHarness()
+        _ = h.allocationsPerCommand(["SET", "k", "v"], times: 1)
+        _ = h.allocationsPerCommand(["SADD", "s", "member"], times: 1)
+        _ = h.allocationsPerCommand(["HSET", "h", "field", "v"], times: 1)
+        let n = h.allocationsPerCommand(command)
+        #if DEBUG
+        let allowed = Double(debugAllowance)
+        #else
+        let allowed = 0.0
+        #endif
+        #expect(n <= allowed, "\(command.joined(separator: " ")): \(n) allocations per command")
+    }
+}
