@@ -118,7 +118,7 @@ test-sanitize-address: deps build-sanitize-address test-sanitize-address-only
 test-sanitize-thread-only:
 	mkdir -p $(SANITIZE_LOGS)
 	TSAN_OPTIONS="halt_on_error=$(SANITIZE_HALT) suppressions=$(TSAN_SUPP) $(call SANITIZE_LOG_OPT,tsan) $${TSAN_OPTIONS:-}" \
-		REDIS_SWIFT_BIN=$(CURDIR)/.build-tsan/redis-swift-io2 IT_SANITIZER=thread IT_TEST_TIMEOUT=600 \
+		REDIS_SWIFT_BIN=$(CURDIR)/.build-tsan/redis-swift-io2 IT_SANITIZER=thread IT_IO_THREADS=2 IT_TEST_TIMEOUT=600 \
 		$(PYTHON) -m pytest -q $(SANITIZE_TESTS)
 
 test-sanitize-address-only:
