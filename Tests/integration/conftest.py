@@ -50,7 +50,7 @@ from difftools import Pair  # noqa: E402
 
 REPO_ROOT = HERE.parents[1]
 DEFAULT_OURS_BIN = REPO_ROOT / ".build" / "release" / "redis-swift"
-START_TIMEOUT = 10.0
+START_TIMEOUT = 10.0 * float(os.environ.get("IT_DEADLINE_SCALE", "1"))
 STOP_TIMEOUT = 5.0
 
 __all__ = [

@@ -15,7 +15,8 @@ import pytest
 
 from conftest import free_port, ours_binary, process_listens_on, real_binary
 
-START_TIMEOUT = 20
+# IT_DEADLINE_SCALE: sanitized debug builds (make test-sanitize-*) load and sync 5-20 times slower.
+START_TIMEOUT = 20 * float(os.environ.get("IT_DEADLINE_SCALE", "1"))
 
 
 class DirServer(object):
