@@ -9,7 +9,8 @@ BIN := .build/release/redis-swift
 PORT ?= 6379
 
 .PHONY: all deps build run test unit-test integration-test bench clean cluster cluster-down compose-test \
-	compose-test-if-possible deploy-validate fuzz test-sanitize test-sanitize-thread test-sanitize-address
+	compose-test-if-possible deploy-validate fuzz test-sanitize test-sanitize-thread test-sanitize-address \
+	build-sanitize-thread build-sanitize-address test-sanitize-thread-only test-sanitize-address-only
 
 all: build
 
@@ -89,21 +90,42 @@ fuzz: deps build
 	$(PYTHON) Tests/fuzz/e2e.py --ours $(CURDIR)/$(BIN) --seed $(FUZZ_SEED) --iterations $(FUZZ_E2E_ITERATIONS)
 
 ## The integration suite (SANITIZE_TESTS, default all) against sanitizer builds in their own scratch paths, so the
-## release build stays warm: ThreadSanitizer with `io-threads 2`, then AddressSanitizer.
+## release build stays warm: ThreadSanitizer with `io-threads 2`, then AddressSanitizer. The build and the test steps
+## are separate targets (build-sanitize-* compiles, test-sanitize-*-only runs pytest) so a shared machine can hold a
+## build lock around the compile only. Reports go to the server's log (stderr) and stop the server at the first one;
+## SANITIZE_HALT=0 keeps it running and writes every report to SANITIZE_LOGS/<tool>.<pid> instead.
+## Suppressions (each with its reason): Tests/sanitizers/tsan.supp. Tests too slow for a sanitized debug build read
+## IT_SANITIZER (see docs/RELIABILITY.md, "Sanitizers").
 SANITIZE_TESTS ?= Tests/integration
+SANITIZE_HALT ?= 1
+SANITIZE_LOGS ?= /tmp/redis-swift-sanitize
+SANITIZE_LOG_OPT = $(if $(filter 0,$(SANITIZE_HALT)),log_path=$(SANITIZE_LOGS)/$(1),)
+TSAN_SUPP := $(CURDIR)/Tests/sanitizers/tsan.supp
 test-sanitize: test-sanitize-thread test-sanitize-address
 
-test-sanitize-thread: deps
+build-sanitize-thread:
 	$(SWIFT) build -c debug --scratch-path .build-tsan -Xswiftc -sanitize=thread --product redis-swift
-	printf '#!/bin/sh\nexec $(CURDIR)/.build-tsan/debug/redis-swift "$$@" --io-threads 2\n' > .build-tsan/redis-swift-io2
+	sed 's|@BINARY@|$(CURDIR)/.build-tsan/debug/redis-swift|' Tests/sanitizers/with-io-threads.sh > .build-tsan/redis-swift-io2
 	chmod +x .build-tsan/redis-swift-io2
-	TSAN_OPTIONS="halt_on_error=1 $${TSAN_OPTIONS:-}" REDIS_SWIFT_BIN=$(CURDIR)/.build-tsan/redis-swift-io2 \
-		IT_TEST_TIMEOUT=600 $(PYTHON) -m pytest -q $(SANITIZE_TESTS)
 
-test-sanitize-address: deps
+build-sanitize-address:
 	$(SWIFT) build -c debug --scratch-path .build-asan -Xswiftc -sanitize=address --product redis-swift
-	ASAN_OPTIONS="detect_leaks=0 abort_on_error=1 $${ASAN_OPTIONS:-}" \
-		REDIS_SWIFT_BIN=$(CURDIR)/.build-asan/debug/redis-swift IT_TEST_TIMEOUT=600 $(PYTHON) -m pytest -q $(SANITIZE_TESTS)
+
+test-sanitize-thread: deps build-sanitize-thread test-sanitize-thread-only
+
+test-sanitize-address: deps build-sanitize-address test-sanitize-address-only
+
+test-sanitize-thread-only:
+	mkdir -p $(SANITIZE_LOGS)
+	TSAN_OPTIONS="halt_on_error=$(SANITIZE_HALT) suppressions=$(TSAN_SUPP) $(call SANITIZE_LOG_OPT,tsan) $${TSAN_OPTIONS:-}" \
+		REDIS_SWIFT_BIN=$(CURDIR)/.build-tsan/redis-swift-io2 IT_SANITIZER=thread IT_IO_THREADS=2 IT_TEST_TIMEOUT=600 IT_SOCKET_TIMEOUT=120 IT_DEADLINE_SCALE=10 \
+		$(PYTHON) -m pytest -q $(SANITIZE_TESTS)
+
+test-sanitize-address-only:
+	mkdir -p $(SANITIZE_LOGS)
+	ASAN_OPTIONS="detect_leaks=0 abort_on_error=1 halt_on_error=$(SANITIZE_HALT) $(call SANITIZE_LOG_OPT,asan) $${ASAN_OPTIONS:-}" \
+		REDIS_SWIFT_BIN=$(CURDIR)/.build-asan/debug/redis-swift IT_SANITIZER=address IT_TEST_TIMEOUT=600 IT_SOCKET_TIMEOUT=120 IT_DEADLINE_SCALE=10 \
+		$(PYTHON) -m pytest -q $(SANITIZE_TESTS)
 
 clean:
 	rm -rf .build .build-fuzz .build-tsan .build-asan

@@ -8,8 +8,13 @@
 #if defined(__GLIBC__) || defined(__linux__)
 #include <malloc.h>
 
+/* Under ThreadSanitizer or AddressSanitizer (make test-sanitize-*) malloc is the sanitizer's allocator, which glibc's
+   statistics do not see; the sanitizer runtime then defines this. A weak reference: null in a normal build. */
+extern size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
+
 /* Bytes allocated and not freed: in-use bytes of the arenas (uordblks) plus mmap-served blocks (hblkhd). */
 static inline size_t cmallocinfo_used_bytes(void) {
+    if (__sanitizer_get_current_allocated_bytes) return __sanitizer_get_current_allocated_bytes();
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
     struct mallinfo2 m = mallinfo2();
     return m.uordblks + m.hblkhd;

@@ -50,7 +50,7 @@ from difftools import Pair  # noqa: E402
 
 REPO_ROOT = HERE.parents[1]
 DEFAULT_OURS_BIN = REPO_ROOT / ".build" / "release" / "redis-swift"
-START_TIMEOUT = 10.0
+START_TIMEOUT = 10.0 * float(os.environ.get("IT_DEADLINE_SCALE", "1"))
 STOP_TIMEOUT = 5.0
 
 __all__ = [
@@ -267,7 +267,7 @@ class ServerProcess(object):
     def redis(self, protocol=2, **kwargs):
         """A redis-py client (socket timeouts set)."""
         import redis
-        kwargs.setdefault("socket_timeout", 10)
+        kwargs.setdefault("socket_timeout", float(os.environ.get("IT_SOCKET_TIMEOUT", "10")))
         kwargs.setdefault("socket_connect_timeout", 5)
         return redis.Redis(host="127.0.0.1", port=self.port, protocol=protocol, **kwargs)
 

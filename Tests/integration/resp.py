@@ -10,10 +10,12 @@ The class is re-exported by conftest.py; it lives in its own module so that
 difftools.py and the test modules can import it without importing conftest.
 """
 
+import os
 import socket
 import time
 
-DEFAULT_TIMEOUT = 10.0
+# IT_SOCKET_TIMEOUT: longer for sanitized debug builds (make test-sanitize-*), which are 5-20 times slower.
+DEFAULT_TIMEOUT = float(os.environ.get("IT_SOCKET_TIMEOUT", "10"))
 
 # RESP types whose payload is a single line.
 LINE_TYPES = b"+-:_,#("

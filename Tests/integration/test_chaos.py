@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from buffer_tools import RssSampler, raw_socket, rss_kb, wait_until
+from buffer_tools import RSS_BOUNDS_APPLY, RssSampler, raw_socket, rss_kb, wait_until
 from resp import encode_command
 
 
@@ -112,7 +112,7 @@ def test_many_connections_and_maxclients(server_factory):
         assert extra.recv(100) == b"-ERR max number of clients reached\r\n"
         extra.close()
         grown = rss_kb(srv.proc.pid) - base
-        assert grown < n * 64, "%d KiB for %d idle connections" % (grown, n)
+        assert grown < n * 64 or not RSS_BOUNDS_APPLY, "%d KiB for %d idle connections" % (grown, n)
         for s in socks[1:10]:
             s.settimeout(10)
             s.sendall(encode_command("PING"))
@@ -144,7 +144,7 @@ def test_non_reading_client_with_stream_of_large_replies(chaos_server):
             assert pong(srv)
     # Live data is about 2 MB per client (threshold + one 1 MB reply + NIO's queue); the rest is malloc keeping
     # freed 1 MB blocks in its per-thread arenas. Without back-pressure this grows by 1 MB per GET sent.
-    assert sampler.peak - base < 160 * 1024, "RSS grew %d KiB" % (sampler.peak - base)
+    assert sampler.peak - base < 160 * 1024 or not RSS_BOUNDS_APPLY, "RSS grew %d KiB" % (sampler.peak - base)
     for s in socks:
         s.close()
     assert pong(srv)
@@ -172,7 +172,7 @@ def test_hundred_non_reading_subscribers_while_publishing(chaos_server):
                     assert pong(srv)
             # Past the pubsub limit (1 MB here) every non-reading subscriber is dropped.
             wait_until(lambda: pub.call("PUBSUB", "NUMSUB", "news").endswith(b":0\r\n"), "the subscribers to go")
-    assert sampler.peak - base < 100 * 1024 + 150 * 1024, "RSS grew %d KiB" % (sampler.peak - base)
+    assert sampler.peak - base < 100 * 1024 + 150 * 1024 or not RSS_BOUNDS_APPLY, "RSS grew %d KiB" % (sampler.peak - base)
     for s in subs:
         s.close()
     assert pong(srv)

@@ -189,8 +189,9 @@ def test_object_freq_follows_accesses_under_lfu(server_factory):
             cold = r.object("freq", "cold")
             hot = r.object("freq", "hot")
             assert cold == 5, kind  # LFU_INIT_VAL, untouched
-            # The logarithmic counter after 2000 hits with lfu-log-factor 10 lands around 15..25.
-            assert 10 <= hot <= 30, (kind, hot)
+            # The logarithmic counter after 2000 hits with lfu-log-factor 10 lands around 25 (simulated with Redis's
+            # formula: 17..34 in 3,000 runs, above 30 in 2.5% of them; a bound of 30 failed once).
+            assert 10 <= hot <= 40, (kind, hot)
         finally:
             srv.stop()
 

@@ -6,6 +6,7 @@ in the replica's log); WAIT counts acknowledging replicas; INFO replication and 
 
 Every wait polls with a generous deadline; every process is stopped by the test that started it."""
 
+import os
 import random
 import threading
 import time
@@ -15,7 +16,8 @@ import pytest
 import datasets
 from conftest import ServerProcess, ours_binary, real_binary
 
-DEADLINE = 30.0
+# IT_DEADLINE_SCALE: sanitized debug builds (make test-sanitize-*) sync 5-20 times slower.
+DEADLINE = 30.0 * float(os.environ.get("IT_DEADLINE_SCALE", "1"))
 
 
 def wait_for(predicate, timeout=DEADLINE, what="condition"):

@@ -227,12 +227,18 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func resume(context: ChannelHandlerContext) {
         guard !closing, client != nil || awaitingActivation else { return }
         if let c = client {
-            guard acquireData() else {
+            if acquireData() {
+                c.resumeScheduled = false
+                server.lock.unlock()
+            } else if server.busyScript.isBusy {
+                // A script past its threshold holds the data: what waits is answered now (-BUSY, SCRIPT KILL, ...)
+                // by `process`, and the resume is tried again for the output it was scheduled for. (Retrying only
+                // would leave a client of another I/O loop unanswered for the script's whole run.)
+                retrySoon(context: context)
+            } else {
                 retrySoon(context: context)
                 return
             }
-            c.resumeScheduled = false
-            server.lock.unlock()
         }
         var input = pending ?? context.channel.allocator.buffer(capacity: 0)
         pending = nil
