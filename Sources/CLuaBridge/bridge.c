@@ -15,6 +15,8 @@ typedef struct {
     int kind;
     rb_native_fn fn;
     void *owner;
+    int args_ref[2];     /* registry refs of EVAL's KEYS and ARGV tables (0: none yet) */
+    lua_Integer args_n[2];
 } rb_ud;
 
 static rb_ud *ud_of(lua_State *L) { return *(rb_ud **)lua_getextraspace(L); }
@@ -588,6 +590,44 @@ void rb_set_global(lua_State *L, const char *name) {
     lua_insert(L, -2);
     lua_rawset(L, -3);
     lua_pop(L, 1);
+}
+
+void rb_eval_args_table(lua_State *L, int which, int n) {
+    rb_ud *u = ud_of(L);
+    if (u->args_ref[which]) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, u->args_ref[which]);
+        int t = lua_gettop(L);
+        int clean = !lua_getmetatable(L, t);
+        if (!clean) lua_pop(L, 1);
+        lua_Integer last = u->args_n[which];
+        if (clean) lua_pushnil(L);
+        while (clean && lua_next(L, t)) {
+            lua_pop(L, 1);
+            if (!lua_isinteger(L, -1)) clean = 0;
+            else {
+                lua_Integer k = lua_tointeger(L, -1);
+                if (k < 1 || k > last) clean = 0;
+            }
+            if (!clean) lua_pop(L, 1);
+        }
+        if (clean) {
+            for (lua_Integer i = (lua_Integer)n + 1; i <= last; i++) {
+                lua_pushnil(L);
+                lua_rawseti(L, t, i);
+            }
+            u->args_n[which] = n;
+            return;
+        }
+        lua_pop(L, 1);
+        luaL_unref(L, LUA_REGISTRYINDEX, u->args_ref[which]);
+        u->args_ref[which] = 0;
+    }
+    lua_createtable(L, n, 0);
+    lua_pushvalue(L, -1);
+    u->args_ref[which] = luaL_ref(L, LUA_REGISTRYINDEX);
+    u->args_n[which] = n;
+    lua_pushvalue(L, -1);
+    rb_set_global(L, which == 0 ? "KEYS" : "ARGV");
 }
 
 void rb_gc_collect(lua_State *L) { lua_gc(L, LUA_GCCOLLECT, 0); }

@@ -12,6 +12,8 @@ final class LuaVM {
     unowned(unsafe) let server: Server
     /// The script running now, if any.
     var run: ScriptRun?
+    /// The run record every run of this VM reuses.
+    var runRecord: ScriptRun?
     /// While a library body runs (FUNCTION LOAD): when it must have finished.
     var loadDeadlineNs: Int64?
     /// Receives `redis.register_function` calls while a library loads (FUNCTION state only).

@@ -53,6 +53,10 @@ void rb_clear_hook(lua_State *L);
 
 /* Sets a global in the real globals table (KEYS, ARGV), bypassing the read-only guard. Pops the value. */
 void rb_set_global(lua_State *L, const char *name);
+/* Pushes EVAL's KEYS (which 0) or ARGV (which 1) table, ready for rawseti 1..n: the table of the previous run,
+ * emptied past n, when the script left it with integer keys within its old length and no metatable; otherwise a
+ * fresh table, made the global. Saves creating (and collecting) two tables per EVAL. */
+void rb_eval_args_table(lua_State *L, int which, int n);
 
 /* Pushes Redis's error table for an error text: "-CODE msg" or "msg" (code ERR) -> {err="CODE msg"}. */
 void rb_push_error_table(lua_State *L, const char *s, size_t len, int ignore_stats);
