@@ -235,26 +235,31 @@ final class LuaVM {
             pushError("Please specify at least one argument for this redis lib call")
             return raising ? -1 : 1
         }
-        // The fake client's argv array is reused from call to call (no allocation per call for its storage).
+        // The fake client's argv array is reused from call to call: elements are overwritten in place (no
+        // allocation for its storage, no separate pass releasing the previous call's arguments).
         let fake = run.fake
-        fake.argv.removeAll(keepingCapacity: true)
-        fake.argv.reserveCapacity(Int(argc))
+        let previous = fake.argv.count
+        let count = Int(argc)
+        if previous > count { fake.argv.removeLast(previous - count) }
         for i in 1...argc {
             let t = lua_type(L, i)
-            if t == LUA_TNUMBER {
-                if lua_isinteger(L, i) != 0 {
-                    fake.argv.append(Numbers.format(Int64(lua_tointegerx(L, i, nil))))
-                } else {
-                    fake.argv.append(LuaVM.formatNumber(lua_tonumberx(L, i, nil)))
-                }
-            } else if t == LUA_TSTRING {
+            let arg: RBytes
+            if t == LUA_TSTRING {
                 var len = 0
                 let p = rb_tolstring(L, i, &len)
-                fake.argv.append(RBytes(UnsafeRawBufferPointer(start: p, count: len)))
+                arg = RBytes(UnsafeRawBufferPointer(start: p, count: len))
+            } else if t == LUA_TNUMBER {
+                if lua_isinteger(L, i) != 0 {
+                    arg = Numbers.format(Int64(lua_tointegerx(L, i, nil)))
+                } else {
+                    arg = LuaVM.formatNumber(lua_tonumberx(L, i, nil))
+                }
             } else {
                 pushError("Lua redis lib command arguments must be strings or integers")
                 return raising ? -1 : 1
             }
+            let j = Int(i) - 1
+            if j < fake.argv.count { fake.argv[j] = arg } else { fake.argv.append(arg) }
         }
         fake.reply.buffer.clear()
         if let rejection = server.nestedCall(fake, caller: run.caller, policy: &run.policy) {
