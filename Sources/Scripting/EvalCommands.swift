@@ -30,6 +30,9 @@ public struct EvalCommands: CommandModule {
                         keyFinder: EvalCommands.keys, handler: { evalGeneric($0, bySha: true, readOnly: true, slot: slot) }),
             CommandSpec("script", arity: -2, categories: s, summary: "A container for Lua scripts management commands",
                         since: "2.6.0", complexity: "Depends on subcommand.", subcommands: [
+                CommandSpec("debug", arity: 3, flags: [.noscript], categories: s,
+                            summary: "Set the debug mode for executed scripts.", since: "3.2.0",
+                            complexity: "O(1)", handler: scriptDebug),
                 CommandSpec("exists", arity: -3, flags: [.noscript], categories: s,
                             summary: "Check existence of scripts in the script cache.",
                             since: "2.6.0", complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
@@ -96,9 +99,20 @@ final class EngineSlot {
 
 /// EVAL script numkeys [key ...] [arg ...] (and EVALSHA, EVAL_RO, EVALSHA_RO)
 func evalGeneric(_ c: Client, bySha: Bool, readOnly: Bool, slot: EngineSlot) {
+    let engine = slot.of(c.server)
+    if !engine.debugModes.isEmpty, let mode = engine.debugModes[c.id] {
+        evalDebugging(c, mode: mode, bySha: bySha, engine: engine) {
+            evalRun(c, bySha: bySha, readOnly: readOnly, engine: engine)
+        }
+        return
+    }
+    evalRun(c, bySha: bySha, readOnly: readOnly, engine: engine)
+}
+
+/// EVAL's work once the debugger is set up or not needed.
+func evalRun(_ c: Client, bySha: Bool, readOnly: Bool, engine: EvalEngine) {
     c.propagateInstead([])
     guard let numkeys = parseNumkeys(c) else { return }
-    let engine = slot.of(c.server)
     let sha: RBytes
     let script: EvalEngine.Cached
     if bySha {

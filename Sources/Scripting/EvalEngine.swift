@@ -16,6 +16,8 @@ final class EvalEngine {
     private(set) var scripts: [ScriptKey: Cached] = [:]
     /// Bytes of the cached bodies (INFO used_memory_scripts_eval).
     private(set) var bodyBytes = 0
+    /// SCRIPT DEBUG settings by client id.
+    var debugModes: [UInt64: DebugMode] = [:]
 
     init(server: Server) {
         vm = LuaVM(server: server, kind: 0)

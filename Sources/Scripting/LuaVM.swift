@@ -14,6 +14,8 @@ final class LuaVM {
     var run: ScriptRun?
     /// The run record every run of this VM reuses.
     var runRecord: ScriptRun?
+    /// The debugging session of the run in progress (SCRIPT DEBUG SYNC), if any.
+    var debugger: LuaDebugger?
     /// While a library body runs (FUNCTION LOAD): when it must have finished.
     var loadDeadlineNs: Int64?
     /// Receives `redis.register_function` calls while a library loads (FUNCTION state only).
@@ -110,6 +112,8 @@ final class LuaVM {
 
     /// Pushes Redis's error table for `message`: `-CODE text` keeps its code, plain text gets `ERR`.
     func pushError(_ message: String, ignoreStats: Bool = false) {
+        // While stepping, the debugger shows the errors Redis commands give the script.
+        if let d = debugger, d.step { d.log("<error> " + message) }
         var m = message
         m.withUTF8 { p in
             rb_push_error_table(L, UnsafeRawPointer(p.baseAddress)?.assumingMemoryBound(to: CChar.self), p.count,
@@ -134,6 +138,24 @@ final class LuaVM {
         case Int(RB_OP_REGISTER): return registrar?(L) ?? raise("redis.register_function can only be called on FUNCTION LOAD command")
         case Int(RB_OP_SHA1HEX): return sha1hex(L)
         case Int(RB_OP_LOG): return log(L)
+        case Int(RB_OP_LDB_HOOK): return debugger?.hook(self) ?? 0
+        case Int(RB_OP_LDB_BREAKPOINT):
+            debugger?.luaBreakpoint = true
+            lua_pushboolean(L, debugger != nil ? 1 : 0)
+            return 1
+        case Int(RB_OP_LDB_DEBUG):
+            if let d = debugger {
+                var line = Array("<debug> line \(d.currentLine): ".utf8)
+                let argc = lua_gettop(L)
+                if argc > 0 {
+                    for i in 1...argc {
+                        line += d.value(self, at: i)
+                        if i != argc { line += [44, 32] }
+                    }
+                }
+                d.log(line)
+            }
+            return 0
         default: break
         }
         guard let run else {
@@ -262,10 +284,12 @@ final class LuaVM {
             if j < fake.argv.count { fake.argv[j] = arg } else { fake.argv.append(arg) }
         }
         fake.reply.buffer.clear()
+        if let d = debugger, d.step { d.logCommand(fake.argv) }
         if let rejection = server.nestedCall(fake, caller: run.caller, policy: &run.policy) {
             pushError("-" + rejection, ignoreStats: true)
             return raising ? -1 : 1
         }
+        if let d = debugger, d.step { fake.reply.buffer.withUnsafeReadableBytes { d.logReply($0) } }
         let isError = LuaConvert.pushReply(self, fake)
         fake.reply.buffer.clear()
         if isError && raising { return -1 }

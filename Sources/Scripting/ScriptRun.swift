@@ -140,7 +140,7 @@ extension LuaVM {
         self.run = run
         server.busyScript.begin(isEval ? .eval : .function, fromMaster: c.linkKind == .master)
         let savedMask = server.propagationMask
-        let status = rb_run(L, isEval ? 0 : 2)
+        let status = debugger != nil ? rb_run_debug(L, 0) : rb_run(L, isEval ? 0 : 2)
         server.propagationMask = savedMask
         server.busyScript.end()
         self.run = nil

@@ -9,7 +9,7 @@ extension ConnectionHandler {
     /// Lets a busy script's hook serve this connection (call with the data lock held, once registered).
     func registerBusyPeer(context: ChannelHandlerContext) {
         guard fd >= 0 else { return }
-        server.busyScript.peers[ObjectIdentifier(self)] = BusyPeer(loop: context.eventLoop, fd: fd) { [weak self] in
+        server.busyScript.peers[ObjectIdentifier(self)] = BusyPeer(loop: context.eventLoop, fd: fd, clientId: client.id) { [weak self] in
             self?.serveWhileScriptBusy(context: context)
         }
     }
