@@ -3,8 +3,10 @@ import Kernel
 /// SCRIPT DEBUG YES|SYNC|NO
 func scriptDebug(_ c: Client) {
     let engine = EvalEngine.of(c.server)
-    if c.inMulti {
-        c.error("ERR SCRIPT DEBUG must be called outside MULTI")
+    // Redis refuses it while replies are pending (inside EXEC, or pipelined behind unanswered commands): the
+    // session's log must be the next thing the client reads.
+    if c.reply.buffer.readableBytes > 0 {
+        c.error("ERR SCRIPT DEBUG must be called outside a pipeline")
         return
     }
     // Settings of clients that are gone are dropped here (a session's client is closed when it ends).

@@ -85,7 +85,7 @@ extension LuaDebugger {
                     maxlen = v
                 }
                 if maxlen > 0 { log("<value> replies are truncated at \(maxlen) bytes.") }
-                else { log("<value> max reply length set to unlimited.") }
+                else { log("<value> replies are unlimited.") }
                 sendLogs()
             case "b", "break":
                 breakCommand(Array(argv.dropFirst()))
@@ -96,7 +96,7 @@ extension LuaDebugger {
             case "a", "abort":
                 vm.pushError("script aborted for user request")
                 return .raise
-            case "r", "redis" where argv.count > 1:
+            case "r" where argv.count > 1, "redis" where argv.count > 1:
                 redis(vm, Array(argv.dropFirst()))
                 sendLogs()
             case "p", "print":
@@ -319,8 +319,13 @@ extension LuaDebugger {
         log(line)
     }
 
-    /// `<reply> ...`: a RESP reply in the debugger's human form.
-    func logReply(_ raw: UnsafeRawBufferPointer) {
+    /// `<reply> ...`: a RESP reply in the debugger's human form, after `<error> -CODE ...` for an error reply.
+    func logReply(_ raw: UnsafeRawBufferPointer, isError: Bool) {
+        if isError {
+            var end = 0
+            while end < raw.count && raw[end] != 13 { end += 1 }
+            log(Array("<error> ".utf8) + Array(raw[0..<end]))
+        }
         logWithMaxLen(Array("<reply> ".utf8) + LuaDebugger.human(Array(raw)))
     }
 }

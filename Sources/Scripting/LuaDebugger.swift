@@ -64,6 +64,7 @@ final class LuaDebugger {
         var trimmed = false
         if maxlen > 0 && entry.count > maxlen {
             entry.removeLast(entry.count - maxlen)
+            entry += Array(" ...".utf8)
             trimmed = true
         }
         log(entry)

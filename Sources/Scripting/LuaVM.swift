@@ -113,7 +113,8 @@ final class LuaVM {
     /// Pushes Redis's error table for `message`: `-CODE text` keeps its code, plain text gets `ERR`.
     func pushError(_ message: String, ignoreStats: Bool = false) {
         // While stepping, the debugger shows the errors Redis commands give the script.
-        if let d = debugger, d.step { d.log("<error> " + message) }
+        // While stepping, the debugger shows the errors the script gets (errors of nested calls: see redisCall).
+        if let d = debugger, d.step, !message.hasPrefix("-") { d.log("<error> " + message) }
         var m = message
         m.withUTF8 { p in
             rb_push_error_table(L, UnsafeRawPointer(p.baseAddress)?.assumingMemoryBound(to: CChar.self), p.count,
@@ -286,11 +287,14 @@ final class LuaVM {
         fake.reply.buffer.clear()
         if let d = debugger, d.step { d.logCommand(fake.argv) }
         if let rejection = server.nestedCall(fake, caller: run.caller, policy: &run.policy) {
+            if let d = debugger, d.step {
+                d.log("<error> " + (rejection.hasPrefix("ERR ") ? String(rejection.dropFirst(4)) : "-" + rejection))
+            }
             pushError("-" + rejection, ignoreStats: true)
             return raising ? -1 : 1
         }
-        if let d = debugger, d.step { fake.reply.buffer.withUnsafeReadableBytes { d.logReply($0) } }
         let isError = LuaConvert.pushReply(self, fake)
+        if let d = debugger, d.step { fake.reply.buffer.withUnsafeReadableBytes { d.logReply($0, isError: isError) } }
         fake.reply.buffer.clear()
         if isError && raising { return -1 }
         return 1
