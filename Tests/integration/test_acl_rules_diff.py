@@ -7,7 +7,7 @@ hash seed makes differ from one redis-server process to the next, so they are co
 
 The greedy choice counts the commands of each category, so it matches Redis's where our command table has the
 same commands. Ours runs without the redis-cell plugin (CL.THROTTLE) here; what we do not have (the CLUSTER commands, ASKING,
-READONLY, READWRITE, RESTORE-ASKING, SCRIPT DEBUG) changes the counts of @admin, @dangerous, @slow, @fast,
+READONLY, READWRITE, RESTORE-ASKING) changes the counts of @admin, @dangerous, @slow, @fast,
 @connection, @keyspace, @write and @scripting, so the random rules use the other categories and start from
 `-@all`; the fixed cases cover `+@all` and those categories where the result does not depend on the difference.
 """
