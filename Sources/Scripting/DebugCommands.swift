@@ -48,7 +48,7 @@ func evalDebugging(_ c: Client, mode: DebugMode, bySha: Bool, engine: EvalEngine
         return
     }
     guard let fd = c.server.socketOnCurrentLoop(of: c) else {
-        c.error("ERR The Lua debugger needs a TCP or Unix socket connection served by this server")
+        c.error("ERR The Lua debugger is only available to TCP connections")
         return
     }
     let debugger = LuaDebugger(fd: fd, body: c.argv[1])
