@@ -55,8 +55,14 @@ final class LuaDebugger {
 
     // MARK: - Log lines
 
-    func log(_ line: String) { logs.append(Array(line.utf8)) }
-    func log(_ line: [UInt8]) { logs.append(line) }
+    /// Most log lines kept between two stops (a script calling redis.debug in an endless loop under `continue`
+    /// would otherwise grow them without bound); later ones are dropped.
+    static let maxLogLines = 100_000
+
+    func log(_ line: String) { log(Array(line.utf8)) }
+    func log(_ line: [UInt8]) {
+        if logs.count < LuaDebugger.maxLogLines { logs.append(line) }
+    }
 
     /// A log line trimmed to `maxlen` (a hint follows the first trimmed one).
     func logWithMaxLen(_ line: [UInt8]) {
