@@ -46,9 +46,15 @@ ROWS = {
     "xadd": (None, ["XADD", "bench:s", "*", "field", "value"]),
     "xrange_100": (["XADD", "bench:s", "*", "field", "value"], ["XRANGE", "bench:s", "-", "+", "COUNT", "100"]),
     "pfadd": (None, ["-r", "1000000", "PFADD", "bench:hll", "element:__rand_int__"]),
-    "evalsha": (None, None),  # filled in at run time: needs the script's SHA1 from SCRIPT LOAD
+    # Filled in at run time: they need the script's SHA1 from SCRIPT LOAD (see SCRIPTS).
+    "evalsha": (None, None),
+    "evalsha10": (None, None),
 }
-INCR_SCRIPT = "return redis.call('INCR', KEYS[1])"
+# EVALSHA rows -> script body: one INCR, and ten redis.calls in a loop.
+SCRIPTS = {
+    "evalsha": "return redis.call('INCR', KEYS[1])",
+    "evalsha10": "local n = 0 for i = 1, 10 do n = redis.call('INCR', KEYS[1]) end return n",
+}
 
 
 def free_port():
@@ -163,7 +169,7 @@ def main():
         ours.stop()
         raise
     try:
-        sha = {s.name: s.cli("SCRIPT", "LOAD", INCR_SCRIPT) for s in (ours, real)}
+        sha = {(s.name, row): s.cli("SCRIPT", "LOAD", body) for s in (ours, real) for row, body in SCRIPTS.items()}
         print("CPU per request (sum of the server's threads' on-CPU time / requests), median of %d interleaved "
               "pairs; clients=%d n(P1)=%d n(P16)=%d" % (opts.pairs, opts.clients, opts.n_p1, opts.n_p16))
         print("%-12s %3s %12s %12s %6s %10s %10s %6s" % ("row", "P", "ours(rps)", "redis(rps)", "ratio",
@@ -180,7 +186,7 @@ def main():
                 for i in range(opts.pairs):
                     order = (ours, real) if i % 2 == 0 else (real, ours)
                     for server in order:
-                        row_args = args if args else ["EVALSHA", sha[server.name], "1", "bench:counter"]
+                        row_args = args if args else ["EVALSHA", sha[(server.name, row)], "1", "bench:counter"]
                         r = measure(server, row_args, setup, n, pipeline, opts.clients)
                         if r:
                             results[server.name].append(r)

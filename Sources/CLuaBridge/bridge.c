@@ -5,6 +5,7 @@
 #include "luabridge.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct {
@@ -15,6 +16,10 @@ typedef struct {
     int kind;
     rb_native_fn fn;
     void *owner;
+    int ldb_event;       /* the debugger hook call in progress */
+    int ldb_line;
+    int args_ref[2];     /* registry refs of EVAL's KEYS and ARGV tables (0: none yet) */
+    lua_Integer args_n[2];
 } rb_ud;
 
 static rb_ud *ud_of(lua_State *L) { return *(rb_ud **)lua_getextraspace(L); }
@@ -164,15 +169,8 @@ static int l_replicate_commands(lua_State *L) {
     return 1;
 }
 
-static int l_breakpoint(lua_State *L) {
-    lua_pushboolean(L, 0);
-    return 1;
-}
-
-static int l_debug(lua_State *L) {
-    (void)L;
-    return 0;
-}
+static int l_breakpoint(lua_State *L) { return native(L, RB_OP_LDB_BREAKPOINT); }
+static int l_debug(lua_State *L) { return native(L, RB_OP_LDB_DEBUG); }
 
 /* pcall that hands error tables back as their `err` string (Redis 7.0), and never swallows a kill. */
 static int l_safe_pcall(lua_State *L) {
@@ -589,6 +587,129 @@ void rb_set_global(lua_State *L, const char *name) {
     lua_rawset(L, -3);
     lua_pop(L, 1);
 }
+
+void rb_eval_args_table(lua_State *L, int which, int n) {
+    rb_ud *u = ud_of(L);
+    if (u->args_ref[which]) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, u->args_ref[which]);
+        int t = lua_gettop(L);
+        int clean = !lua_getmetatable(L, t);
+        if (!clean) lua_pop(L, 1);
+        lua_Integer last = u->args_n[which];
+        if (clean) lua_pushnil(L);
+        while (clean && lua_next(L, t)) {
+            lua_pop(L, 1);
+            if (!lua_isinteger(L, -1)) clean = 0;
+            else {
+                lua_Integer k = lua_tointeger(L, -1);
+                if (k < 1 || k > last) clean = 0;
+            }
+            if (!clean) lua_pop(L, 1);
+        }
+        if (clean) {
+            for (lua_Integer i = (lua_Integer)n + 1; i <= last; i++) {
+                lua_pushnil(L);
+                lua_rawseti(L, t, i);
+            }
+            u->args_n[which] = n;
+            return;
+        }
+        lua_pop(L, 1);
+        luaL_unref(L, LUA_REGISTRYINDEX, u->args_ref[which]);
+        u->args_ref[which] = 0;
+    }
+    lua_createtable(L, n, 0);
+    lua_pushvalue(L, -1);
+    u->args_ref[which] = luaL_ref(L, LUA_REGISTRYINDEX);
+    u->args_n[which] = n;
+    lua_pushvalue(L, -1);
+    rb_set_global(L, which == 0 ? "KEYS" : "ARGV");
+}
+
+/* ---- the Lua debugger ------------------------------------------------------------------------------------------ */
+
+static void rb_ldb_hook(lua_State *L, lua_Debug *ar) {
+    rb_ud *u = ud_of(L);
+    lua_getinfo(L, "Sl", ar);
+    /* Events outside the user's script (the debugger's own eval code, C functions) are not interesting. */
+    if (strstr(ar->short_src, "user_script") == NULL) return;
+    u->ldb_event = ar->event;
+    u->ldb_line = ar->currentline;
+    int saved = u->native;
+    u->native = 1;
+    int verdict = u->fn(L, RB_OP_LDB_HOOK);
+    u->native = saved;
+    if (verdict < 0) lua_error(L);
+}
+
+int rb_run_debug(lua_State *L, int nargs) {
+    rb_ud *u = ud_of(L);
+    u->killed = 0;
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, rb_errhandler);
+    lua_insert(L, base);
+    lua_sethook(L, rb_ldb_hook, LUA_MASKLINE | LUA_MASKCOUNT, 100000);
+    int saved = u->native;
+    u->native = 0;
+    int st = lua_pcall(L, nargs, 1, base);
+    u->native = saved;
+    lua_sethook(L, NULL, 0, 0);
+    lua_remove(L, base);
+    return st;
+}
+
+int rb_ldb_event(lua_State *L) { return ud_of(L)->ldb_event; }
+int rb_ldb_line(lua_State *L) { return ud_of(L)->ldb_line; }
+
+int rb_ldb_frame(lua_State *L, int level, int *line, int *user, const char **name) {
+    lua_Debug ar;
+    if (!lua_getstack(L, level, &ar)) return 0;
+    lua_getinfo(L, "Snl", &ar);
+    *line = ar.currentline;
+    *user = strstr(ar.short_src, "user_script") != NULL;
+    *name = ar.name;
+    return 1;
+}
+
+const char *rb_ldb_local(lua_State *L, int level, int n) {
+    lua_Debug ar;
+    if (!lua_getstack(L, level, &ar)) return NULL;
+    return lua_getlocal(L, &ar, n);
+}
+
+void rb_ldb_global(lua_State *L, const char *name) {
+    lua_pushglobaltable(L);
+    lua_pushstring(L, name);
+    lua_rawget(L, -2);
+    lua_remove(L, -2);
+}
+
+int rb_ldb_eval(lua_State *L, const char *code, size_t len) {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "return ");
+    luaL_addlstring(&b, code, len);
+    luaL_pushresult(&b);
+    size_t elen;
+    const char *expr = lua_tolstring(L, -1, &elen);
+    int st = rb_compile(L, expr, elen, "@ldb_eval");
+    lua_remove(L, -2);
+    if (st != 0) {
+        lua_pop(L, 1);
+        st = rb_compile(L, code, len, "@ldb_eval");
+        if (st != 0) return st;
+    }
+    return lua_pcall(L, 0, 1, 0);
+}
+
+void rb_ldb_redis(lua_State *L, int nargs) {
+    lua_pushcfunction(L, l_call);
+    lua_insert(L, -nargs - 1);
+    lua_pcall(L, nargs, 1, 0);
+    lua_pop(L, 1);
+}
+
+int rb_format_g(double d, char *buf, size_t size) { return snprintf(buf, size, "%g", d); }
 
 void rb_gc_collect(lua_State *L) { lua_gc(L, LUA_GCCOLLECT, 0); }
 void rb_pop(lua_State *L, int n) { lua_pop(L, n); }

@@ -9,25 +9,30 @@ public struct EvalCommands: CommandModule {
         let s: ACLCategories = [.scripting]
         let evalFlags: CommandFlags = [.noscript, .stale, .skipMonitor, .noMandatoryKeys, .mayReplicate]
         let roFlags: CommandFlags = [.readonly, .noscript, .stale, .skipMonitor, .noMandatoryKeys]
+        // The engine, found once per registration instead of by name for every EVAL.
+        let slot = EngineSlot()
         return [
             CommandSpec("eval", arity: -3, flags: evalFlags, 
                         categories: s, summary: "Execute a Lua script server side", since: "2.6.0",
                         complexity: "Depends on the script that is executed.", keyFinder: EvalCommands.keys,
-                        handler: { evalGeneric($0, bySha: false, readOnly: false) }),
+                        handler: { evalGeneric($0, bySha: false, readOnly: false, slot: slot) }),
             CommandSpec("evalsha", arity: -3, flags: evalFlags, 
                         categories: s, summary: "Execute a Lua script server side", since: "2.6.0",
                         complexity: "Depends on the script that is executed.", keyFinder: EvalCommands.keys,
-                        handler: { evalGeneric($0, bySha: true, readOnly: false) }),
+                        handler: { evalGeneric($0, bySha: true, readOnly: false, slot: slot) }),
             CommandSpec("eval_ro", arity: -3, flags: roFlags, 
                         categories: s, summary: "Execute a read-only Lua script server side", since: "7.0.0",
                         complexity: "Depends on the script that is executed.", keyFinder: EvalCommands.keys,
-                        handler: { evalGeneric($0, bySha: false, readOnly: true) }),
+                        handler: { evalGeneric($0, bySha: false, readOnly: true, slot: slot) }),
             CommandSpec("evalsha_ro", arity: -3, flags: roFlags, 
                         categories: s, summary: "Execute a read-only Lua script server side",
                         since: "7.0.0", complexity: "Depends on the script that is executed.",
-                        keyFinder: EvalCommands.keys, handler: { evalGeneric($0, bySha: true, readOnly: true) }),
+                        keyFinder: EvalCommands.keys, handler: { evalGeneric($0, bySha: true, readOnly: true, slot: slot) }),
             CommandSpec("script", arity: -2, categories: s, summary: "A container for Lua scripts management commands",
                         since: "2.6.0", complexity: "Depends on subcommand.", subcommands: [
+                CommandSpec("debug", arity: 3, flags: [.noscript], categories: s,
+                            summary: "Set the debug mode for executed scripts.", since: "3.2.0",
+                            complexity: "O(1)", handler: scriptDebug),
                 CommandSpec("exists", arity: -3, flags: [.noscript], categories: s,
                             summary: "Check existence of scripts in the script cache.",
                             since: "2.6.0", complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
@@ -79,15 +84,39 @@ func parseNumkeys(_ c: Client) -> Int? {
     return Int(n)
 }
 
+/// The EVAL engine of the server the EVAL commands were registered on, kept by their handlers.
+final class EngineSlot {
+    private var engine: EvalEngine?
+
+    /// The engine of `server` (cached; looked up again if a handler ever serves another server).
+    func of(_ server: Server) -> EvalEngine {
+        if let e = engine, e.vm.server === server { return e }
+        let e = EvalEngine.of(server)
+        engine = e
+        return e
+    }
+}
+
 /// EVAL script numkeys [key ...] [arg ...] (and EVALSHA, EVAL_RO, EVALSHA_RO)
-func evalGeneric(_ c: Client, bySha: Bool, readOnly: Bool) {
+func evalGeneric(_ c: Client, bySha: Bool, readOnly: Bool, slot: EngineSlot) {
+    let engine = slot.of(c.server)
+    if !engine.debugModes.isEmpty, let mode = engine.debugModes[c.id] {
+        evalDebugging(c, mode: mode, bySha: bySha, engine: engine) {
+            evalRun(c, bySha: bySha, readOnly: readOnly, engine: engine)
+        }
+        return
+    }
+    evalRun(c, bySha: bySha, readOnly: readOnly, engine: engine)
+}
+
+/// EVAL's work once the debugger is set up or not needed.
+func evalRun(_ c: Client, bySha: Bool, readOnly: Bool, engine: EvalEngine) {
     c.propagateInstead([])
     guard let numkeys = parseNumkeys(c) else { return }
-    let engine = EvalEngine.of(c.server)
     let sha: RBytes
     let script: EvalEngine.Cached
     if bySha {
-        guard c.argv[1].count == 40, let s = engine.script(sha: c.argv[1]) else {
+        guard let s = engine.script(sha: c.argv[1]) else {
             c.error("NOSCRIPT No matching script. Please use EVAL.")
             return
         }
@@ -138,6 +167,8 @@ func scriptLoad(_ c: Client) {
 func scriptHelp(_ c: Client) {
     let lines = [
         "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DEBUG (YES|SYNC|NO)",
+        "    Set the debug mode for subsequent scripts executed.",
         "EXISTS <sha1> [<sha1> ...]",
         "    Return information about the existence of the scripts in the script cache.",
         "FLUSH [ASYNC|SYNC]",

@@ -12,10 +12,12 @@ final class EvalEngine {
 
     let vm: LuaVM
     let fake: Client
-    /// Scripts by lower-case hex SHA1.
-    private(set) var scripts: [RBytes: Cached] = [:]
+    /// Scripts by SHA1.
+    private(set) var scripts: [ScriptKey: Cached] = [:]
     /// Bytes of the cached bodies (INFO used_memory_scripts_eval).
     private(set) var bodyBytes = 0
+    /// SCRIPT DEBUG settings by client id.
+    var debugModes: [UInt64: DebugMode] = [:]
 
     init(server: Server) {
         vm = LuaVM(server: server, kind: 0)
@@ -30,13 +32,18 @@ final class EvalEngine {
         return e
     }
 
-    /// Looks a script up by its SHA1 (any case).
-    func script(sha: RBytes) -> Cached? { scripts[sha] ?? scripts[sha.lowercased()] }
+    /// Looks a script up by its hex SHA1 (any case).
+    func script(sha: RBytes) -> Cached? {
+        guard let key = ScriptKey(hex: sha) else { return nil }
+        return scripts[key]
+    }
 
     /// Parses the shebang, compiles and caches `body`; returns its SHA1, or replies the error to `c` and returns nil.
     func load(_ body: RBytes, replyingTo c: Client) -> (sha: RBytes, script: Cached)? {
-        let sha = RBytes(SHA1.hash(body).hexBytes)
-        if let s = scripts[sha] { return (sha, s) }
+        let digest = SHA1.hash(body)
+        let sha = RBytes(digest.hexBytes)
+        let key = ScriptKey(digest)
+        if let s = scripts[key] { return (sha, s) }
         var code = body.array
         let flags: ScriptFlags
         switch Shebang.parse(code) {
@@ -54,7 +61,7 @@ final class EvalEngine {
             return nil
         case .success(let ref):
             let s = Cached(body: body.array, ref: ref, flags: flags)
-            scripts[sha] = s
+            scripts[key] = s
             bodyBytes += body.count
             return (sha, s)
         }
@@ -66,6 +73,52 @@ final class EvalEngine {
         bodyBytes = 0
         vm.reset()
     }
+}
+
+/// A script's SHA1 as the cache's key: twenty bytes, hashed by their first eight (a SHA1 is uniformly spread), so
+/// an EVALSHA costs a 40-digit hex parse and a one-word hash instead of hashing 40 bytes.
+struct ScriptKey: Hashable {
+    let digest: SHA1.Digest
+
+    init(_ digest: SHA1.Digest) { self.digest = digest }
+
+    /// Parses 40 hex digits of either case; nil for anything else.
+    init?(hex: RBytes) {
+        guard hex.count == 40 else { return nil }
+        let parsed = hex.withUnsafeBytes { p -> SHA1.Digest? in
+            var words: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0)
+            for w in 0..<5 {
+                var v: UInt32 = 0
+                for i in 0..<8 {
+                    let c = p[w * 8 + i]
+                    let d: UInt8
+                    switch c {
+                    case 48...57: d = c &- 48
+                    case 97...102: d = c &- 87
+                    case 65...70: d = c &- 55
+                    default: return nil
+                    }
+                    v = v << 4 | UInt32(d)
+                }
+                switch w {
+                case 0: words.0 = v
+                case 1: words.1 = v
+                case 2: words.2 = v
+                case 3: words.3 = v
+                default: words.4 = v
+                }
+            }
+            return SHA1.Digest(words.0, words.1, words.2, words.3, words.4)
+        }
+        guard let parsed else { return nil }
+        digest = parsed
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(UInt64(digest.h0) << 32 | UInt64(digest.h1))
+    }
+
+    static func == (a: ScriptKey, b: ScriptKey) -> Bool { a.digest == b.digest }
 }
 
 /// `#!lua flags=...` (Redis 7.0's evalExtractShebangFlags).

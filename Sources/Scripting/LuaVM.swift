@@ -12,6 +12,10 @@ final class LuaVM {
     unowned(unsafe) let server: Server
     /// The script running now, if any.
     var run: ScriptRun?
+    /// The run record every run of this VM reuses.
+    var runRecord: ScriptRun?
+    /// The debugging session of the run in progress (SCRIPT DEBUG SYNC), if any.
+    var debugger: LuaDebugger?
     /// While a library body runs (FUNCTION LOAD): when it must have finished.
     var loadDeadlineNs: Int64?
     /// Receives `redis.register_function` calls while a library loads (FUNCTION state only).
@@ -108,6 +112,9 @@ final class LuaVM {
 
     /// Pushes Redis's error table for `message`: `-CODE text` keeps its code, plain text gets `ERR`.
     func pushError(_ message: String, ignoreStats: Bool = false) {
+        // While stepping, the debugger shows the errors Redis commands give the script.
+        // While stepping, the debugger shows the errors the script gets (errors of nested calls: see redisCall).
+        if let d = debugger, d.step, !message.hasPrefix("-") { d.log("<error> " + message) }
         var m = message
         m.withUTF8 { p in
             rb_push_error_table(L, UnsafeRawPointer(p.baseAddress)?.assumingMemoryBound(to: CChar.self), p.count,
@@ -132,6 +139,24 @@ final class LuaVM {
         case Int(RB_OP_REGISTER): return registrar?(L) ?? raise("redis.register_function can only be called on FUNCTION LOAD command")
         case Int(RB_OP_SHA1HEX): return sha1hex(L)
         case Int(RB_OP_LOG): return log(L)
+        case Int(RB_OP_LDB_HOOK): return debugger?.hook(self) ?? 0
+        case Int(RB_OP_LDB_BREAKPOINT):
+            debugger?.luaBreakpoint = true
+            lua_pushboolean(L, debugger != nil ? 1 : 0)
+            return 1
+        case Int(RB_OP_LDB_DEBUG):
+            if let d = debugger {
+                var line = Array("<debug> line \(d.currentLine): ".utf8)
+                let argc = lua_gettop(L)
+                if argc > 0 {
+                    for i in 1...argc {
+                        line += d.value(self, at: i)
+                        if i != argc { line += [44, 32] }
+                    }
+                }
+                d.log(line)
+            }
+            return 0
         default: break
         }
         guard let run else {
@@ -233,33 +258,43 @@ final class LuaVM {
             pushError("Please specify at least one argument for this redis lib call")
             return raising ? -1 : 1
         }
-        // The fake client's argv array is reused from call to call (no allocation per call for its storage).
+        // The fake client's argv array is reused from call to call: elements are overwritten in place (no
+        // allocation for its storage, no separate pass releasing the previous call's arguments).
         let fake = run.fake
-        fake.argv.removeAll(keepingCapacity: true)
-        fake.argv.reserveCapacity(Int(argc))
+        let previous = fake.argv.count
+        let count = Int(argc)
+        if previous > count { fake.argv.removeLast(previous - count) }
         for i in 1...argc {
             let t = lua_type(L, i)
-            if t == LUA_TNUMBER {
-                if lua_isinteger(L, i) != 0 {
-                    fake.argv.append(Numbers.format(Int64(lua_tointegerx(L, i, nil))))
-                } else {
-                    fake.argv.append(LuaVM.formatNumber(lua_tonumberx(L, i, nil)))
-                }
-            } else if t == LUA_TSTRING {
+            let arg: RBytes
+            if t == LUA_TSTRING {
                 var len = 0
                 let p = rb_tolstring(L, i, &len)
-                fake.argv.append(RBytes(UnsafeRawBufferPointer(start: p, count: len)))
+                arg = RBytes(UnsafeRawBufferPointer(start: p, count: len))
+            } else if t == LUA_TNUMBER {
+                if lua_isinteger(L, i) != 0 {
+                    arg = Numbers.format(Int64(lua_tointegerx(L, i, nil)))
+                } else {
+                    arg = LuaVM.formatNumber(lua_tonumberx(L, i, nil))
+                }
             } else {
                 pushError("Lua redis lib command arguments must be strings or integers")
                 return raising ? -1 : 1
             }
+            let j = Int(i) - 1
+            if j < fake.argv.count { fake.argv[j] = arg } else { fake.argv.append(arg) }
         }
         fake.reply.buffer.clear()
+        if let d = debugger, d.step { d.logCommand(fake.argv) }
         if let rejection = server.nestedCall(fake, caller: run.caller, policy: &run.policy) {
+            if let d = debugger, d.step {
+                d.log("<error> " + (rejection.hasPrefix("ERR ") ? String(rejection.dropFirst(4)) : "-" + rejection))
+            }
             pushError("-" + rejection, ignoreStats: true)
             return raising ? -1 : 1
         }
         let isError = LuaConvert.pushReply(self, fake)
+        if let d = debugger, d.step { fake.reply.buffer.withUnsafeReadableBytes { d.logReply($0, isError: isError) } }
         fake.reply.buffer.clear()
         if isError && raising { return -1 }
         return 1

@@ -34,21 +34,30 @@ enum RunName {
 }
 
 /// One script or function execution: the caller, the fake client its `redis.call`s run on, what it may do.
+///
+/// Each `LuaVM` owns one, reused by every run (runs on one VM never nest: scripts cannot call EVAL or FCALL),
+/// so starting a script allocates nothing here.
 final class ScriptRun {
-    let caller: Client
+    /// The client that sent EVAL/FCALL (the last one, between runs).
+    private(set) var caller: Client
     let fake: Client
-    var policy: NestedCallPolicy
-    let startNs: Int64
+    var policy = NestedCallPolicy()
+    private(set) var startNs: Int64 = 0
     /// The sha (EVAL) or function name (FCALL), for error messages.
-    let runName: RunName
-    let isEval: Bool
+    private(set) var runName = RunName.function("")
+    private(set) var isEval = true
 
     /// The run's name as error messages and logs show it.
     var name: String { runName.text }
 
-    init(caller: Client, fake: Client, policy: NestedCallPolicy, name: RunName, isEval: Bool) {
-        self.caller = caller
+    init(fake: Client) {
+        self.caller = fake
         self.fake = fake
+    }
+
+    /// Starts a new run.
+    func begin(caller: Client, policy: NestedCallPolicy, name: RunName, isEval: Bool) {
+        self.caller = caller
         self.policy = policy
         self.runName = name
         self.isEval = isEval
@@ -111,18 +120,27 @@ extension LuaVM {
         fake.inExec = true
         fake.reply.buffer.clear()
         rb_set_memory_limit(L, Int(clamping: server.config.luaMemoryLimit))
-        let run = ScriptRun(caller: c, fake: fake, policy: policy, name: name, isEval: isEval)
+        let run = runSlot(fake: fake)
+        run.begin(caller: c, policy: policy, name: name, isEval: isEval)
         push(ref: ref)
-        pushArray(keys)
-        pushArray(args)
         if isEval {
-            rb_set_global(L, "ARGV")
-            rb_set_global(L, "KEYS")
+            // EVAL's KEYS and ARGV globals: the tables of the previous run, refilled (see rb_eval_args_table).
+            rb_eval_args_table(L, 0, Int32(clamping: keys.count))
+            fillArray(keys)
+            rb_eval_args_table(L, 1, Int32(clamping: args.count))
+            fillArray(args)
+            rb_pop(L, 2)
+        } else {
+            // A function may keep its arguments (in an upvalue of its library): fresh tables for each call.
+            lua_createtable(L, Int32(clamping: keys.count), 0)
+            fillArray(keys)
+            lua_createtable(L, Int32(clamping: args.count), 0)
+            fillArray(args)
         }
         self.run = run
         server.busyScript.begin(isEval ? .eval : .function, fromMaster: c.linkKind == .master)
         let savedMask = server.propagationMask
-        let status = rb_run(L, isEval ? 0 : 2)
+        let status = debugger != nil ? rb_run_debug(L, 0) : rb_run(L, isEval ? 0 : 2)
         server.propagationMask = savedMask
         server.busyScript.end()
         self.run = nil
@@ -138,14 +156,22 @@ extension LuaVM {
         server.accountBusyReplies()
     }
 
-    private func pushArray(_ items: ArraySlice<RBytes>) {
-        lua_createtable(L, Int32(clamping: items.count), 0)
+    /// Sets `items` as elements 1...n of the table on top of the stack (which stays there).
+    private func fillArray(_ items: ArraySlice<RBytes>) {
         var i: lua_Integer = 1
         for item in items {
             item.withUnsafeBytes { pushBytes($0) }
             lua_rawseti(L, -2, i)
             i += 1
         }
+    }
+
+    /// The VM's reusable run record for `fake`.
+    private func runSlot(fake: Client) -> ScriptRun {
+        if let r = runRecord, r.fake === fake { return r }
+        let r = ScriptRun(fake: fake)
+        runRecord = r
+        return r
     }
 
     /// The reply for a failed run: `<err> script: <name>, on <source>:<line>.` from the error table.

@@ -81,3 +81,45 @@ struct RESPReaderTests {
         #expect(v == nil)
     }
 }
+
+@Suite("EVALSHA cache keys, reused KEYS/ARGV, SCRIPT DEBUG in process")
+struct EvalFloorTests {
+    @Test("EVALSHA finds a script by its SHA1 in either case; 40 non-hex bytes are NOSCRIPT")
+    func shaCase() {
+        let h = ScriptHarness()
+        let reply = h.run("SCRIPT", "LOAD", "return 'hi'")
+        let sha = String(reply.split(separator: "\r\n")[1])
+        #expect(h.run("EVALSHA", sha, "0") == "$2\r\nhi\r\n")
+        #expect(h.run("EVALSHA", sha.uppercased(), "0") == "$2\r\nhi\r\n")
+        #expect(h.run("EVALSHA", String(repeating: "g", count: 40), "0").hasPrefix("-NOSCRIPT"))
+        #expect(h.run("SCRIPT", "EXISTS", sha.uppercased(), String(repeating: "0", count: 40)) == "*2\r\n:1\r\n:0\r\n")
+    }
+
+    @Test("KEYS and ARGV hold exactly this run's values after runs with more, fewer or changed elements")
+    func argsTables() {
+        let h = ScriptHarness()
+        let probe = "return {#KEYS, #ARGV, KEYS[1] or 'none', ARGV[3] or 'none'}"
+        #expect(h.run("EVAL", probe, "2", "a", "b", "x", "y", "z") == "*4\r\n:2\r\n:3\r\n$1\r\na\r\n$1\r\nz\r\n")
+        #expect(h.run("EVAL", probe, "0") == "*4\r\n:0\r\n:0\r\n$4\r\nnone\r\n$4\r\nnone\r\n")
+        _ = h.run("EVAL", "KEYS[7] = 'junk'; ARGV.x = 1; return 1", "1", "k")
+        #expect(h.run("EVAL", "local n = 0 for _ in pairs(KEYS) do n = n + 1 end return n", "1", "k") == ":1\r\n")
+        #expect(h.run("EVAL", "return ARGV.x == nil", "0") == ":1\r\n")
+    }
+
+    @Test("a client without a socket cannot start a debugging session; SCRIPT DEBUG YES is refused")
+    func debugWithoutSocket() {
+        let h = ScriptHarness()
+        h.client.reply.buffer.clear()
+        #expect(h.run("SCRIPT", "DEBUG", "SYNC") == "+OK\r\n")
+        h.client.reply.buffer.clear()
+        #expect(h.run("EVAL", "return 1", "0") == "-ERR The Lua debugger is only available to TCP connections\r\n")
+        #expect(h.run("EVALSHA", String(repeating: "a", count: 40), "0")
+            == "-ERR Please use EVAL instead of EVALSHA for debugging\r\n")
+        h.client.reply.buffer.clear()
+        #expect(h.run("SCRIPT", "DEBUG", "YES").hasPrefix("-ERR SCRIPT DEBUG YES"))
+        #expect(h.run("EVAL", "return 1", "0").hasPrefix("-ERR SCRIPT DEBUG YES"))
+        h.client.reply.buffer.clear()
+        #expect(h.run("SCRIPT", "DEBUG", "NO") == "+OK\r\n")
+        #expect(h.run("EVAL", "return redis.breakpoint()", "0") == "$-1\r\n")
+    }
+}

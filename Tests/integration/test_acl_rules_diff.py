@@ -6,8 +6,8 @@ deterministic and compared byte for byte; the single commands come in Redis's co
 hash seed makes differ from one redis-server process to the next, so they are compared as a multiset.
 
 The greedy choice counts the commands of each category, so it matches Redis's where our command table has the
-same commands. Ours runs without the redis-cell plugin (CL.THROTTLE) here; the one command we do not have (SCRIPT
-DEBUG) changes the counts of @slow and @scripting, so the random rules use the other categories and start from
+same commands. Ours runs without the redis-cell plugin (CL.THROTTLE) here; SCRIPT DEBUG, long the one command we
+did not have, changed the counts of @slow and @scripting, so the random rules use the other categories and start from
 `-@all`; the fixed cases cover `+@all` and those categories where the result does not depend on the difference.
 """
 

@@ -22,6 +22,9 @@ enum {
     RB_OP_HOOK = 7,        /* count hook: return 1 to kill the script */
     RB_OP_REGISTER = 8,    /* redis.register_function (FUNCTION LOAD only) */
     RB_OP_ACL_CHECK = 9,
+    RB_OP_LDB_HOOK = 10,   /* line/count hook of a debugging session (SCRIPT DEBUG): return -1 to raise */
+    RB_OP_LDB_BREAKPOINT = 11, /* redis.breakpoint() */
+    RB_OP_LDB_DEBUG = 12,  /* redis.debug(...) */
 };
 
 /* Returns the number of results pushed, or -1 with an error value on top of the stack (the C side raises it). */
@@ -53,6 +56,31 @@ void rb_clear_hook(lua_State *L);
 
 /* Sets a global in the real globals table (KEYS, ARGV), bypassing the read-only guard. Pops the value. */
 void rb_set_global(lua_State *L, const char *name);
+/* Pushes EVAL's KEYS (which 0) or ARGV (which 1) table, ready for rawseti 1..n: the table of the previous run,
+ * emptied past n, when the script left it with integer keys within its old length and no metatable; otherwise a
+ * fresh table, made the global. Saves creating (and collecting) two tables per EVAL. */
+void rb_eval_args_table(lua_State *L, int which, int n);
+
+/* ---- the Lua debugger (LDB) ---------------------------------------------------------------------------------- */
+/* rb_run with the debugger's line and count hook instead of the kill hook. */
+int rb_run_debug(lua_State *L, int nargs);
+/* The event (LUA_HOOKLINE / LUA_HOOKCOUNT) and current line of the hook call in progress. */
+int rb_ldb_event(lua_State *L);
+int rb_ldb_line(lua_State *L);
+/* Frame `level` of the stack (0 = the running function): 1 with its line, whether it belongs to the user script and
+ * its name (NULL: top level), 0 past the last frame. */
+int rb_ldb_frame(lua_State *L, int level, int *line, int *user, const char **name);
+/* Pushes local `n` of frame `level` and returns its name, or returns NULL (nothing pushed). */
+const char *rb_ldb_local(lua_State *L, int level, int n);
+/* Pushes the global `name` (raw, no metamethods). */
+void rb_ldb_global(lua_State *L, const char *name);
+/* Compiles `code` as the debugger's `eval` does ("return " + code first, then code) and runs it protected: 0 with
+ * the result on the stack, or nonzero with the error message on the stack. */
+int rb_ldb_eval(lua_State *L, const char *code, size_t len);
+/* Calls redis.call with the `nargs` strings on top of the stack, protected; pops them and the result. */
+void rb_ldb_redis(lua_State *L, int nargs);
+/* %g of a double (what 5.1's lua_Number printing gives), into buf. */
+int rb_format_g(double d, char *buf, size_t size);
 
 /* Pushes Redis's error table for an error text: "-CODE msg" or "msg" (code ERR) -> {err="CODE msg"}. */
 void rb_push_error_table(lua_State *L, const char *s, size_t len, int ignore_stats);

@@ -20,15 +20,25 @@ final class BusyPeer {
     let fd: CInt
     /// Reads what arrived on the socket and answers it (a no-op for the connection running the script).
     let serve: () -> Void
+    /// The connection's client.
+    let clientId: UInt64
 
-    init(loop: EventLoop, fd: CInt, serve: @escaping () -> Void) {
+    init(loop: EventLoop, fd: CInt, clientId: UInt64, serve: @escaping () -> Void) {
         self.loop = loop
         self.fd = fd
+        self.clientId = clientId
         self.serve = serve
     }
 }
 
 extension Server {
+    /// The socket of `c`'s connection when the calling thread is that connection's I/O loop (with the data lock
+    /// held), else nil: the Lua debugger talks to its client directly while the script holds the loop.
+    public func socketOnCurrentLoop(of c: Client) -> CInt? {
+        for p in busyScript.peers.values where p.clientId == c.id && p.loop.inEventLoop { return p.fd }
+        return nil
+    }
+
     /// Serves the connections of the calling thread's I/O loop while the script it runs is past
     /// `busy-reply-threshold` (called by the script's hook, holding the data lock). Polls at most once a
     /// millisecond, with one `poll` for all the loop's sockets; free when the script is not busy.

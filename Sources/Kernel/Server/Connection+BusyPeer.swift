@@ -9,7 +9,7 @@ extension ConnectionHandler {
     /// Lets a busy script's hook serve this connection (call with the data lock held, once registered).
     func registerBusyPeer(context: ChannelHandlerContext) {
         guard fd >= 0 else { return }
-        server.busyScript.peers[ObjectIdentifier(self)] = BusyPeer(loop: context.eventLoop, fd: fd) { [self] in
+        server.busyScript.peers[ObjectIdentifier(self)] = BusyPeer(loop: context.eventLoop, fd: fd, clientId: client.id) { [self] in
             // Strong (no side table for the handler, see `activate`): `forget` removes the peer on close.
             serveWhileScriptBusy(context: context)
         }
