@@ -24,7 +24,7 @@ deps:
 	fi
 	@# The Debian redis-server package starts a service on 6379; tests use their own ports, but `make run` needs 6379.
 	@if command -v systemctl >/dev/null 2>&1; then systemctl stop redis-server redis-sentinel >/dev/null 2>&1 || true; fi
-	@$(PYTHON) -c "import redis, pytest, kubernetes_validate, yamllint, check_jsonschema" 2>/dev/null || \
+	@$(PYTHON) -c "import redis, pytest, pexpect, kubernetes_validate, yamllint, check_jsonschema" 2>/dev/null || \
 		$(PYTHON) -m pip install -q -r Tests/integration/requirements.txt
 
 # Dynamic exclusivity checks cost several percent on the command path, in NIO's code too (measured with perf);
