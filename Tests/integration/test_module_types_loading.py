@@ -5,9 +5,11 @@ Redis's text (Redis never unloads a module that exports data types, whether or n
 import os
 import shutil
 import tempfile
+import time
 
 import pytest
 
+from conftest import ServerProcess, ours_binary
 from resp import decode
 from test_module_loading import build, repo_root
 
@@ -113,20 +115,28 @@ def test_loaded_type_works_and_unload_is_refused(server_factory, counter_so):
         assert [m[1] for m in modules] == [b"counter"]
 
 
-def test_loaded_type_survives_an_aof_rewrite_without_preamble(server_factory, counter_so):
-    srv = server_factory("ours", "--enable-module-command", "yes", "--appendonly", "yes",
-                         "--aof-use-rdb-preamble", "no")
-    with srv.client() as c:
-        assert call(c, "MODULE", "LOAD", counter_so) == b"OK"
-        call(c, "COUNTER.SET", "k", "41")
-        assert call(c, "BGREWRITEAOF") is not None
-        assert call(c, "COUNTER.INCR", "k") == 42
-    with srv.redis() as r:
-        import time
-        end = time.monotonic() + 60
-        while r.info("persistence")["aof_rewrite_in_progress"] or r.info("persistence")["aof_rewrites"] < 1:
-            assert time.monotonic() < end, "rewrite did not finish"
-            time.sleep(0.05)
-        r.execute_command("DEBUG", "LOADAOF")
-        assert r.execute_command("COUNTER.INCR", "k") == 43
-        assert r.type("k") == b"swcounter"
+def test_loaded_type_survives_an_aof_rewrite_without_preamble_and_a_restart(counter_so):
+    """`loadmodule` loads the type before the AOF is replayed; the rewrite holds the type's own commands."""
+    d = tempfile.mkdtemp(prefix="counter-aof-")
+    srv = ServerProcess(ours_binary(), "ours-counter-aof", ["--dir", d, "--appendonly", "yes",
+                                                            "--aof-use-rdb-preamble", "no", "--loadmodule", counter_so])
+    try:
+        srv.start()
+        with srv.redis() as r:
+            r.execute_command("COUNTER.SET", "k", "41")
+            r.execute_command("BGREWRITEAOF")
+            end = time.monotonic() + 60
+            while r.info("persistence")["aof_rewrite_in_progress"] or r.info("persistence")["aof_rewrites"] < 1:
+                assert time.monotonic() < end, "rewrite did not finish"
+                time.sleep(0.05)
+            assert r.execute_command("COUNTER.INCR", "k") == 42
+        base = [f for f in os.listdir(os.path.join(d, "appendonlydir")) if ".base." in f]
+        assert base and b"COUNTER.SET" in open(os.path.join(d, "appendonlydir", base[0]), "rb").read()
+        srv.stop()
+        srv.start()
+        with srv.redis() as r:
+            assert r.execute_command("COUNTER.INCR", "k") == 43
+            assert r.type("k") == b"swcounter"
+    finally:
+        srv.stop()
+        shutil.rmtree(d, ignore_errors=True)
