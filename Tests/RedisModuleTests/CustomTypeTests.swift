@@ -2,23 +2,24 @@ import Testing
 @testable import Kernel
 import RedisModule
 
-/// A tiny module value for the tests: a list of integers.
-private final class Numbers64: ModuleValue {
+/// A tiny module value for the tests: a list of integers (kernel names: `@testable import Kernel` also sees the
+/// kernel's internal `ModuleValue` opcode table, which would make the API's typealias ambiguous here).
+private final class Numbers64: CustomValue {
     var items: [Int64]
     init(_ items: [Int64]) { self.items = items }
-    func duplicate() -> ModuleValue { Numbers64(items) }
+    func duplicate() -> CustomValue { Numbers64(items) }
     var memoryUsage: Int { 16 + items.count * 8 }
-    func save(to io: inout ModuleValueWriter) {
+    func save(to io: inout CustomValueWriter) {
         io.saveUnsigned(UInt64(items.count))
         for v in items { io.saveSigned(v) }
         io.saveDouble(1.5)
         io.saveFloat(2.5)
         io.saveString(Array("tail".utf8))
     }
-    func rewrite(key: RBytes, into aof: inout ModuleValueRewriter) {
+    func rewrite(key: RBytes, into aof: inout CustomValueRewriter) {
         aof.emit(["N.PUSH", key] + items.map { RBytes(String($0)) })
     }
-    func digest(into d: inout ModuleValueDigest) {
+    func digest(into d: inout CustomValueDigest) {
         for v in items { d.add(v) }
         d.endSequence()
     }
