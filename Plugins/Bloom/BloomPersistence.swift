@@ -98,9 +98,13 @@ enum BloomType {
               bytes.count == 32 + Int(n) * 48 else { return nil }
         var links: [BloomLink] = []
         var total: UInt64 = 0
+        var allocated: UInt64 = 0
         for _ in 0..<n {
             guard let capacity = get(), let error = get(), let hashes = get(), let bpe = get(), let bits = get(),
                   let items = get(), bits % 8 == 0, bits > 0, bits / 8 <= BloomLink.maxBytes else { return nil }
+            // A header only declares sizes: bound what it makes us allocate (one link's maximum, in all).
+            allocated += bits / 8
+            guard allocated <= BloomLink.maxBytes else { return nil }
             guard let link = checkedLink(capacity: capacity, error: Double(bitPattern: error), hashes: hashes,
                                          bpe: Double(bitPattern: bpe), bits: bits, n2: 0,
                                          data: [UInt8](repeating: 0, count: Int(bits / 8)), items: items)
