@@ -27,6 +27,7 @@ public enum BuiltinModules {
             ConfigCommands(),
             ClientCommands(),
             ACLCommands(),
+            ClusterCommands(),
         ]
     }
 }

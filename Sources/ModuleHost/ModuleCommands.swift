@@ -14,18 +14,20 @@ public struct ModuleCommands: CommandModule {
 
     public var commands: [CommandSpec] {
         let admin: CommandFlags = [.admin, .noscript, .noAsyncLoading]
+        // LOAD, LOADEX and UNLOAD are protected (`enable-module-command`, checked by the dispatcher); LIST is not.
+        let protected: CommandFlags = admin.union(.protected)
         return [
             CommandSpec("module", arity: -2, summary: "A container for module commands.", since: "4.0.0",
                         complexity: "Depends on subcommand.", subcommands: [
                 CommandSpec("help", arity: 2, flags: [.loading, .stale], summary: "Returns helpful text about the different subcommands.",
                             since: "5.0.0", complexity: "O(1)", handler: help),
-                CommandSpec("list", arity: 2, flags: admin, summary: "Returns all loaded modules.", since: "4.0.0",
+                CommandSpec("list", arity: 2, flags: [.admin, .noscript], summary: "Returns all loaded modules.", since: "4.0.0",
                             complexity: "O(N) where N is the number of loaded modules.", handler: list),
-                CommandSpec("load", arity: -3, flags: admin, summary: "Loads a module.", since: "4.0.0",
+                CommandSpec("load", arity: -3, flags: protected, summary: "Loads a module.", since: "4.0.0",
                             complexity: "O(1)", handler: load),
-                CommandSpec("loadex", arity: -3, flags: admin, summary: "Loads a module using extended parameters.",
+                CommandSpec("loadex", arity: -3, flags: protected, summary: "Loads a module using extended parameters.",
                             since: "7.0.0", complexity: "O(1)", handler: loadex),
-                CommandSpec("unload", arity: 3, flags: admin, summary: "Unloads a module.", since: "4.0.0",
+                CommandSpec("unload", arity: 3, flags: protected, summary: "Unloads a module.", since: "4.0.0",
                             complexity: "O(1)", handler: unload),
             ]),
         ]
@@ -61,19 +63,6 @@ public struct ModuleCommands: CommandModule {
         }
     }
 
-    /// Whether `enable-module-command` lets this connection load or unload (`local`: loopback connections).
-    static func allowed(_ c: Client) -> Bool {
-        switch c.server.config.enableModuleCommand {
-        case "yes": return true
-        case "local":
-            guard c.channel != nil else { return true }
-            return c.address.hasPrefix("127.0.0.1:") || c.address.hasPrefix("[::1]:")
-        default: return false
-        }
-    }
-
-    static let notAllowed = "ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
-
     func run(_ c: Client, path: String, arguments: [String], configs: [(String, String)]) {
         do throws(ModuleHost.LoadError) {
             try host.load(path: path, arguments: arguments, configs: configs, server: c.server)
@@ -86,13 +75,11 @@ public struct ModuleCommands: CommandModule {
     }
 
     func load(_ c: Client) {
-        guard ModuleCommands.allowed(c) else { return c.error(ModuleCommands.notAllowed) }
         run(c, path: c.argv[2].string, arguments: c.argv.dropFirst(3).map(\.string), configs: [])
     }
 
     /// MODULE LOADEX path [CONFIG name value ...] [ARGS arg ...]
     func loadex(_ c: Client) {
-        guard ModuleCommands.allowed(c) else { return c.error(ModuleCommands.notAllowed) }
         var configs: [(String, String)] = []
         var arguments: [String] = []
         var i = 3
@@ -111,7 +98,6 @@ public struct ModuleCommands: CommandModule {
     }
 
     func unload(_ c: Client) {
-        guard ModuleCommands.allowed(c) else { return c.error(ModuleCommands.notAllowed) }
         let name = c.argv[2].string
         if let problem = host.unload(name: name, server: c.server) {
             c.error("ERR Error unloading module: \(problem)")

@@ -17,9 +17,8 @@ REFERENCE_USER = ("on", ">mypassword", "~cached:*", "+get", "+set")
 
 @pytest.fixture(scope="module")
 def acl_servers(server_factory):
-    # MODULE LOAD/LOADEX/UNLOAD enabled, as DEBUG is for every test server: Redis checks enable-module-command
-    # before the ACL (protected commands), ours in the handler after it, so with the gate closed an unprivileged
-    # user gets -ERR from Redis and -NOPERM from us (a known gap of issue 10).
+    # MODULE LOAD/LOADEX/UNLOAD enabled, as DEBUG is for every test server, so that the ACL decides them (with the
+    # gate closed both servers refuse them before the ACL: test_protected_commands_diff.py).
     ours = server_factory("ours", "--enable-module-command", "yes")
     real = server_factory("real", "--enable-module-command", "yes")
     yield ours, real

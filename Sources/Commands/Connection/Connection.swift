@@ -9,7 +9,7 @@ public struct ConnectionCommands: CommandModule {
         [
             CommandSpec("ping", arity: -1, flags: [.fast, .sentinel], categories: [.connection],
                         summary: "Returns the server's liveliness response.", handler: ping),
-            CommandSpec("echo", arity: 2, flags: [.fast], categories: [.connection],
+            CommandSpec("echo", arity: 2, flags: [.loading, .stale, .fast], categories: [.connection],
                         summary: "Returns the given string.", handler: echo),
             CommandSpec("quit", arity: -1, flags: [.allowBusy, .noAuth, .fast, .noscript, .loading, .stale],
                         categories: [.connection], summary: "Closes the connection.", handler: quit),

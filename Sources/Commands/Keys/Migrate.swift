@@ -8,7 +8,7 @@ import Glibc
 /// Redis, the transfer is synchronous: the server waits for the target within `timeout` milliseconds.
 extension KeysCommands {
     static var migrateCommand: CommandSpec {
-        CommandSpec("migrate", arity: -6, flags: [.write], categories: [.keyspace, .dangerous],
+        CommandSpec("migrate", arity: -6, flags: [.write], keys: KeyPositions(first: 3, last: 3, step: 1), categories: [.keyspace, .dangerous],
                     summary: "Atomically transfer a key from one Redis instance to another.", since: "2.6.0",
                     complexity: "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.",
                     keyFinder: migrateKeys, handler: Self.migrate)

@@ -137,6 +137,20 @@ public struct ConfigCommands: CommandModule {
                 return
             }
         }
+        // Listening addresses are applied at once (Redis's changeBindAddr / changeListenPort): when the new ones
+        // cannot be bound, every change of this CONFIG SET is undone and the previous addresses listened on again.
+        if let listening = changes.first(where: { ["bind", "port"].contains($0.0.name) }),
+           let rebind = config.rebind,
+           zip(changes, previous).contains(where: { ["bind", "port"].contains($0.0.0.name) && $0.0.0.get(config) != $0.1 }),
+           !rebind(config) {
+            for j in stride(from: changes.count - 1, through: 0, by: -1) {
+                try? changes[j].0.set(config, [previous[j]])
+            }
+            _ = rebind(config)
+            let why = listening.0.name == "bind" ? "Failed to bind to specified addresses." : "Unable to listen on this port. Check server logs."
+            c.error("ERR CONFIG SET failed (possibly related to argument '\(listening.2)') - \(why)")
+            return
+        }
         for (d, _, _) in changes { config.onChange?(d.name) }
         c.reply.ok()
     }

@@ -82,10 +82,14 @@ extension ServerCommands {
     // MARK: - COMMAND INFO reply
 
     /// Flags as COMMAND INFO prints them: Redis hides `may_replicate`, `sentinel` and `only_sentinel`, and
-    /// inserts `movablekeys` (commands whose keys need a key finder) before `allow_busy`.
+    /// inserts `movablekeys` before `allow_busy` for commands whose keys need a key finder or whose key specs are
+    /// not all index + range (Redis's populateCommandMovableKeys: SORT_RO's BY/GET spec is `unknown`).
     static func visibleFlags(_ cmd: Command) -> [String] {
         let hidden: CommandFlags = [.mayReplicate, .sentinel, .onlySentinel]
-        let movable = cmd.spec.keyFinder != nil
+        let movable = cmd.spec.keyFinder != nil || cmd.keySpecs.contains { spec in
+            guard case .index = spec.begin, case .range = spec.find else { return true }
+            return false
+        }
         var out: [String] = []
         for (flag, name) in CommandFlags.names {
             if flag == .allowBusy && movable { out.append("movablekeys") }
@@ -110,7 +114,9 @@ extension ServerCommands {
         let names = ACLCategories.names.filter { categories.contains($0.0) }
         c.reply.setHeader(names.count)
         for (_, name) in names { c.reply.status("@\(name)") }
-        c.reply.setHeader(0)  // tips: the table records none
+        let tips = cmd.tips
+        c.reply.setHeader(tips.count)
+        for tip in tips { c.reply.bulk(tip) }
         replyKeySpecs(c, cmd)
         let subs = cmd.sortedSubcommands
         if subs.isEmpty {
@@ -189,34 +195,42 @@ extension ServerCommands {
         }
     }
 
-    /// The COMMAND DOCS map of one command: summary, since, group, complexity, its argument specs (generated data,
-    /// see ArgumentDocs) and its subcommands' docs.
+    /// The COMMAND DOCS map of one command and its subcommands' docs: Redis 7.0's recorded fields for its own
+    /// commands (generated data, see ArgumentDocs), else summary, since, group, complexity and module from the spec.
     static func replyCommandDocs(_ c: Client, _ cmd: Command) {
         let spec = cmd.spec
         let subs = cmd.sortedSubcommands
+        if cmd.module == nil, let recorded = ArgumentDocs.fields(cmd.fullName) {
+            c.reply.mapHeader(recorded.count + (subs.isEmpty ? 0 : 1))
+            for (key, value) in recorded {
+                ArgumentDocs.write(key, to: &c.reply)
+                ArgumentDocs.write(value, to: &c.reply)
+            }
+            replySubcommandDocs(c, subs)
+            return
+        }
         var fields: [(String, String)] = []
         if !spec.summary.isEmpty { fields.append(("summary", spec.summary)) }
         if !spec.since.isEmpty { fields.append(("since", spec.since)) }
         fields.append(("group", cmd.module == nil ? cmd.family : "module"))
         if !spec.complexity.isEmpty { fields.append(("complexity", spec.complexity)) }
         if let module = cmd.module { fields.append(("module", module)) }
-        let arguments = ArgumentDocs.table[cmd.fullName]
-        c.reply.mapHeader(fields.count + (arguments == nil ? 0 : 1) + (subs.isEmpty ? 0 : 1))
+        c.reply.mapHeader(fields.count + (subs.isEmpty ? 0 : 1))
         for (k, v) in fields {
             c.reply.bulk(k)
             c.reply.bulk(v)
         }
-        if let arguments {
-            c.reply.bulk("arguments")
-            ArgumentDocs.write(arguments, to: &c.reply)
-        }
-        if !subs.isEmpty {
-            c.reply.bulk("subcommands")
-            c.reply.mapHeader(subs.count)
-            for sub in subs {
-                c.reply.bulk(sub.fullName)
-                replyCommandDocs(c, sub)
-            }
+        replySubcommandDocs(c, subs)
+    }
+
+    /// The `subcommands` field of COMMAND DOCS, when there are any.
+    static func replySubcommandDocs(_ c: Client, _ subs: [Command]) {
+        guard !subs.isEmpty else { return }
+        c.reply.bulk("subcommands")
+        c.reply.mapHeader(subs.count)
+        for sub in subs {
+            c.reply.bulk(sub.fullName)
+            replyCommandDocs(c, sub)
         }
     }
 

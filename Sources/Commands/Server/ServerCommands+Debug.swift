@@ -48,23 +48,8 @@ extension ServerCommands {
                    "    Stop the server for <seconds>. Decimals allowed."]),
     ]
 
-    /// Whether `enable-debug-command` lets this connection run DEBUG (`local`: loopback or internal clients).
-    static func debugAllowed(_ c: Client) -> Bool {
-        switch c.server.config.enableDebugCommand {
-        case "yes": return true
-        case "local":
-            guard c.channel != nil else { return true }
-            return c.address.hasPrefix("127.0.0.1:") || c.address.hasPrefix("[::1]:")
-        default: return false
-        }
-    }
-
     /// DEBUG subcommand [argument ...]
     static func debug(_ c: Client) {
-        guard debugAllowed(c) else {
-            c.error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")
-            return
-        }
         let argc = c.argv.count
         let sub = c.argv[1].string.lowercased()
         if debugTool(c, sub) { return }

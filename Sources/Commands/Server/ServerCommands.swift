@@ -18,7 +18,7 @@ public struct ServerCommands: CommandModule {
                         summary: "Stops the server, optionally saving the dataset first.", since: "1.0.0",
                         complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
                         handler: Self.shutdown),
-            CommandSpec("debug", arity: -2, flags: [.admin, .noscript, .loading, .stale],
+            CommandSpec("debug", arity: -2, flags: [.admin, .noscript, .loading, .stale, .protected],
                         summary: "A container for debugging commands.", since: "1.0.0",
                         complexity: "Depends on subcommand.", handler: Self.debug),
             Self.commandSpec,

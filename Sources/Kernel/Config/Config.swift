@@ -221,6 +221,10 @@ public final class Config {
     /// Called after a successful CONFIG SET, so the server can apply live changes (hz, timeouts, ...).
     public var onChange: ((String) -> Void)?
 
+    /// Listens again on `bind` at `port` after CONFIG SET changed them (set by the listener); false when an
+    /// address cannot be bound, and CONFIG SET then restores the previous values and listens on them again.
+    public var rebind: ((Config) -> Bool)?
+
     /// The absolute working directory (CONFIG GET dir).
     public static func workingDirectory() -> String {
         var buf = [CChar](repeating: 0, count: 4096)

@@ -58,8 +58,14 @@ extension Config {
         string("bind-source-addr")
         int("shutdown-timeout", 10, 0...intMax)
         int("loading-process-events-interval-bytes", 2 << 20, 1024...intMax, hidden: true)
-        // Cluster (not built here: cluster-enabled yes is stored, the server stays standalone).
-        bool("cluster-enabled", false, mutable: false)
+        // Cluster mode is not built: `cluster-enabled yes` is refused (the server would otherwise run standalone
+        // where the operator asked for a cluster node); the other cluster directives are stored for CONFIG GET and
+        // REWRITE and take effect only in cluster mode, as in Redis.
+        t.add("cluster-enabled", mutable: false, get: { _ in "no" }, set: { _, v throws(ConfigError) in
+            guard try !DirectiveTable.parseBool(v.joined(separator: " ")) else {
+                throw ConfigError("cluster mode is not supported by this server (cluster-enabled must be no)")
+            }
+        })
         string("cluster-config-file", "nodes.conf", mutable: false)
         int("cluster-port", 0, 0...65535, mutable: false)
         int("cluster-node-timeout", 15000, 0...llMax)

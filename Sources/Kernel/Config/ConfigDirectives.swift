@@ -18,12 +18,12 @@ extension Config {
 
     static func addNetworkAndGeneral(_ t: inout DirectiveTable) {
         let llMax = DirectiveTable.llMax, intMax = DirectiveTable.intMax
-        t.add("bind", mutable: false, multiArg: true, get: { $0.bind.joined(separator: " ") }, set: { c, v throws(ConfigError) in
+        t.add("bind", multiArg: true, get: { $0.bind.joined(separator: " ") }, set: { c, v throws(ConfigError) in
             let parts = v.flatMap { $0.split(separator: " ").map(String.init) }
             guard !parts.isEmpty else { throw ConfigError("Too many bind addresses specified.") }
             c.bind = parts
         })
-        t.int("port", .at(\.port), 0...65535, mutable: false)
+        t.int("port", .at(\.port), 0...65535)
         t.bool("protected-mode", .at(\.protectedMode))
         // Past the open-files limit: raised as Redis does; at run time a shortfall refuses the value, at start it
         // lowers maxclients (main logs it).

@@ -35,6 +35,8 @@ public final class Command {
     public let keySpecs: [KeySpec]
     /// Channel arguments the ACL checks (pub/sub), if any.
     public let channels: ChannelSpec?
+    /// Redis 7.0's command tips (`nondeterministic_output`, `request_policy:…`) for its commands; none for others.
+    public var tips: [String] { KeySpecTable.tips[fullName] ?? [] }
 
     init(spec: CommandSpec, family: String, parent: Command?, module: String? = nil) {
         self.spec = spec

@@ -27,13 +27,18 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let noAsyncLoading = CommandFlags(rawValue: 1 << 17)
     public static let sentinel = CommandFlags(rawValue: 1 << 18)
     public static let onlySentinel = CommandFlags(rawValue: 1 << 19)
+    /// Redis's CMD_PROTECTED (DEBUG, MODULE LOAD/LOADEX/UNLOAD): refused before authentication and ACL unless
+    /// `enable-debug-command` / `enable-module-command` allows the connection. COMMAND INFO does not print it.
+    public static let protected = CommandFlags(rawValue: 1 << 20)
+    /// Redis's CMD_ASKING (RESTORE-ASKING): accepted on an importing slot in cluster mode.
+    public static let asking = CommandFlags(rawValue: 1 << 21)
 
     /// (flag, name) in the order Redis's COMMAND INFO prints them (it hides may_replicate, sentinel and
     /// only_sentinel, and prints movablekeys just before allow_busy).
     public static let names: [(CommandFlags, String)] = [
         (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.admin, "admin"), (.pubsub, "pubsub"),
         (.noscript, "noscript"), (.blocking, "blocking"), (.loading, "loading"), (.stale, "stale"),
-        (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"), (.fast, "fast"), (.noAuth, "no_auth"),
+        (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"), (.asking, "asking"), (.fast, "fast"), (.noAuth, "no_auth"),
         (.mayReplicate, "may_replicate"), (.sentinel, "sentinel"), (.onlySentinel, "only_sentinel"),
         (.noMandatoryKeys, "no_mandatory_keys"), (.noAsyncLoading, "no_async_loading"), (.noMulti, "no_multi"),
         (.allowBusy, "allow_busy"),

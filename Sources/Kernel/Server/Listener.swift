@@ -22,7 +22,13 @@ public final class Listener {
     /// The listening Unix-domain socket (`unixsocket`), if any; its connections skip the TCP options.
     var unixFd: CInt?
     private let stopped = ManagedAtomic<Bool>(false)
+    /// Asks the accept thread to return (CONFIG SET bind/port re-binds, then starts a new one).
+    private let acceptorPaused = ManagedAtomic<Bool>(false)
     private let acceptorDone = DispatchSemaphore(value: 0)
+    /// Signalled by an accept thread that returned because `acceptorPaused` was set.
+    private let acceptorPausedAck = DispatchSemaphore(value: 0)
+    /// Wakes the accept thread out of `poll` (read end polled, write end written).
+    private var wakePipe: [CInt] = [-1, -1]
     /// The port actually bound (useful with `port 0`).
     public private(set) var boundPort: Int?
 
@@ -35,29 +41,7 @@ public final class Listener {
     public func start() throws {
         let cfg = server.config
         server.backgroundLoop = group.next()
-        var errors: [String] = []
-        for addr in cfg.bind {
-            // A leading '-' marks an optional address (Redis: "-::*").
-            let optional = addr.hasPrefix("-")
-            let given = optional ? String(addr.dropFirst()) : addr
-            var host = given
-            if host == "*" { host = "0.0.0.0" }
-            if host == "::*" { host = "::" }
-            do {
-                listenFds.append(try Listener.listen(host: host, port: cfg.port, backlog: cfg.tcpBacklog))
-            } catch {
-                if !optional {
-                    // Redis 7.0's listenToPort warning, then initServer's abort line (thrown).
-                    server.log.warning("Warning: Could not create server TCP listening socket \(given):\(cfg.port): \(error)")
-                    errors.append(given)
-                }
-            }
-        }
-        if listenFds.isEmpty || !errors.isEmpty {
-            for fd in listenFds { close(fd) }
-            listenFds = []
-            throw ListenError(message: "Failed listening on port \(cfg.port) (TCP), aborting.")
-        }
+        listenFds = try Listener.bindAll(cfg.bind, port: cfg.port, backlog: cfg.tcpBacklog, log: server.log)
         boundPort = Listener.localPort(listenFds[0])
         if !cfg.unixsocket.isEmpty {
             do {
@@ -68,12 +52,77 @@ public final class Listener {
                 throw ListenError(message: "Failed opening Unix socket: \(error)")
             }
         }
+        _ = pipe(&wakePipe)
+        for fd in wakePipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        startAcceptor()
+        server.config.rebind = { [unowned self] cfg in self.rebind(cfg.bind, port: cfg.port, backlog: cfg.tcpBacklog) }
+        scheduleCron()
+    }
+
+    /// Listens on `addresses` (Redis's `bind` list: `*`, `::*`, a leading `-` for optional ones) at `port`;
+    /// throws Redis's abort line when a required one fails (each failure logged as Redis's warning).
+    private static func bindAll(_ addresses: [String], port: Int, backlog: Int, log: Logger) throws -> [CInt] {
+        var fds: [CInt] = []
+        var failed = false
+        for addr in addresses {
+            // A leading '-' marks an optional address (Redis: "-::*").
+            let optional = addr.hasPrefix("-")
+            let given = optional ? String(addr.dropFirst()) : addr
+            var host = given
+            if host == "*" { host = "0.0.0.0" }
+            if host == "::*" { host = "::" }
+            do {
+                fds.append(try Listener.listen(host: host, port: port, backlog: backlog))
+            } catch {
+                if !optional {
+                    // Redis 7.0's listenToPort warning, then initServer's abort line (thrown).
+                    log.warning("Warning: Could not create server TCP listening socket \(given):\(port): \(error)")
+                    failed = true
+                }
+            }
+        }
+        if fds.isEmpty || failed {
+            for fd in fds { close(fd) }
+            throw ListenError(message: "Failed listening on port \(port) (TCP), aborting.")
+        }
+        return fds
+    }
+
+    /// Starts the accept thread on the current listening sockets.
+    private func startAcceptor() {
         let fds = listenFds + (unixFd.map { [$0] } ?? [])
+        acceptorPaused.store(false, ordering: .relaxed)
         DispatchQueue(label: "redis-swift.acceptor").async { [self] in
             acceptLoop(fds)
-            acceptorDone.signal()
+            if acceptorPaused.load(ordering: .relaxed) && !stopped.load(ordering: .relaxed) {
+                acceptorPausedAck.signal()
+            } else {
+                acceptorDone.signal()
+            }
         }
-        scheduleCron()
+    }
+
+    /// CONFIG SET bind/port: stops accepting, closes the TCP listening sockets and listens on `addresses` at `port`
+    /// (Redis's changeBindAddr); false, with nothing listening on TCP, when an address cannot be bound — the caller
+    /// then re-binds the previous values. Connections already open are kept; the Unix socket is untouched.
+    func rebind(_ addresses: [String], port: Int, backlog: Int) -> Bool {
+        acceptorPaused.store(true, ordering: .relaxed)
+        var byte: UInt8 = 1
+        _ = write(wakePipe[1], &byte, 1)
+        while acceptorPausedAck.wait(timeout: .now() + .milliseconds(500)) == .timedOut {
+            if stopped.load(ordering: .relaxed) { return false }
+        }
+        for fd in listenFds { close(fd) }
+        listenFds = []
+        defer { startAcceptor() }
+        do {
+            listenFds = try Listener.bindAll(addresses, port: port, backlog: backlog, log: server.log)
+        } catch {
+            server.log.warning("Failed to bind")
+            return false
+        }
+        boundPort = Listener.localPort(listenFds[0])
+        return true
     }
 
     private static func listen(host: String, port: Int, backlog: Int) throws -> CInt {
@@ -162,10 +211,17 @@ public final class Listener {
     /// Waits for connections on every listening socket and hands each to a loop.
     private func acceptLoop(_ fds: [CInt]) {
         var polls = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-        while !stopped.load(ordering: .relaxed) {
+        polls.append(pollfd(fd: wakePipe[0], events: Int16(POLLIN), revents: 0))
+        while !stopped.load(ordering: .relaxed) && !acceptorPaused.load(ordering: .relaxed) {
             let n = poll(&polls, nfds_t(polls.count), 200)
             if n <= 0 { continue }
-            for i in polls.indices where polls[i].revents != 0 {
+            if polls[polls.count - 1].revents != 0 {
+                var drain = [UInt8](repeating: 0, count: 16)
+                _ = read(wakePipe[0], &drain, drain.count)
+                polls[polls.count - 1].revents = 0
+                continue
+            }
+            for i in polls.indices.dropLast() where polls[i].revents != 0 {
                 polls[i].revents = 0
                 let client = accept(polls[i].fd, nil, nil)
                 if client >= 0 {

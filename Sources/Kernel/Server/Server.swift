@@ -256,6 +256,10 @@ public final class Server {
             reject(c, cmd, Errors.arity(cmd.fullName))
             return
         }
+        if cmd.flags.contains(.protected), let refusal = protectedRefusal(c, cmd) {
+            reject(c, cmd, refusal)
+            return
+        }
         if !c.authenticated && !cmd.flags.contains(.noAuth) && acl.authRequired {
             reject(c, cmd, Errors.noAuth)
             return
