@@ -80,6 +80,13 @@ let package = Package(
             swiftSettings: fast
         ),
         .target(
+            name: "BloomPlugin",
+            dependencies: ["Kernel", "RedisModule"],
+            path: "Plugins/Bloom",
+            exclude: ["README.md"],
+            swiftSettings: fast
+        ),
+        .target(
             name: "ThrottlePlugin",
             dependencies: ["Kernel", "RedisModule"],
             path: "Plugins/Throttle",
@@ -108,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "redis-swift",
             dependencies: ["Kernel", "Commands", "Replication", "Scripting", "Sentinel", "RedisModule", "ModuleHost",
-                           "ThrottlePlugin"],
+                           "ThrottlePlugin", "BloomPlugin"],
             // One copy of the kernel in the process: a module loaded at run time resolves the kernel's and the
             // module API's symbols from the executable (DESIGN §10), so the executable exports them.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]

@@ -22,6 +22,24 @@ public final class ModuleHost {
         public let path: String
         /// The arguments it was loaded with.
         public let arguments: [String]
+        /// The names of the data types it exports (a module with types cannot be unloaded).
+        public let types: [String]
+    }
+
+    /// Data type names of the compiled-in modules (`adoptTypes`).
+    public private(set) var compiledInTypes: Set<String> = []
+
+    /// Makes a compiled-in module's data types loadable (RDB, RESTORE) and reserves their names.
+    public func adoptTypes(of definition: ModuleDefinition) {
+        for t in definition.types {
+            compiledInTypes.insert(t.name)
+            CustomTypeRegistry.register(t)
+        }
+    }
+
+    /// Whether a data type named `name` is exported by a compiled-in or loaded module.
+    public func hasType(_ name: String) -> Bool {
+        compiledInTypes.contains(name) || loaded.contains { $0.types.contains(name) }
     }
 
     /// Loaded modules, in load order.
@@ -78,19 +96,30 @@ public final class ModuleHost {
         } catch {
             throw LoadError(cause: "Module \(path) initialization failed: \(error.message). Module not loaded")
         }
+        if let clash = definition.types.first(where: { hasType($0.name) }) {
+            server.unregisterFamily(name)
+            throw LoadError(cause: "Module \(path) initialization failed: a data type named '\(clash.name)' is already registered. Module not loaded")
+        }
         do {
             try definition.onLoad(arguments: arguments)
         } catch {
             server.unregisterFamily(name)
             throw LoadError(cause: "Module \(path) initialization failed: \(error). Module not loaded")
         }
-        loaded.append(Loaded(name: name, version: definition.version, path: path, arguments: arguments))
+        for t in definition.types { CustomTypeRegistry.register(t) }
+        loaded.append(Loaded(name: name, version: definition.version, path: path, arguments: arguments,
+                             types: definition.types.map(\.name)))
     }
 
-    /// MODULE UNLOAD: unregisters the module's commands. Returns Redis's error text when refused.
+    /// MODULE UNLOAD: unregisters the module's commands. Returns Redis's error text when refused: a module that
+    /// exports data types is never unloaded (Redis's moduleUnload refuses with EBUSY whether or not keys of the
+    /// types exist).
     public func unload(name: String, server: Server) -> String? {
         guard let i = loaded.firstIndex(where: { $0.name == name }) else {
             return "no such module with that name"
+        }
+        if !loaded[i].types.isEmpty {
+            return "the module exports one or more module-side data types, can't unload"
         }
         server.unregisterFamily(name)
         loaded.remove(at: i)

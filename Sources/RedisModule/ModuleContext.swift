@@ -22,6 +22,12 @@ public struct ModuleContext {
         return v
     }
 
+    /// Argument `i` as a double (`RedisModule_StringToDouble`: no spaces, no NaN), or `ModuleError.notFloat`.
+    public func double(_ i: Int) throws(ModuleError) -> Double {
+        guard let v = Numbers.parseDouble(client.argv[i]), !v.isNaN else { throw ModuleError.notFloat }
+        return v
+    }
+
     // MARK: Keyspace (the client's selected database)
 
     /// The string at `key`, nil when missing; `ModuleError.wrongType` when the key holds another type.
@@ -34,6 +40,23 @@ public struct ModuleContext {
     /// Stores a string at `key`, replacing any value; its expire time goes unless `keepTTL`.
     public func setString(_ key: RBytes, _ value: RBytes, keepTTL: Bool = false) {
         client.db.set(key, .string(value), keepTTL: keepTTL)
+    }
+
+    /// The value of the data type `type` at `key`, nil when missing; `ModuleError.wrongType` when the key holds
+    /// another type. Mutate it in place in a write command (the dispatcher already preserved the key for a
+    /// running snapshot), then `signalModified`.
+    public func value(_ key: RBytes, of type: ModuleDataType) throws(ModuleError) -> ModuleValue? {
+        guard let v = client.db.get(key) else { return nil }
+        guard case .object(let o) = v, let c = o as? CustomObject, c.type.name == type.name else {
+            throw ModuleError.wrongType
+        }
+        return c.value
+    }
+
+    /// Stores `value` of the data type `type` at `key`, replacing any value; its expire time goes unless
+    /// `keepTTL`.
+    public func setValue(_ key: RBytes, _ value: ModuleValue, of type: ModuleDataType, keepTTL: Bool = false) {
+        client.db.set(key, .object(CustomObject(type, value)), keepTTL: keepTTL)
     }
 
     /// Whether `key` exists.

@@ -7,10 +7,10 @@ import Kernel
 /// (`hostVersion`), with a clear message instead of undefined behaviour. Bump both together when the API changes.
 public enum ModuleAPI {
     /// The API version of this server (answered by the server's copy of this library).
-    public static let hostVersion = 1
+    public static let hostVersion = 2
     /// The API version a module was compiled against (inlined into the module at its compile time).
     @_alwaysEmitIntoClient
-    public static var compiledVersion: Int { 1 }
+    public static var compiledVersion: Int { 2 }
 }
 
 /// A custom command module: what a user writes. The same declaration serves a compiled-in plugin (listed in
@@ -23,6 +23,9 @@ public protocol ModuleDefinition {
     var version: Int { get }
     /// The module's commands.
     var commands: [ModuleCommand] { get }
+    /// The module's own data types (Redis's `RedisModule_CreateDataType`); none by default. A module that
+    /// exports a type cannot be unloaded, as in Redis.
+    var types: [ModuleDataType] { get }
     /// Called once when the module is loaded, with the arguments of `loadmodule` / `MODULE LOAD`. Throwing
     /// refuses the load.
     func onLoad(arguments: [String]) throws
@@ -31,6 +34,8 @@ public protocol ModuleDefinition {
 extension ModuleDefinition {
     /// Nothing to do at load by default.
     public func onLoad(arguments: [String]) throws {}
+    /// No data types by default.
+    public var types: [ModuleDataType] { [] }
 }
 
 /// What a command handler does with its context: read the arguments, work on the keyspace, write the reply.
@@ -97,11 +102,33 @@ public struct ModuleError: Error, CustomStringConvertible {
         let code = message.prefix { $0 != " " }
         self.message = !code.isEmpty && code.allSatisfy({ $0.isUppercase }) ? message : "ERR " + message
     }
+    /// An error reply sent exactly as given, its first word being the code (Redis's `RedisModule_ReplyWithError`
+    /// with a message such as `Bad error rate`, whose code is then `Bad`).
+    public init(verbatim message: String) { self.message = message }
+    /// Redis's wrong-number-of-arguments error for `command` (`RedisModule_WrongArity`).
+    public static func arity(_ command: String) -> ModuleError { ModuleError(Errors.arity(command)) }
     public var description: String { message }
     /// Redis's wrong-type error.
     public static let wrongType = ModuleError(Errors.wrongType)
     /// Redis's syntax error.
     public static let syntax = ModuleError("ERR syntax error")
+    /// Redis's not-a-float error.
+    public static let notFloat = ModuleError("ERR value is not a valid float")
     /// Redis's not-an-integer error.
     public static let notInteger = ModuleError("ERR value is not an integer or out of range")
 }
+
+/// A module data type: a 9-character name (`A-Za-z0-9-_`, TYPE's reply), an encoding version (0...1023) and
+/// a load callback reading what `ModuleValue.save` wrote (see docs/MODULES.md, "Custom data types").
+public typealias ModuleDataType = CustomValueType
+/// A value of a module data type: deep copy, memory usage, save, AOF rewrite and digest callbacks.
+public typealias ModuleValue = CustomValue
+/// What `ModuleValue.save` writes with (`saveUnsigned`, `saveSigned`, `saveDouble`, `saveFloat`, `saveString`).
+public typealias ModuleValueWriter = CustomValueWriter
+/// What a type's load callback reads with (`loadUnsigned`, ... `loadString`); each read throws on a corrupt
+/// payload.
+public typealias ModuleValueReader = CustomValueReader
+/// What `ModuleValue.rewrite` emits AOF commands with.
+public typealias ModuleValueRewriter = CustomValueRewriter
+/// What `ModuleValue.digest` adds to (`add`, `endSequence`).
+public typealias ModuleValueDigest = CustomValueDigest

@@ -23,6 +23,13 @@ public struct ModuleFamily: CommandModule {
         }
         self.family = name
         self.definition = definition
+        var typeNames: Set<String> = []
+        for t in definition.types {
+            guard t.isValid else { throw RegistrationError(t.invalidReason) }
+            guard typeNames.insert(t.name).inserted else {
+                throw RegistrationError("data type '\(t.name)' is declared twice")
+            }
+        }
         var specs: [CommandSpec] = []
         for c in definition.commands { specs.append(try ModuleFamily.spec(c, parent: nil)) }
         self.commands = specs

@@ -7,6 +7,7 @@ import Replication
 import Scripting
 import Sentinel
 import ThrottlePlugin
+import BloomPlugin
 
 #if canImport(Glibc)
 import Glibc
@@ -146,17 +147,19 @@ if let limit = Config.raiseOpenFilesLimit(forClients: config.maxclients) {
 }
 config.running = true
 
+/// The shared libraries loaded at start (`loadmodule`) and at run time (MODULE LOAD).
+let moduleHost = ModuleHost()
 /// The compiled-in modules (Plugins/), built on the module API like a loaded one.
-let pluginFamilies: [CommandModule] = [ThrottleModule()].map { (definition: ModuleDefinition) -> CommandModule in
+let pluginFamilies: [CommandModule] = [ThrottleModule(), BloomModule()].map { (definition: ModuleDefinition) -> CommandModule in
     do throws(RegistrationError) {
-        return try ModuleFamily(definition)
+        let family = try ModuleFamily(definition)
+        moduleHost.adoptTypes(of: definition)
+        return family
     } catch {
         fputs("Module \(definition.name) cannot be registered: \(error.message)\n", stderr)
         exit(1)
     }
 }
-/// The shared libraries loaded at start (`loadmodule`) and at run time (MODULE LOAD).
-let moduleHost = ModuleHost()
 /// Built-in families plus the compiled-in plugins.
 let modules: [CommandModule] = BuiltinModules.all + [ReplicationCommands(), EvalCommands(), FunctionCommands(),
                                                      ModuleCommands(host: moduleHost)] + pluginFamilies

@@ -3,7 +3,7 @@ import Kernel
 extension KeysCommands {
     /// Case-insensitive (ASCII) equality of a TYPE argument and a type name.
     static func typeMatches(_ arg: RBytes, _ name: String) -> Bool {
-        arg.lowercased() == RBytes(name)
+        arg.lowercased() == RBytes(name).lowercased()  // module types have upper-case letters (MBbloom--)
     }
 }
 

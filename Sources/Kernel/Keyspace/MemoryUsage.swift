@@ -115,6 +115,8 @@ public enum MemoryUsage {
             if let z = o as? SortedSetObject { return robj + zset(z, samples) }
             if let l = o as? ListObject { return robj + list(l, samples, fill: settings.listFill) }
             if let x = o as? StreamObject { return robj + streamBytes(x, samples, settings) }
+            // A module type: what its mem_usage callback says, as Redis's objectComputeSize for OBJ_MODULE.
+            if let c = o as? CustomObject { return c.value.memoryUsage }
             return robj
         }
     }

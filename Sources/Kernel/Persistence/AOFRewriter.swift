@@ -5,7 +5,7 @@ import Glibc
 /// Writes an AOF-format base file: the dataset as commands that recreate it (Redis's rewriteAppendOnlyFileRio):
 /// per database a SELECT, per key SET / RPUSH / SADD / ZADD / HMSET with at most 64 items per command
 /// (`AOF_REWRITE_ITEMS_PER_CMD`) or, for a stream, Redis's XADD per entry + XSETID + XGROUP CREATE + XCLAIM /
-/// XGROUP CREATECONSUMER, then PEXPIREAT for keys with a TTL. Keys already expired are left out.
+/// XGROUP CREATECONSUMER, a module data type's own commands (its `rewrite` callback), then PEXPIREAT for keys with a TTL. Keys already expired are left out.
 ///
 /// Today it runs synchronously with the data lock held (a point-in-time view for free); the fork-free snapshot
 /// engine replaces the call in `AOF.rewrite` with an RDB-preamble base written in slices.
@@ -103,8 +103,14 @@ public enum AOFRewriter {
                 b.finish(into: &out)
             case let stream as StreamObject:
                 emitStream(key: key, stream, into: &out)
+            case let custom as CustomObject:
+                // The type's own commands (RedisModule_EmitAOF), written straight into `out`.
+                var aof = CustomValueRewriter()
+                swap(&aof.out, &out)
+                custom.value.rewrite(key: key, into: &aof)
+                swap(&aof.out, &out)
             default:
-                break  // module types have no rewrite form in this build
+                break
             }
         }
     }

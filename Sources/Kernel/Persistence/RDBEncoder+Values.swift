@@ -1,12 +1,12 @@
 /// Value payloads in the encodings Redis 7.0 writes for each in-memory encoding.
 extension RDBEncoder {
-    /// Whether the value has an RDB form here (strings, lists, hashes, sets, sorted sets, streams; not module
+    /// Whether the value has an RDB form here (strings, lists, hashes, sets, sorted sets, streams, module data
     /// types). Writers should skip (and report) values it refuses.
     public static func supports(_ value: Value) -> Bool {
         switch value {
         case .string: return true
         case .object(let o): return o is ListObject || o is HashObject || o is SetObject || o is SortedSetObject
-            || o is StreamObject
+            || o is StreamObject || o is CustomObject
         }
     }
 
@@ -21,6 +21,7 @@ extension RDBEncoder {
             case let s as SetObject: return s.isIntset ? RDBFormat.ValueType.setIntset : RDBFormat.ValueType.set
             case let z as SortedSetObject: return z.isListpack ? RDBFormat.ValueType.zsetListpack : RDBFormat.ValueType.zset2
             case is StreamObject: return RDBFormat.ValueType.streamListpacks2
+            case is CustomObject: return RDBFormat.ValueType.module2
             default: return RDBFormat.ValueType.string  // unreachable for supported values; see writeValuePayload
             }
         }
@@ -38,9 +39,21 @@ extension RDBEncoder {
             case let s as SetObject: writeSet(s)
             case let z as SortedSetObject: writeZSet(z)
             case let st as StreamObject: writeStream(st)
+            case let c as CustomObject: writeCustom(c)
             default: writeString([UInt8]())  // no RDB form for other object kinds yet
             }
         }
+    }
+
+    /// MODULE_2: the module id, the values the type saves (each after its opcode), then the module EOF opcode.
+    /// The type writes straight into this encoder's buffer (no copy of the chunk built so far).
+    mutating func writeCustom(_ c: CustomObject) {
+        writeLength(c.type.id)
+        var io = CustomValueWriter(encoder: RDBEncoder(compression: compression, thresholds: thresholds))
+        swap(&io.encoder.buffer, &buffer)
+        c.value.save(to: &io)
+        swap(&io.encoder.buffer, &buffer)
+        writeLength(CustomValueWriter.Opcode.eof)
     }
 
     /// QUICKLIST_2: node count, then per node the container kind (2 = packed) and the listpack as a string.

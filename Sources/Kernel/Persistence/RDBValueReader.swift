@@ -106,11 +106,33 @@ public enum RDBValueReader {
             return list.isEmpty ? nil : .object(list)
         case T.streamListpacks, T.streamListpacks2:
             return try readStream(type: type, from: &r)
-        case T.modulePreGA, T.module2:
-            throw r.error("module values are not supported")
+        case T.modulePreGA:
+            throw r.error("Pre-release module format not supported")
+        case T.module2:
+            return try readCustom(from: &r)
         default:
             throw r.error("unknown value type \(type)")
         }
+    }
+
+    /// A module data type's value (Redis's rdbLoadObject for RDB_TYPE_MODULE_2, with its error texts).
+    static func readCustom(from r: inout RDBReader) throws -> Value {
+        let id = try r.length()
+        guard let type = CustomTypeRegistry.lookup(id: id) else {
+            throw r.error("The RDB file contains module data I can't load: no matching module type '\(CustomValueType.name(ofID: id))'")
+        }
+        var io = CustomValueReader(reader: r)
+        let value: CustomValue
+        do {
+            value = try type.load(&io, Int(id & 1023))
+        } catch {
+            throw r.error("The RDB file contains module data for the module type '\(type.name)', that the responsible module is not able to load. Check for modules log above for additional clues.")
+        }
+        r = io.reader
+        guard try r.length() == CustomValueWriter.Opcode.eof else {
+            throw r.error("The RDB file contains module data for the module '\(type.name)' that is not terminated by the proper module value EOF marker")
+        }
+        return .object(CustomObject(type, value))
     }
 
     /// A string holding an encoded blob (ziplist, listpack, intset, zipmap), and its offset in the input.
