@@ -14,7 +14,7 @@ final class PackedEncodingTests: XCTestCase {
 
     private func randomBytes(_ rng: inout Rng) -> RBytes {
         // Lengths around each tag boundary: 0, 127/128, 16383/16384.
-        let lengths = [0, 1, 5, 16, 17, 127, 128, 300, 16383, 16384, 20000]
+        let lengths = [0, 1, 5, 16, 17, 126, 127, 128, 300, 16381, 16382, 16383, 16384, 20000]
         let n = lengths[rng.below(lengths.count)]
         return RBytes((0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
     }
@@ -81,6 +81,16 @@ final class PackedEncodingTests: XCTestCase {
             }
             XCTAssertEqual(contents(p), model, "seed \(seed)")
             XCTAssertEqual(contents(p.copy()), model, "seed \(seed)")
+            // Walking backwards from the end visits the same offsets as walking forwards.
+            var forward: [Int] = []
+            p.forEachOffset { forward.append($0) }
+            var backward: [Int] = []
+            var o = p.endOffset
+            while o > p.startOffset {
+                o = p.offset(before: o)
+                backward.append(o)
+            }
+            XCTAssertEqual(backward.reversed(), forward, "seed \(seed)")
         }
     }
 
@@ -97,11 +107,11 @@ final class PackedEncodingTests: XCTestCase {
     func testPackedListStoresSmallIntegersInFewBytes() {
         var p = PackedList()
         p.append(number: 3)
-        XCTAssertEqual(p.endOffset, 2)
+        XCTAssertEqual(p.endOffset, 3, "tag, one byte, back-length")
         p.append(number: 0.5)
-        XCTAssertEqual(p.endOffset, 2 + 9)
+        XCTAssertEqual(p.endOffset, 3 + 10)
         XCTAssertEqual(p.number(at: 0), 3)
-        XCTAssertEqual(p.number(at: 2), 0.5)
+        XCTAssertEqual(p.number(at: 3), 0.5)
     }
 
     func testPackedIntsStaySortedAndWidenWhenNeeded() {

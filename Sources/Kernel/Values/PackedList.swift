@@ -13,6 +13,10 @@ import Glibc
 /// - `0xF0`: a number, as the 8 bytes of a `Double`;
 /// - `0xF1...0xF8`: a number that is an integer, in 1–8 little-endian two's-complement bytes.
 ///
+/// and then the entry's length (tag and payload) written backwards in 7-bit groups (one byte below 128), so an
+/// entry's start can be found from the next one's (`offset(before:)`), as Redis's back-length: lists pop and read
+/// from the tail in O(1).
+///
 /// The buffer belongs to one collection object (whose `copy()` copies it), so there is no copy-on-write: a
 /// `PackedList` value must not be shared between two owners.
 public struct PackedList {
@@ -43,6 +47,15 @@ public struct PackedList {
     /// Bytes allocated for the entries (for memory figures).
     public var allocatedBytes: Int { storage.map { $0.capacity + 24 } ?? 0 }
 
+    /// Bytes the buffer can hold before it must grow.
+    public var capacity: Int { storage?.capacity ?? 0 }
+
+    /// Gives back unused capacity (copies into an exactly sized buffer when more than 16 bytes are spare).
+    public mutating func trimCapacity() {
+        guard let storage, storage.capacity - Int(storage.header.used) > 16 else { return }
+        self = copy()
+    }
+
     /// A deep copy.
     public func copy() -> PackedList {
         var out = PackedList()
@@ -71,11 +84,54 @@ public struct PackedList {
 
     @inline(__always)
     static func entryEnd(_ p: UnsafePointer<UInt8>, _ offset: Int) -> Int {
+        let end = payloadEnd(p, offset)
+        return end + backLengthSize(end - offset)
+    }
+
+    /// Where the entry's tag and payload end (its back-length follows).
+    @inline(__always)
+    static func payloadEnd(_ p: UnsafePointer<UInt8>, _ offset: Int) -> Int {
         let (payload, length) = stringPayload(p, offset)
         if payload >= 0 { return payload + length }
         let tag = p[offset]
         return offset + 1 + (tag == 0xF0 ? 8 : Int(tag &- 0xF0))
     }
+
+    /// Bytes of the back-length of an entry whose tag and payload take `length` bytes.
+    @inline(__always)
+    static func backLengthSize(_ length: Int) -> Int {
+        length < 1 << 7 ? 1 : (length < 1 << 14 ? 2 : (length < 1 << 21 ? 3 : (length < 1 << 28 ? 4 : 5)))
+    }
+
+    /// Writes the back-length of `length` into the `backLengthSize(length)` bytes at `p`.
+    static func writeBackLength(_ length: Int, to p: UnsafeMutablePointer<UInt8>) {
+        let n = backLengthSize(length)
+        var v = length
+        // The last byte holds the lowest 7 bits; a set high bit says more bits are in the byte before it.
+        for i in 0..<n {
+            p[n - 1 - i] = UInt8(v & 0x7F) | (i < n - 1 ? 0x80 : 0)
+            v >>= 7
+        }
+    }
+
+    /// Where the entry before the one at `offset` starts (`offset` > 0).
+    public func offset(before offset: Int) -> Int {
+        withBytes { p in
+            var q = offset - 1
+            var length = 0, shift = 0
+            while true {
+                let b = p[q]
+                length |= Int(b & 0x7F) << shift
+                if b & 0x80 == 0 { break }
+                shift += 7
+                q -= 1
+            }
+            return q - length
+        }
+    }
+
+    /// Offset of the last entry (the list must not be empty).
+    public var lastOffset: Int { offset(before: endOffset) }
 
     /// Where a string entry's bytes start and how many there are; (-1, 0) for a number entry.
     @inline(__always)
@@ -148,7 +204,7 @@ public struct PackedList {
                     if start >= 0 && n == b.count && (n == 0 || memcmp(p + start, b.baseAddress!, n) == 0) {
                         return o
                     }
-                    o = start >= 0 ? start + n : PackedList.entryEnd(p, o)
+                    o = start >= 0 ? start + n + PackedList.backLengthSize(start + n - o) : PackedList.entryEnd(p, o)
                     for _ in 1..<max(stride, 1) { o = PackedList.entryEnd(p, o) }
                 }
                 return nil
@@ -172,12 +228,15 @@ public struct PackedList {
 
     /// Encoded size of a string entry of `n` bytes.
     @inline(__always)
-    static func stringEntrySize(_ n: Int) -> Int { n < 0x80 ? 1 + n : (n < 0x4000 ? 2 + n : 5 + n) }
+    static func stringEntrySize(_ n: Int) -> Int {
+        let length = n < 0x80 ? 1 + n : (n < 0x4000 ? 2 + n : 5 + n)
+        return length + backLengthSize(length)
+    }
 
-    /// Encoded size of a number entry, and the integer byte count (0 for a `Double`).
+    /// Encoded size of a number entry (with its back-length), and the integer byte count (0 for a `Double`).
     static func numberEncoding(_ d: Double) -> (size: Int, intBytes: Int) {
         guard d == d.rounded(.towardZero), abs(d) < 9.007_199_254_740_992e15, !(d == 0 && d.sign == .minus) else {
-            return (9, 0)
+            return (10, 0)
         }
         let v = Int64(d)
         var n = 1
@@ -186,7 +245,7 @@ public struct PackedList {
             if (v << shift) >> shift == v { break }
             n += 1
         }
-        return (1 + n, n)
+        return (2 + n, n)
     }
 
     /// Makes room for `capacity` bytes, keeping the content.
@@ -255,6 +314,8 @@ public struct PackedList {
                 q += 5
             }
             if n > 0 { UnsafeMutableRawPointer(q).copyMemory(from: b.baseAddress!, byteCount: n) }
+            let length = (q - p) + n
+            writeBackLength(length, to: q + n)
         }
     }
 
@@ -263,10 +324,12 @@ public struct PackedList {
             p[0] = 0xF0
             let bits = d.bitPattern
             for i in 0..<8 { p[1 + i] = UInt8((bits >> (8 * UInt64(i))) & 0xFF) }
+            p[9] = 9
         } else {
             p[0] = 0xF0 + UInt8(intBytes)
             let bits = UInt64(bitPattern: Int64(d))
             for i in 0..<intBytes { p[1 + i] = UInt8((bits >> (8 * UInt64(i))) & 0xFF) }
+            p[1 + intBytes] = UInt8(1 + intBytes)
         }
     }
 
