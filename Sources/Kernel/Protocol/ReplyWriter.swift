@@ -142,6 +142,11 @@ public struct ReplyWriter {
         buffer.writeStaticString("\r\n")
     }
 
+    /// A stream ID (`<ms>-<seq>`) as a bulk string, formatted straight into the buffer.
+    public mutating func bulk(_ id: StreamID) {
+        id.withText { bulk(bytes: $0) }
+    }
+
     public mutating func bulk(_ v: Int64) {
         bulk(Numbers.format(v))
     }
