@@ -51,9 +51,7 @@ public final class Database {
     /// Replaces the value at a slot (TTL unchanged).
     public func replaceValue(at slot: Int, with value: Value) {
         if server.snapshot != nil { willChange(slot: slot) }
-        table.values[slot]!.value = value
-        table.values[slot]!.isRawString = false
-        table.values[slot]!.isNotIntEncoded = false
+        table.values[slot]!.replace(with: value)
     }
 
     /// Moves the value out of a slot so it can be mutated in place without a copy; put it back with

@@ -67,6 +67,12 @@ public struct Entry {
         set { bits = newValue ? bits | Entry.rawFlag : bits & ~Entry.rawFlag }
     }
 
+    /// Sets a new value with the string encoding flags cleared (one write of the entry: `Database.replaceValue`).
+    mutating func replace(with newValue: Value) {
+        value = newValue
+        bits &= ~(Entry.rawFlag | Entry.noIntFlag)
+    }
+
     /// Whether a string was stored without Redis's integer encoding attempt (INCRBYFLOAT results).
     public var isNotIntEncoded: Bool {
         get { bits & Entry.noIntFlag != 0 }
