@@ -57,6 +57,12 @@ public enum ConfigFile {
                 continue
             }
             if config.security.takeStartupLine(name, Array(args.dropFirst())) { continue }
+            // `<module>.<name> value`: queued for the module's load (Redis's module_configs_queue).
+            if config.lookup(name) == nil && name.contains(".") {
+                guard args.count >= 2 else { throw fail(source, lineNumber, line, "Module config specified without value") }
+                config.queueModuleConfig(name, args.dropFirst().joined(separator: " "))
+                continue
+            }
             do {
                 try config.set(name, Array(args.dropFirst()), atStartup: true)
             } catch {
