@@ -24,6 +24,28 @@ public final class ModuleHost {
         public let arguments: [String]
         /// The names of the data types it exports (a module with types cannot be unloaded).
         public let types: [String]
+        /// The module API version it was built against (INFO's `api`).
+        public let apiVersion: Int
+        /// Its declaration (INFO sections).
+        public let definition: ModuleDefinition
+    }
+
+    /// The compiled-in modules whose family is registered (their configs and INFO sections).
+    public private(set) var compiledIn: [ModuleDefinition] = []
+
+    /// Connects the host to `server`: CONFIG REWRITE's `loadmodule` lines, INFO's `# Modules` lines and the
+    /// modules' own INFO sections. `plugins` are the compiled-in modules whose family is registered.
+    public func attach(to server: Server, plugins: [ModuleDefinition]) {
+        compiledIn = plugins
+        server.config.moduleLoadLines = { [unowned self] in self.loadLines }
+        server.addInfoFields(section: "modules") { [unowned self] _ in
+            self.loaded.map { m in
+                ("module", "name=\(m.name),ver=\(m.version),api=\(m.apiVersion),filters=0,usedby=[],using=[],options=[]")
+            }
+        }
+        server.moduleInfoSections = { [unowned self] requested in
+            (self.compiledIn + self.loaded.map(\.definition)).flatMap { ModuleInfo.collect($0, requested: requested) }
+        }
     }
 
     /// Data type names of the compiled-in modules (`adoptTypes`).
@@ -85,14 +107,15 @@ public final class ModuleHost {
         guard request.apiVersion == ModuleAPI.hostVersion else {
             throw LoadError(cause: "Module \(path) was built against module API version \(request.apiVersion), this server implements version \(ModuleAPI.hostVersion): rebuild it against this server's interface (same toolchain, same redis-swift version). Module not loaded")
         }
-        try register(definition, path: path, arguments: arguments, server: server, loadex: configs != nil)
+        try register(definition, path: path, arguments: arguments, server: server, loadex: configs != nil,
+                     apiVersion: request.apiVersion)
     }
 
     /// Registers a module declaration (loaded or compiled in) with its commands. Call with the lock held.
     /// With `loadex`, a queued config no config of the module took refuses the load (Redis's "Loadex
     /// configurations were not applied").
     public func register(_ definition: ModuleDefinition, path: String, arguments: [String],
-                         server: Server, loadex: Bool = false) throws(LoadError) {
+                         server: Server, loadex: Bool = false, apiVersion: Int = ModuleAPI.hostVersion) throws(LoadError) {
         let name = definition.name
         if loaded.contains(where: { $0.name == name }) || server.commands.families.contains(name) {
             throw LoadError(cause: "Module \(path) initialization failed: a module named '\(name)' is already loaded. Module not loaded")
@@ -127,7 +150,7 @@ public final class ModuleHost {
         }
         for t in definition.types { CustomTypeRegistry.register(t) }
         loaded.append(Loaded(name: name, version: definition.version, path: path, arguments: arguments,
-                             types: definition.types.map(\.name)))
+                             types: definition.types.map(\.name), apiVersion: apiVersion, definition: definition))
     }
 
     /// A compiled-in module's configs (its commands are a family of the server already): registered and set to

@@ -29,6 +29,8 @@ public protocol ModuleDefinition {
     /// The module's configs (`<name>.<config>` in CONFIG GET/SET, the config file, MODULE LOADEX): none by
     /// default. They are set (queued value or default) before `onLoad` runs.
     var configs: [ModuleConfig] { get }
+    /// Writes the module's INFO sections (see `ModuleInfo`); none by default.
+    func addInfo(to info: ModuleInfo)
     /// Called once when the module is loaded, with the arguments of `loadmodule` / `MODULE LOAD`. Throwing
     /// refuses the load.
     func onLoad(arguments: [String]) throws
@@ -39,6 +41,8 @@ extension ModuleDefinition {
     public func onLoad(arguments: [String]) throws {}
     /// No data types by default.
     public var types: [ModuleDataType] { [] }
+    /// No INFO sections by default.
+    public func addInfo(to info: ModuleInfo) {}
     /// No configs by default.
     public var configs: [ModuleConfig] { [] }
 }

@@ -171,7 +171,7 @@ for name in config.disabledFamilies where !knownFamilies.contains(name) {
     exit(1)
 }
 let server = Server(config: config, modules: modules, log: log)
-config.moduleLoadLines = { moduleHost.loadLines }
+moduleHost.attach(to: server, plugins: pluginDefinitions.filter { !config.disabledFamilies.contains($0.name) })
 // The compiled-in modules' configs take their queued `<module>.<name>` lines (or defaults) first.
 for definition in pluginDefinitions where !config.disabledFamilies.contains(definition.name) {
     if let failure = server.lock.withLock({ moduleHost.registerConfigs(of: definition, server: server) }) {
