@@ -36,10 +36,40 @@ public struct BloomModule: ModuleDefinition {
 }
 
 /// The defaults of an auto-created filter (RedisBloom's BFDefaultErrorRate / BFDefaultInitCapacity /
-/// BF_DEFAULT_EXPANSION).
-let defaultErrorRate = 0.01
-let defaultCapacity: UInt64 = 100
-let defaultExpansion: UInt64 = 2
+/// BFDefaultExpansion), set by the module's configs `bf.error-rate`, `bf.initial-size` and `bf.expansion`.
+final class BloomDefaults {
+    /// `bf.error-rate` as given (CONFIG GET shows the text) and its value.
+    var errorRateText = "0.01"
+    var errorRate = 0.01
+    /// `bf.initial-size`: the capacity of a filter BF.ADD / BF.MADD / BF.INSERT create.
+    let capacity = ModuleSetting<Int64>(100)
+    /// `bf.expansion`: the growth factor of new filters (BF.RESERVE without EXPANSION too).
+    let expansion = ModuleSetting<Int64>(2)
+}
+
+/// The module's configs' values (changed only with the data lock held, as handlers run).
+let bloomDefaults = BloomDefaults()
+var defaultErrorRate: Double { bloomDefaults.errorRate }
+var defaultCapacity: UInt64 { UInt64(bloomDefaults.capacity.value) }
+var defaultExpansion: UInt64 { UInt64(bloomDefaults.expansion.value) }
+
+extension BloomModule {
+    /// `bf.error-rate` (a string holding a double in (0, 1), RedisBloom's ERROR_RATE), `bf.initial-size`
+    /// (1...2^30, INITIAL_SIZE) and `bf.expansion` (1...32768, EXPANSION).
+    public var configs: [ModuleConfig] {
+        [
+            .string("error-rate", default: "0.01", get: { bloomDefaults.errorRateText }, set: { text throws(ModuleError) in
+                guard let v = Double(text), v > 0, v < 1 else {
+                    throw ModuleError("error-rate must be a number between 0 and 1 (exclusive)")
+                }
+                bloomDefaults.errorRateText = text
+                bloomDefaults.errorRate = v
+            }),
+            .numeric("initial-size", default: 100, min: 1, max: 1 << 30, stored: bloomDefaults.capacity),
+            .numeric("expansion", default: 2, min: 1, max: 32768, stored: bloomDefaults.expansion),
+        ]
+    }
+}
 
 /// The filter at `key`: nil when missing; WRONGTYPE when the key holds something else.
 func filter(_ ctx: ModuleContext, _ key: RBytes) throws(ModuleError) -> ScalableBloom? {

@@ -78,23 +78,32 @@ public struct ModuleCommands: CommandModule {
         run(c, path: c.argv[2].string, arguments: c.argv.dropFirst(3).map(\.string), configs: [])
     }
 
-    /// MODULE LOADEX path [CONFIG name value ...] [ARGS arg ...]
+    /// MODULE LOADEX path [CONFIG name value ...] [ARGS arg ...]: a malformed list is logged and answered with
+    /// the generic load error, as Redis's parseLoadexArguments.
     func loadex(_ c: Client) {
         var configs: [(String, String)] = []
         var arguments: [String] = []
         var i = 3
         while i < c.argv.count {
-            if c.argv[i].equalsIgnoringCase("CONFIG") && i + 2 < c.argv.count {
+            if c.argv[i].equalsIgnoringCase("CONFIG") {
+                guard i + 2 < c.argv.count else {
+                    return refuse(c, "CONFIG specified without name value pair")
+                }
                 configs.append((c.argv[i + 1].string, c.argv[i + 2].string))
                 i += 3
             } else if c.argv[i].equalsIgnoringCase("ARGS") {
                 arguments = c.argv[(i + 1)...].map(\.string)
                 break
             } else {
-                return c.error("ERR syntax error")
+                return refuse(c, "Syntax Error from arguments to loadex around \(c.argv[i].string).")
             }
         }
         run(c, path: c.argv[2].string, arguments: arguments, configs: configs)
+    }
+
+    func refuse(_ c: Client, _ why: String) {
+        c.server.log.warning(why)
+        c.error("ERR Error loading the extension. Please check the server logs.")
     }
 
     func unload(_ c: Client) {

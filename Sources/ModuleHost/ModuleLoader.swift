@@ -24,6 +24,28 @@ public final class ModuleHost {
         public let arguments: [String]
         /// The names of the data types it exports (a module with types cannot be unloaded).
         public let types: [String]
+        /// The module API version it was built against (INFO's `api`).
+        public let apiVersion: Int
+        /// Its declaration (INFO sections).
+        public let definition: ModuleDefinition
+    }
+
+    /// The compiled-in modules whose family is registered (their configs and INFO sections).
+    public private(set) var compiledIn: [ModuleDefinition] = []
+
+    /// Connects the host to `server`: CONFIG REWRITE's `loadmodule` lines, INFO's `# Modules` lines and the
+    /// modules' own INFO sections. `plugins` are the compiled-in modules whose family is registered.
+    public func attach(to server: Server, plugins: [ModuleDefinition]) {
+        compiledIn = plugins
+        server.config.moduleLoadLines = { [unowned self] in self.loadLines }
+        server.addInfoFields(section: "modules") { [unowned self] _ in
+            self.loaded.map { m in
+                ("module", "name=\(m.name),ver=\(m.version),api=\(m.apiVersion),filters=0,usedby=[],using=[],options=[]")
+            }
+        }
+        server.moduleInfoSections = { [unowned self] requested in
+            (self.compiledIn + self.loaded.map(\.definition)).flatMap { ModuleInfo.collect($0, requested: requested) }
+        }
     }
 
     /// Data type names of the compiled-in modules (`adoptTypes`).
@@ -54,11 +76,20 @@ public final class ModuleHost {
         public let cause: String
     }
 
-    /// Loads the library at `path`: dlopen, the entry point, the API version check, the module's `onLoad`, then
-    /// its commands through the registration door. Nothing is registered when any step fails. Call with the
-    /// lock held.
-    public func load(path: String, arguments: [String], configs: [(String, String)] = [],
+    /// Loads the library at `path`: dlopen, the entry point, the API version check, its configs (queued values
+    /// or defaults), the module's `onLoad`, then its commands through the registration door. Nothing stays
+    /// registered when any step fails. `configs` are MODULE LOADEX's `CONFIG name value` pairs (nil at start:
+    /// the config file's queued `<module>.<name>` lines are used, and what is left is checked once every
+    /// `loadmodule` ran). Call with the lock held.
+    public func load(path: String, arguments: [String], configs: [(String, String)]? = nil,
                      server: Server) throws(LoadError) {
+        let config = server.config
+        if let configs {
+            config.moduleConfigQueue = []
+            for (name, value) in configs { config.queueModuleConfig(name, value) }
+        }
+        // At run time the queue only holds this LOADEX's pairs: emptied whatever happens (Redis's dictEmpty).
+        defer { if configs != nil { config.moduleConfigQueue = [] } }
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | Int32(RTLD_NODELETE)) else {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
             throw LoadError(cause: "Module \(path) failed to load: \(reason)")
@@ -76,22 +107,24 @@ public final class ModuleHost {
         guard request.apiVersion == ModuleAPI.hostVersion else {
             throw LoadError(cause: "Module \(path) was built against module API version \(request.apiVersion), this server implements version \(ModuleAPI.hostVersion): rebuild it against this server's interface (same toolchain, same redis-swift version). Module not loaded")
         }
-        if !configs.isEmpty {
-            throw LoadError(cause: "Module Configurations were not set, likely a missing LoadConfigs call. Unloading the module.")
-        }
-        try register(definition, path: path, arguments: arguments, server: server)
+        try register(definition, path: path, arguments: arguments, server: server, loadex: configs != nil,
+                     apiVersion: request.apiVersion)
     }
 
     /// Registers a module declaration (loaded or compiled in) with its commands. Call with the lock held.
+    /// With `loadex`, a queued config no config of the module took refuses the load (Redis's "Loadex
+    /// configurations were not applied").
     public func register(_ definition: ModuleDefinition, path: String, arguments: [String],
-                         server: Server) throws(LoadError) {
+                         server: Server, loadex: Bool = false, apiVersion: Int = ModuleAPI.hostVersion) throws(LoadError) {
         let name = definition.name
         if loaded.contains(where: { $0.name == name }) || server.commands.families.contains(name) {
             throw LoadError(cause: "Module \(path) initialization failed: a module named '\(name)' is already loaded. Module not loaded")
         }
         let family: ModuleFamily
+        let directives: [Config.Directive]
         do throws(RegistrationError) {
             family = try ModuleFamily(definition)
+            directives = try ModuleFamily.configDirectives(definition)
             try server.registerFamily(family)
         } catch {
             throw LoadError(cause: "Module \(path) initialization failed: \(error.message). Module not loaded")
@@ -100,15 +133,75 @@ public final class ModuleHost {
             server.unregisterFamily(name)
             throw LoadError(cause: "Module \(path) initialization failed: a data type named '\(clash.name)' is already registered. Module not loaded")
         }
+        if let problem = loadConfigs(directives, server: server) {
+            rollBack(name, server: server)
+            server.log.warning(problem)
+            throw LoadError(cause: "Module \(path) initialization failed. Module not loaded")
+        }
         do {
             try definition.onLoad(arguments: arguments)
         } catch {
-            server.unregisterFamily(name)
+            rollBack(name, server: server)
             throw LoadError(cause: "Module \(path) initialization failed: \(error). Module not loaded")
+        }
+        if loadex && !server.config.moduleConfigQueue.isEmpty {
+            rollBack(name, server: server)
+            throw LoadError(cause: "Loadex configurations were not applied, likely due to invalid arguments. Unloading the module.")
         }
         for t in definition.types { CustomTypeRegistry.register(t) }
         loaded.append(Loaded(name: name, version: definition.version, path: path, arguments: arguments,
-                             types: definition.types.map(\.name)))
+                             types: definition.types.map(\.name), apiVersion: apiVersion, definition: definition))
+    }
+
+    /// A compiled-in module's configs (its commands are a family of the server already): registered and set to
+    /// their queued values or defaults. Returns what Redis logs when a value is refused. Call with the lock held.
+    public func registerConfigs(of definition: ModuleDefinition, server: Server) -> String? {
+        let directives: [Config.Directive]
+        do throws(RegistrationError) {
+            directives = try ModuleFamily.configDirectives(definition)
+        } catch {
+            return "Module \(definition.name) initialization failed: \(error.message)"
+        }
+        if let problem = loadConfigs(directives, server: server) {
+            server.config.removeModuleDirectives(module: definition.name)
+            return problem
+        }
+        return nil
+    }
+
+    /// Adds the configs and sets each once (Redis's RedisModule_LoadConfigs): its queued value, taken out of the
+    /// queue, or else its default. Returns Redis's log line for a refused value.
+    func loadConfigs(_ directives: [Config.Directive], server: Server) -> String? {
+        let config = server.config
+        config.addModuleDirectives(directives)
+        for d in directives {
+            if let value = config.takeQueuedModuleConfig(d.name) {
+                do throws(Config.ConfigError) {
+                    try d.set(config, [value])
+                } catch {
+                    config.moduleConfigQueue = []
+                    return "Issue during loading of configuration \(d.name) : \(error.message)"
+                }
+            } else {
+                do throws(Config.ConfigError) {
+                    try d.set(config, [d.module?.defaultValue ?? ""])
+                } catch {
+                    return "Issue attempting to set default value of configuration \(d.module?.shortName ?? d.name) : \(error.message)"
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Undoes a registration: commands and configs.
+    func rollBack(_ name: String, server: Server) {
+        server.unregisterFamily(name)
+        server.config.removeModuleDirectives(module: name)
+    }
+
+    /// The `loadmodule` lines CONFIG REWRITE writes: one per loaded library, its path then its arguments.
+    public var loadLines: [String] {
+        loaded.filter { !$0.path.isEmpty }.map { (["loadmodule", $0.path] + $0.arguments).joined(separator: " ") }
     }
 
     /// MODULE UNLOAD: unregisters the module's commands. Returns Redis's error text when refused: a module that
@@ -121,7 +214,7 @@ public final class ModuleHost {
         if !loaded[i].types.isEmpty {
             return "the module exports one or more module-side data types, can't unload"
         }
-        server.unregisterFamily(name)
+        rollBack(name, server: server)
         loaded.remove(at: i)
         return nil
     }

@@ -7,10 +7,10 @@ import Kernel
 /// (`hostVersion`), with a clear message instead of undefined behaviour. Bump both together when the API changes.
 public enum ModuleAPI {
     /// The API version of this server (answered by the server's copy of this library).
-    public static let hostVersion = 2
+    public static let hostVersion = 3
     /// The API version a module was compiled against (inlined into the module at its compile time).
     @_alwaysEmitIntoClient
-    public static var compiledVersion: Int { 2 }
+    public static var compiledVersion: Int { 3 }
 }
 
 /// A custom command module: what a user writes. The same declaration serves a compiled-in plugin (listed in
@@ -26,6 +26,11 @@ public protocol ModuleDefinition {
     /// The module's own data types (Redis's `RedisModule_CreateDataType`); none by default. A module that
     /// exports a type cannot be unloaded, as in Redis.
     var types: [ModuleDataType] { get }
+    /// The module's configs (`<name>.<config>` in CONFIG GET/SET, the config file, MODULE LOADEX): none by
+    /// default. They are set (queued value or default) before `onLoad` runs.
+    var configs: [ModuleConfig] { get }
+    /// Writes the module's INFO sections (see `ModuleInfo`); none by default.
+    func addInfo(to info: ModuleInfo)
     /// Called once when the module is loaded, with the arguments of `loadmodule` / `MODULE LOAD`. Throwing
     /// refuses the load.
     func onLoad(arguments: [String]) throws
@@ -36,6 +41,10 @@ extension ModuleDefinition {
     public func onLoad(arguments: [String]) throws {}
     /// No data types by default.
     public var types: [ModuleDataType] { [] }
+    /// No INFO sections by default.
+    public func addInfo(to info: ModuleInfo) {}
+    /// No configs by default.
+    public var configs: [ModuleConfig] { [] }
 }
 
 /// What a command handler does with its context: read the arguments, work on the keyspace, write the reply.

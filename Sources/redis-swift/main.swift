@@ -150,7 +150,8 @@ config.running = true
 /// The shared libraries loaded at start (`loadmodule`) and at run time (MODULE LOAD).
 let moduleHost = ModuleHost()
 /// The compiled-in modules (Plugins/), built on the module API like a loaded one.
-let pluginFamilies: [CommandModule] = [ThrottleModule(), BloomModule()].map { (definition: ModuleDefinition) -> CommandModule in
+let pluginDefinitions: [ModuleDefinition] = [ThrottleModule(), BloomModule()]
+let pluginFamilies: [CommandModule] = pluginDefinitions.map { (definition: ModuleDefinition) -> CommandModule in
     do throws(RegistrationError) {
         let family = try ModuleFamily(definition)
         moduleHost.adoptTypes(of: definition)
@@ -170,6 +171,15 @@ for name in config.disabledFamilies where !knownFamilies.contains(name) {
     exit(1)
 }
 let server = Server(config: config, modules: modules, log: log)
+moduleHost.attach(to: server, plugins: pluginDefinitions.filter { !config.disabledFamilies.contains($0.name) })
+// The compiled-in modules' configs take their queued `<module>.<name>` lines (or defaults) first.
+for definition in pluginDefinitions where !config.disabledFamilies.contains(definition.name) {
+    if let failure = server.lock.withLock({ moduleHost.registerConfigs(of: definition, server: server) }) {
+        log.warning(failure)
+        log.warning("Module \(definition.name) initialization failed. Module not loaded")
+        exit(1)
+    }
+}
 // `loadmodule` lines: a module that fails to load stops the start, as in Redis.
 for line in config.loadModules {
     let failure: String? = server.lock.withLock {
@@ -186,6 +196,11 @@ for line in config.loadModules {
         log.warning("Can't load module from \(line[0]): server aborting")
         exit(1)
     }
+}
+// `<module>.<name>` lines no module took stop the start (Redis's moduleLoadFromQueue).
+if !config.moduleConfigQueue.isEmpty {
+    log.warning("Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting")
+    exit(1)
 }
 if let error = server.lock.withLock({ ACLCommands.install(on: server) }) {
     log.warning(error)

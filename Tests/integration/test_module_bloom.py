@@ -499,3 +499,60 @@ def test_flushall_and_del_remove_filters(r):
     r.execute_command("BF.ADD", "f", "a")
     r.flushall()
     assert r.execute_command("BF.EXISTS", "f", "a") == 0
+
+
+# -- the module's configs: bf.error-rate, bf.initial-size, bf.expansion ----------------------------------------
+
+
+BLOOM_DEFAULTS = ["bf.error-rate", "0.01", "bf.initial-size", "100", "bf.expansion", "2"]
+
+
+def test_bloom_configs_have_redisbloom_defaults(ours):
+    with ours.client() as c:
+        assert call(c, "CONFIG", "GET", "bf.*") == BLOOM_DEFAULTS
+
+
+def test_bloom_configs_are_the_defaults_of_an_implicit_filter(server_factory):
+    srv = server_factory("ours", "--bf.initial-size", "1000", "--bf.expansion", "4")
+    with srv.client() as c:
+        assert call(c, "BF.ADD", "k", "a") == 1
+        fields = call(c, "BF.INFO", "k")
+        assert fields[fields.index("Capacity") + 1] == 1000
+        assert fields[fields.index("Expansion rate") + 1] == 4
+        assert call(c, "CONFIG", "SET", "bf.initial-size", "50", "bf.expansion", "3") == "OK"
+        assert call(c, "BF.RESERVE", "r", "0.01", "10") == "OK"
+        fields = call(c, "BF.INFO", "r")
+        assert fields[fields.index("Expansion rate") + 1] == 3
+        assert call(c, "BF.INSERT", "i", "ITEMS", "x") == [1]
+        fields = call(c, "BF.INFO", "i")
+        assert fields[fields.index("Capacity") + 1] == 50
+
+
+def test_bloom_error_rate_config_changes_the_implicit_filter_size(server_factory):
+    srv = server_factory("ours")
+    with srv.client() as c:
+        assert call(c, "BF.ADD", "coarse", "a") == 1
+        assert call(c, "CONFIG", "SET", "bf.error-rate", "0.0001") == "OK"
+        assert call(c, "CONFIG", "GET", "bf.error-rate") == ["bf.error-rate", "0.0001"]
+        assert call(c, "BF.ADD", "fine", "a") == 1
+        coarse, fine = call(c, "BF.INFO", "coarse"), call(c, "BF.INFO", "fine")
+        assert fine[fine.index("Size") + 1] > coarse[coarse.index("Size") + 1]
+
+
+def test_bloom_config_refusals(ours):
+    with ours.client() as c:
+        for name, value, why in (("bf.error-rate", "1", "error-rate must be a number between 0 and 1 (exclusive)"),
+                                 ("bf.error-rate", "abc", "error-rate must be a number between 0 and 1 (exclusive)"),
+                                 ("bf.initial-size", "0", "argument must be between 1 and 1073741824 inclusive"),
+                                 ("bf.expansion", "x", "argument couldn't be parsed into an integer")):
+            assert c.call("CONFIG", "SET", name, value) == (
+                "-ERR CONFIG SET failed (possibly related to argument '%s') - %s\r\n" % (name, why)).encode()
+        assert call(c, "CONFIG", "GET", "bf.*") == BLOOM_DEFAULTS
+
+
+def test_bloom_bad_config_line_stops_the_start(tmpdir_path):
+    proc = subprocess.run([ours_binary(), "--port", "0", "--bf.expansion", "0"], capture_output=True, timeout=60,
+                          cwd=tmpdir_path)
+    assert proc.returncode == 1
+    out = proc.stdout.decode()
+    assert "Issue during loading of configuration bf.expansion : argument must be between 1 and 32768 inclusive" in out

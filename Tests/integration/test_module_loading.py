@@ -241,7 +241,7 @@ def test_bad_modules_fail_clearly_and_the_server_keeps_serving(server_factory, b
         causes = {
             "noentry": "does not export the redis_swift_module_init entry point",
             "dup": "command 'get' is already registered",
-            "oldapi": "was built against module API version 999, this server implements version 2",
+            "oldapi": "was built against module API version 999, this server implements version 3",
         }
         for name, cause in causes.items():
             assert c.call("MODULE", "LOAD", bad_modules[name]) == LOAD_ERROR

@@ -59,12 +59,12 @@ public struct ConfigCommands: CommandModule {
             let isGlob = pattern.array.contains { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") }
             if !isGlob {
                 let given = pattern.string
-                guard !listed.contains(given.lowercased()), let d = Config.directive(named: given) else { continue }
+                guard !listed.contains(given.lowercased()), let d = c.server.config.lookup(given) else { continue }
                 listed.insert(given.lowercased())
                 matches.append((given, d))
                 continue
             }
-            for d in Config.directives where !d.hidden {
+            for d in c.server.config.allDirectives where !d.hidden {
                 for name in [d.name] + d.aliases where !listed.contains(name) {
                     if Glob.matches(pattern, RBytes(name), ignoringCase: true) {
                         listed.insert(name)
@@ -104,15 +104,18 @@ public struct ConfigCommands: CommandModule {
         var changes: [(Config.Directive, String, String)] = []
         for i in stride(from: 2, to: c.argv.count, by: 2) {
             let given = c.argv[i].string
-            guard let d = Config.directive(named: given) else {
+            guard let d = c.server.config.lookup(given) else {
                 c.error("ERR Unknown option or number of arguments for CONFIG SET - '\(given)'")
                 return
             }
             let problem: String?
             if !d.mutable {
                 problem = "can't set immutable config"
-            } else if Config.protectedDirectives.contains(d.name) && !protectedConfigAllowed(c) {
+            } else if (Config.protectedDirectives.contains(d.name) || d.module?.protected == true)
+                        && !protectedConfigAllowed(c) {
                 problem = "can't set protected config"
+            } else if d.module?.denyLoading == true && c.server.loading {
+                problem = "loading flag is set"
             } else if changes.contains(where: { $0.0.name == d.name }) {
                 problem = "duplicate parameter"
             } else {
@@ -151,6 +154,20 @@ public struct ConfigCommands: CommandModule {
             c.error("ERR CONFIG SET failed (possibly related to argument '\(listening.2)') - \(why)")
             return
         }
+        // Modules' apply steps, once every value is set (Redis's moduleConfigApplyConfig): a refusal restores
+        // every previous value and names the config as the module registered it.
+        for (d, _, _) in changes {
+            guard let apply = d.module?.apply else { continue }
+            do {
+                try apply()
+            } catch {
+                for j in stride(from: changes.count - 1, through: 0, by: -1) {
+                    try? changes[j].0.set(config, [previous[j]])
+                }
+                c.error("ERR CONFIG SET failed (possibly related to argument '\(d.module?.shortName ?? d.name)') - \(error.message)")
+                return
+            }
+        }
         for (d, _, _) in changes { config.onChange?(d.name) }
         c.reply.ok()
     }
@@ -184,7 +201,8 @@ public struct ConfigCommands: CommandModule {
             let users = c.server.config.security.aclfile.isEmpty
                 ? acl.sortedUsers.map { "user \($0.name) " + ACLRules.describe($0.state, table: c.server.commands) }
                 : []
-            try ConfigRewriter.rewrite(c.server.config, path: path, users: users)
+            try ConfigRewriter.rewrite(c.server.config, path: path, users: users,
+                                       modules: c.server.config.moduleLoadLines?() ?? [])
             c.server.log.notice("CONFIG REWRITE executed with success.")
             c.reply.ok()
         } catch {

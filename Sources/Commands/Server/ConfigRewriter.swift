@@ -24,7 +24,10 @@ enum ConfigRewriter {
 
     /// Rewrites `path`; `users` are the `user` lines (ACL LIST's), which replace the file's `user` lines in order
     /// and are appended after the directives when there are more (none: the file's `user` lines are dropped).
-    static func rewrite(_ config: Config, path: String, users: [String]) throws(Failure) {
+    /// `modules` are the `loadmodule` lines of the loaded libraries, written the same way (Redis's
+    /// rewriteConfigLoadmoduleOption); a line naming a module config (`name.with.dots`) no module registered is
+    /// blanked, so a restart does not stop on a config of an unloaded module.
+    static func rewrite(_ config: Config, path: String, users: [String], modules: [String] = []) throws(Failure) {
         let oldLines = try readLines(path)
         let defaults = Config()
         var lines: [String] = []
@@ -38,18 +41,23 @@ enum ConfigRewriter {
                 continue
             }
             if let name = firstWord(line) {
-                if let d = Config.directive(named: name) {
+                if name.lowercased() == "loadmodule" {
+                    positions["loadmodule", default: []].append(lines.count)
+                } else if let d = config.lookup(name) {
                     positions[d.name, default: []].append(lines.count)
                 } else if name.lowercased() == "user" {
                     positions["user", default: []].append(lines.count)
+                } else if name.contains(".") {
+                    lines.append("")
+                    continue
                 }
             }
             lines.append(line)
         }
         var appended: [String] = []
-        for d in Config.directives {
+        for d in config.allDirectives where d.name != "loadmodule" {
             let current = valueLines(d, config)
-            let initial = valueLines(d, defaults)
+            let initial = d.module.map { m in valueLines(d, defaults, value: m.defaultValue) } ?? valueLines(d, defaults)
             var slots = positions[d.name]?[...] ?? []
             for (i, line) in current.enumerated() {
                 if let at = slots.first {
@@ -62,6 +70,16 @@ enum ConfigRewriter {
             }
             for orphan in slots { lines[orphan] = "" }
         }
+        var moduleSlots = positions["loadmodule"]?[...] ?? []
+        for line in modules {
+            if let at = moduleSlots.first {
+                lines[at] = line
+                moduleSlots = moduleSlots.dropFirst()
+            } else {
+                appended.append(line)
+            }
+        }
+        for orphan in moduleSlots { lines[orphan] = "" }
         var userSlots = positions["user"]?[...] ?? []
         for line in users {
             if let at = userSlots.first {
@@ -95,7 +113,7 @@ enum ConfigRewriter {
 
     /// The config-file lines for a directive's value: one line, or one per `save` point and per client class;
     /// none for `replicaof` on a master.
-    static func valueLines(_ d: Config.Directive, _ config: Config) -> [String] {
+    static func valueLines(_ d: Config.Directive, _ config: Config, value given: String? = nil) -> [String] {
         switch d.name {
         case "save":
             let points = config.savePoints
@@ -111,7 +129,7 @@ enum ConfigRewriter {
             let value = d.get(config)
             return value.isEmpty ? [] : ["replicaof " + value]
         default:
-            let value = d.get(config)
+            let value = given ?? d.get(config)
             switch d.format {
             case .quoted: return ["\(d.name) \(quoted(value))"]
             case .memory: return ["\(d.name) \(Int64(value).map(memory) ?? value)"]

@@ -21,8 +21,8 @@ struct InfoSection {
         InfoSection(name: "stats", title: "Stats", isDefault: true, fields: stats),
         InfoSection(name: "replication", title: "Replication", isDefault: true, fields: replication),
         InfoSection(name: "cpu", title: "CPU", isDefault: true, fields: cpu),
-        // No Redis modules can be loaded, so the section is always empty.
-        InfoSection(name: "modules", title: "Modules", isDefault: true, fields: { _ in [] }),
+        // `module:name=...` per loaded library (the module host's provider).
+        InfoSection(name: "modules", title: "Modules", isDefault: true, fields: { c in c.server.infoFields(section: "modules") }),
         InfoSection(name: "commandstats", title: "Commandstats", isDefault: false, fields: commandstats),
         InfoSection(name: "errorstats", title: "Errorstats", isDefault: true, fields: errorstats),
         InfoSection(name: "latencystats", title: "Latencystats", isDefault: false, fields: latencystats),
@@ -312,12 +312,23 @@ extension ServerCommands {
         if c.argv.count == 1 {
             wanted = Set(InfoSection.all.filter(\.isDefault).map(\.name))
         }
+        // Module-generated sections: all of them with `everything` or `modules` (not `all`, not `default`), else
+        // those named by an argument that is no server section (a module's name or `<module>_<section>`).
+        var allModuleSections = false
+        var otherNames = Set<String>()
         for arg in c.argv.dropFirst() {
             switch arg.string.lowercased() {
-            // There are no module-generated sections, so "all" and "everything" are the same set.
-            case "all", "everything": wanted.formUnion(InfoSection.all.map(\.name))
+            case "everything":
+                wanted.formUnion(InfoSection.all.map(\.name))
+                allModuleSections = true
+            case "all": wanted.formUnion(InfoSection.all.map(\.name))
             case "default": wanted.formUnion(InfoSection.all.filter(\.isDefault).map(\.name))
-            case let name: wanted.insert(name)
+            case "modules":
+                wanted.insert("modules")
+                allModuleSections = true
+            case let name:
+                wanted.insert(name)
+                if !InfoSection.all.contains(where: { $0.name == name }) { otherNames.insert(name) }
             }
         }
         var text = ""
@@ -325,6 +336,13 @@ extension ServerCommands {
             if !text.isEmpty { text += "\r\n" }
             text += "# \(section.title)\r\n"
             for (key, value) in section.fields(c) { text += "\(key):\(value)\r\n" }
+        }
+        if let sections = c.server.moduleInfoSections, allModuleSections || !otherNames.isEmpty {
+            for section in sections(allModuleSections ? nil : otherNames) {
+                if !text.isEmpty { text += "\r\n" }
+                text += "# \(section.title)\r\n"
+                for (key, value) in section.fields { text += "\(key):\(value)\r\n" }
+            }
         }
         c.reply.verbatim(text)
     }

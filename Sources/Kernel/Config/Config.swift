@@ -25,6 +25,9 @@ public final class Config {
         public var hidden = false
         /// How CONFIG REWRITE writes the value (Redis: strings quoted, memory values in units).
         public var format = ValueFormat.plain
+        /// Module configs only (Config+Modules.swift): the module that registered it, the value CONFIG REWRITE
+        /// compares with, Redis's PROTECTED / DENY_LOADING / SENSITIVE flags, and the module's apply step.
+        public var module: ModuleConfigInfo?
     }
 
     /// How a directive's value is written in a config file by CONFIG REWRITE.
@@ -202,6 +205,14 @@ public final class Config {
     /// `oom-score-adj` (no, yes, relative, absolute) and its values for a master, a replica and a child.
     public var oomScoreAdj = "no"
     public var oomScoreAdjValues = [0, 200, 800]
+    /// The configs modules registered (`<module>.<name>`), in registration order, and their index by name.
+    public internal(set) var moduleDirectives: [Directive] = []
+    var moduleDirectiveIndex: [String: Int] = [:]
+    /// `<module>.<name> value` lines of the config file / command line waiting for their module (Redis's
+    /// module_configs_queue): applied when it loads; any left once every `loadmodule` ran aborts the start.
+    public var moduleConfigQueue: [(name: String, value: String)] = []
+    /// The `loadmodule` lines CONFIG REWRITE writes for the modules loaded from libraries (set by the module host).
+    public var moduleLoadLines: (() -> [String])?
     /// Directives accepted, stored and reported as Redis does but with no effect here (docs/CONFIG.md lists
     /// them and why), by canonical name; the text is the value CONFIG GET shows.
     public var stored: [String: String] = [:]
@@ -237,7 +248,7 @@ public final class Config {
         return stride(from: 0, to: parts.count - 1, by: 2).map { (parts[$0], parts[$0 + 1]) }
     }
 
-    /// Finds a directive by exact (case-insensitive) name.
+    /// Finds a server directive by exact (case-insensitive) name (module configs: `lookup`).
     public static func directive(named name: String) -> Directive? {
         byName[name.lowercased()].map { directives[$0] }
     }
@@ -285,7 +296,7 @@ public final class Config {
 
     /// Applies one directive (from a file line, the command line or CONFIG SET).
     public func set(_ name: String, _ values: [String], atStartup: Bool) throws(ConfigError) {
-        guard let d = Config.directive(named: name) else { throw ConfigError("Bad directive or wrong number of arguments") }
+        guard let d = lookup(name) else { throw ConfigError("Bad directive or wrong number of arguments") }
         if !atStartup && !d.mutable { throw ConfigError("can't set immutable config") }
         if atStartup && values.count != 1 && !d.variadic && !d.multiArg { throw ConfigError("wrong number of arguments") }
         if d.name == "save" && atStartup {

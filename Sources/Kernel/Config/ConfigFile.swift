@@ -57,6 +57,14 @@ public enum ConfigFile {
                 continue
             }
             if config.security.takeStartupLine(name, Array(args.dropFirst())) { continue }
+            // `<module>.<name> value`: queued for the module's load (Redis's module_configs_queue).
+            if config.lookup(name) == nil && name.contains(".") {
+                guard args.count >= 2 else {
+                    throw fail(source, lineNumber, line, "Module config specified without value", naming: false)
+                }
+                config.queueModuleConfig(name, args.dropFirst().joined(separator: " "))
+                continue
+            }
             do {
                 try config.set(name, Array(args.dropFirst()), atStartup: true)
             } catch {
@@ -93,13 +101,15 @@ public enum ConfigFile {
         return out + "\""
     }
 
-    static func fail(_ source: String, _ line: Int, _ text: String, _ reason: String) -> LoadError {
+    /// Redis's fatal config error; `naming: false` leaves the file's name out, as Redis for the errors it raises
+    /// while reading lines (not from a directive's setter).
+    static func fail(_ source: String, _ line: Int, _ text: String, _ reason: String, naming: Bool = true) -> LoadError {
         LoadError(description: """
 
         *** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***
         Reading the configuration file, at line \(line)
         >>> '\(text)'
-        \(reason) (\(source))
+        \(reason)\(naming ? " (\(source))" : "")
         """)
     }
 }

@@ -28,6 +28,10 @@ public final class Server {
     public var attachments: [String: AnyObject] = [:]
     /// Extra INFO fields by section name, from other targets (scripting's memory fields).
     public var infoProviders: [String: [(Server) -> [(String, String)]]] = [:]
+    /// Module-generated INFO sections (set by the module host): each section's title (`<module>_<name>`) and
+    /// fields, for every section when `requested` is nil, else those named or whose module is named (Redis's
+    /// modulesCollectInfo / RedisModule_InfoAddSection).
+    public var moduleInfoSections: ((_ requested: Set<String>?) -> [(title: String, fields: [(String, String)])])?
     /// Where nested effects may go (a script's redis.set_repl narrows it while it runs).
     public var propagationMask: PropagationTarget = .all
     public let runId: String

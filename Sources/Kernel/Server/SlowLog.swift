@@ -94,7 +94,9 @@ extension Server {
             var i = 2
             while i + 1 < out.count {
                 let name = out[i].string.lowercased()
-                if name == "requirepass" || name == "masterauth" { out[i + 1] = redacted }
+                if name == "requirepass" || name == "masterauth" || Config.sensitiveModuleConfigs.contains(name) {
+                    out[i + 1] = redacted
+                }
                 i += 2
             }
         default:

@@ -21,17 +21,37 @@ public struct HelloModule: ModuleDefinition {
         ]
     }
 
+    /// `hello.greeting`: the word HELLO.GREET starts with (CONFIG SET hello.greeting Hi, a `hello.greeting Hi`
+    /// config-file line, or MODULE LOADEX ... CONFIG hello.greeting Hi).
+    public var configs: [ModuleConfig] {
+        [.string("greeting", default: "Hello", stored: greeting, validate: { v throws(ModuleError) in
+            if v.isEmpty { throw ModuleError("greeting cannot be empty") }
+        })]
+    }
+
+    /// INFO's `# hello_stats` section (INFO hello, INFO modules, INFO everything).
+    public func addInfo(to info: ModuleInfo) {
+        if info.addSection("stats") {
+            info.addField("greetings", greetings.value)
+        }
+    }
+
     /// Arguments of `loadmodule` / MODULE LOAD: none are accepted.
     public func onLoad(arguments: [String]) throws {
         if !arguments.isEmpty { throw ModuleError("hello takes no arguments") }
     }
 }
 
+/// The `hello.greeting` config and the greetings made (read and changed with the server's data lock held).
+let greeting = ModuleSetting("Hello")
+let greetings = ModuleSetting<Int64>(0)
+
 /// HELLO.GREET [name]
 func greet(_ ctx: ModuleContext) throws {
     guard ctx.argumentCount <= 2 else { throw ModuleError.syntax }
     let who = ctx.argumentCount == 2 ? ctx.argument(1).string : "world"
-    ctx.reply.bulk("Hello, \(who)!")
+    greetings.value += 1
+    ctx.reply.bulk("\(greeting.value), \(who)!")
 }
 
 /// HELLO.COUNT key
