@@ -79,6 +79,28 @@ def test_template_loads_runs_lists_and_unloads(server_factory, hello_so):
         assert decode(c.call("GET", "visits")) == b"2"
 
 
+def test_template_package_builds_with_swift_build_and_loads(server_factory, hello_so, tmp_path):
+    """The template copied elsewhere, as a user would, and built with `swift build` and its own Package.swift."""
+    copy = tmp_path / "my-module"
+    shutil.copytree(TEMPLATE, copy, ignore=shutil.ignore_patterns(".build"))
+    env = dict(os.environ, REDIS_SWIFT=repo_root())
+    proc = subprocess.run(["flock", "/tmp/swift-build.lock", "swift", "build", "-c", "release"], cwd=copy, env=env,
+                          capture_output=True, timeout=BUILD_TIMEOUT)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr).decode()[-3000:]
+    library = copy / ".build" / "release" / "libhello.so"
+    assert library.exists()
+    # No kernel code inside: every kernel symbol the library uses comes from the server.
+    defined = subprocess.run(["nm", "-D", "--defined-only", str(library)], capture_output=True).stdout.decode()
+    symbols = [line.split()[-1] for line in defined.splitlines() if line.strip()]
+    assert any(sym.startswith("$s11HelloModule") for sym in symbols)
+    assert not [sym for sym in symbols if sym.startswith(("$s6Kernel", "$s11RedisModule"))]
+    srv = server_factory("ours", "--enable-module-command", "yes")
+    assert cli(srv, "MODULE", "LOAD", str(library)) == "OK"
+    assert cli(srv, "HELLO.GREET", "you") == "Hello, you!"
+    assert cli(srv, "HELLO.COUNT", "visits") == "1"
+    assert cli(srv, "MODULE", "UNLOAD", "hello") == "OK"
+
+
 def test_unloaded_command_is_not_kept_by_a_cached_lookup_or_a_queued_multi(server_factory, hello_so):
     srv = server_factory("ours", "--enable-module-command", "yes")
     with srv.client() as admin, srv.client() as c:
