@@ -89,14 +89,14 @@ public final class Client {
     /// limit class).
     public var linkKind: ReplicationLinkKind = .normal
 
-    init(id: UInt64, server: Server, channel: Channel?, allocator: ByteBufferAllocator) {
+    init(id: UInt64, server: Server, channel: Channel?, allocator: ByteBufferAllocator, socket: Bool = false) {
         self.id = id
         self.server = server
         self.channel = channel
         self.reply = ReplyWriter(buffer: allocator.buffer(capacity: 256))
         self.db = server.databases[0]
         self.authenticated = !server.acl.authRequired
-        self.aclUser = channel == nil ? nil : server.acl.defaultUser
+        self.aclUser = channel == nil && !socket ? nil : server.acl.defaultUser
         self.createdAt = server.commandTime
         self.lastInteraction = server.commandTime
         if case .unixDomainSocket = channel?.localAddress {

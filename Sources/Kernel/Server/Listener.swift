@@ -32,9 +32,16 @@ public final class Listener {
     /// The port actually bound (useful with `port 0`).
     public private(set) var boundPort: Int?
 
+    /// PROTOTYPE (issue 18): epoll loops for TCP clients when REDIS_SWIFT_EPOLL is set.
+    var epollLoops: [EpollLoop] = []
+    var nextEpoll = 0
+
     public init(server: Server) {
         self.server = server
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, server.config.ioThreads))
+        if getenv("REDIS_SWIFT_EPOLL") != nil {
+            epollLoops = (0..<max(1, server.config.ioThreads)).map { EpollLoop(server: server, index: $0) }
+        }
     }
 
     /// Binds every `bind` address on `port`. Throws if none could be bound.
@@ -253,6 +260,11 @@ public final class Listener {
         let cfg = server.config
         let server = self.server
         if !unix { Listener.tune(fd, keepalive: cfg.tcpKeepalive) }
+        if !unix && !epollLoops.isEmpty {
+            nextEpoll = (nextEpoll + 1) % epollLoops.count
+            epollLoops[nextEpoll].adopt(fd)
+            return
+        }
         let loop = server.busyScript.running == .none ? group.next() : spareGroup.next()
         if unix {
             ClientBootstrap(group: loop)

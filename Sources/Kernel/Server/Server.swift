@@ -191,6 +191,15 @@ public final class Server {
         return c
     }
 
+    /// Registers a client of a socket served by an `EpollLoop` (prototype). Call with the lock held.
+    func addSocketClient() -> Client {
+        let c = Client(id: nextClientId, server: self, channel: nil, allocator: ByteBufferAllocator(), socket: true)
+        nextClientId += 1
+        clients[c.id] = c
+        stats.totalConnections += 1
+        return c
+    }
+
     /// Forgets a client. Call with the lock held.
     public func removeClient(_ c: Client) {
         if c.isMonitor { removeMonitor(c) }
