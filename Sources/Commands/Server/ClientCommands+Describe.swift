@@ -108,7 +108,7 @@ struct SocketDescriptors {
     private var byAddresses: [String: Int32]?
 
     mutating func descriptor(of client: Client) -> Int32 {
-        guard client.channel != nil else { return -1 }
+        guard client.isConnection else { return -1 }
         if byAddresses == nil { byAddresses = Self.scan() }
         return byAddresses?["\(client.localAddress) \(client.address)"] ?? -1
     }

@@ -104,7 +104,7 @@ extension Client {
                                wakeOnDeletion: wakeOnDeletion)
         blockState = state
         server.addBlocked(self, state)
-        if deadline > 0, let loop = channel?.eventLoop {
+        if deadline > 0, let loop = eventLoop {
             let delay = max(0, deadline - server.commandTime)
             let server = self.server
             let id = state.id

@@ -1,36 +1,49 @@
+import CMallocInfo
 import Dispatch
 import NIOCore
-import CMallocInfo
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// PROTOTYPE (issue 18 measurement): one thread running `epoll_wait` (level-triggered) over client sockets,
-/// reading into a reusable per-connection buffer, executing under the data lock and replying with `send(2)`.
-/// Cross-thread work (a blocked client woken, a pub/sub message) reaches the loop through `execute` and a pipe.
+/// An I/O loop of our own for client sockets (issue 18): one thread in `epoll_wait` (level-triggered) over its
+/// connections (`EpollConnection`). A read goes into the connection's reusable buffer, is parsed and executed
+/// under the data lock, and the replies leave with `send(2)`; no channel pipeline, no per-read buffer, no
+/// promise. Work from other threads (a blocked client woken, a pub/sub message, CLIENT KILL) reaches the loop
+/// through `execute`: a queue and an eventfd. Timers (blocking timeouts, back-pressure rechecks, retries while a
+/// script holds the data) run on `timers`, a NIO loop, and hop here with `execute`.
 final class EpollLoop: @unchecked Sendable {
     let server: Server
+    /// The NIO loop this loop's connections use for their timers.
+    let timers: EventLoop
     let epfd: CInt
     private let wakeFd: CInt
-    /// Connections by fd (loop thread only).
+    /// Connections by socket (loop thread only).
     private var byFd: [EpollConnection?] = []
     private let taskLock = DataLock()
     private var tasks: [() -> Void] = []
     private var running: [() -> Void] = []
+    private var thread: pthread_t?
 
-    init(server: Server, index: Int) {
+    init(server: Server, name: String, timers: EventLoop) {
         self.server = server
+        self.timers = timers
         epfd = epoll_create1(CInt(EPOLL_CLOEXEC))
         wakeFd = eventfd(0, CInt(EFD_CLOEXEC | EFD_NONBLOCK))
         var ev = epoll_event()
         ev.events = EPOLLIN.rawValue
         ev.data.u64 = UInt64(UInt32(bitPattern: wakeFd))
         _ = epoll_ctl(epfd, CInt(EPOLL_CTL_ADD), wakeFd, &ev)
-        DispatchQueue(label: "redis-swift.epoll.\(index)").async { [self] in run() }
+        DispatchQueue(label: "redis-swift.\(name)").async { [self] in run() }
     }
 
-    /// Runs `task` on the loop thread (from any thread).
+    /// Whether the calling thread is this loop's.
+    var inLoop: Bool {
+        guard let thread else { return false }
+        return pthread_equal(pthread_self(), thread) != 0
+    }
+
+    /// Runs `task` on the loop thread, after the current event (callable from any thread, any lock held).
     func execute(_ task: @escaping () -> Void) {
         taskLock.lock()
         let first = tasks.isEmpty
@@ -43,27 +56,30 @@ final class EpollLoop: @unchecked Sendable {
     }
 
     /// Takes an accepted socket (from the accept thread).
-    func adopt(_ fd: CInt) {
+    func adopt(_ fd: CInt, unix: Bool) {
         execute { [self] in
             let flags = fcntl(fd, F_GETFL)
             _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-            let conn = EpollConnection(loop: self, fd: fd)
-            server.lock.lock()
-            conn.attach()
-            server.lock.unlock()
+            let conn = EpollConnection(loop: self, fd: fd, unix: unix)
             if Int(fd) >= byFd.count { byFd += Array(repeating: nil, count: Int(fd) + 64 - byFd.count) }
             byFd[Int(fd)] = conn
-            setInterest(fd, output: false, add: true)
+            var ev = epoll_event()
+            ev.events = EPOLLIN.rawValue
+            ev.data.u64 = UInt64(UInt32(bitPattern: fd))
+            _ = epoll_ctl(epfd, CInt(EPOLL_CTL_ADD), fd, &ev)
+            conn.start()
         }
     }
 
-    func setInterest(_ fd: CInt, output: Bool, add: Bool = false) {
+    /// Sets what `fd` is watched for (errors and hang-ups are always reported).
+    func watch(_ fd: CInt, read: Bool, write: Bool) {
         var ev = epoll_event()
-        ev.events = EPOLLIN.rawValue | (output ? EPOLLOUT.rawValue : 0)
+        ev.events = (read ? EPOLLIN.rawValue : 0) | (write ? EPOLLOUT.rawValue : 0)
         ev.data.u64 = UInt64(UInt32(bitPattern: fd))
-        _ = epoll_ctl(epfd, CInt(add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD), fd, &ev)
+        _ = epoll_ctl(epfd, CInt(EPOLL_CTL_MOD), fd, &ev)
     }
 
+    /// Stops watching `fd` and closes it.
     func forget(_ fd: CInt) {
         _ = epoll_ctl(epfd, CInt(EPOLL_CTL_DEL), fd, nil)
         byFd[Int(fd)] = nil
@@ -71,6 +87,7 @@ final class EpollLoop: @unchecked Sendable {
     }
 
     private func run() {
+        thread = pthread_self()
         let capacity = 128
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         while true {
@@ -86,7 +103,7 @@ final class EpollLoop: @unchecked Sendable {
                     continue
                 }
                 guard Int(fd) < byFd.count, let conn = byFd[Int(fd)] else { continue }
-                if mask & EPOLLOUT.rawValue != 0 { conn.writable() }
+                if mask & (EPOLLOUT.rawValue | EPOLLERR.rawValue) != 0 { conn.writable() }
                 if mask & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { conn.readable() }
             }
         }
@@ -101,144 +118,34 @@ final class EpollLoop: @unchecked Sendable {
     }
 }
 
-/// PROTOTYPE: one client socket served by an `EpollLoop`.
-final class EpollConnection {
-    unowned let loop: EpollLoop
-    let server: Server
-    let fd: CInt
-    var client: Client!
-    var parser = RequestParser()
-    var input = ByteBufferAllocator().buffer(capacity: 16 * 1024)
-    var spare: ByteBuffer?
-    var pendingOut: ByteBuffer?
-    var closed = false
-
-    init(loop: EpollLoop, fd: CInt) {
-        self.loop = loop
-        self.server = loop.server
-        self.fd = fd
-    }
-
-    /// Registers the client (data lock held).
-    func attach() {
-        client = server.addSocketClient()
-        parser.maxBulkLength = Int(clamping: server.config.protoMaxBulkLen)
-        parser.maxQueryBuffer = Int(clamping: server.config.clientQueryBufferLimit)
-        parser.authenticated = client.authenticated
-        let loop = self.loop
-        client.resumeHook = { [self] in loop.execute { self.resume() } }
-    }
-
-    func readable() {
-        guard !closed else { return }
-        input.reserveCapacity(minimumWritableBytes: 16 * 1024)
-        let fd = self.fd
-        let n = input.withUnsafeMutableWritableBytes { p in Glibc.recv(fd, p.baseAddress, p.count, CInt(MSG_DONTWAIT)) }
-        if n > 0 {
-            input.moveWriterIndex(forwardBy: n)
-            process(newBytes: n)
-        } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
-            close()
+extension EpollLoop {
+    /// `ip:port` of either end of `fd` (Redis's format, `[v6]:port`) and whether the peer is on loopback.
+    static func describe(_ fd: CInt, peer: Bool) -> (String, loopback: Bool) {
+        var storage = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { peer ? getpeername(fd, $0, &len) : getsockname(fd, $0, &len) }
         }
-    }
-
-    func resume() {
-        guard !closed else { return }
-        server.lock.lock()
-        client.resumeScheduled = false
-        server.lock.unlock()
-        process(newBytes: 0)
-    }
-
-    private func process(newBytes: Int) {
-        let c = client!
-        var failure = false
-        server.lock.lock()
-        server.beginBatch()
-        server.stats.netInputBytes += Int64(newBytes)
-        server.stats.totalReadsProcessed += 1
-        while !c.closeAfterReply && !c.isBlocked {
-            do throws(RequestParser.Failure) {
-                guard try parser.parse(&input, into: &c.argv) == .command else { break }
-            } catch {
-                failure = true
-                break
+        guard ok == 0 else { return ("", true) }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        if Int32(storage.ss_family) == AF_INET6 {
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { a -> (String, loopback: Bool) in
+                    var addr = a.pointee.sin6_addr
+                    inet_ntop(AF_INET6, &addr, &text, socklen_t(text.count))
+                    let ip = String(cString: text)
+                    let port = UInt16(bigEndian: a.pointee.sin6_port)
+                    return ("[\(ip)]:\(port)", ip == "::1" || ip.hasPrefix("::ffff:127."))
+                }
             }
-            server.execute(c)
-            parser.authenticated = c.authenticated
-            if !c.isBlocked { c.releaseArgv() }
         }
-        c.queryBufferLength = input.readableBytes
-        server.afterBatch()
-        var out: ByteBuffer?
-        if c.reply.buffer.readableBytes > 0 {
-            out = c.reply.buffer
-            if let s = spare {
-                spare = nil
-                c.reply.buffer = s
-            } else {
-                c.reply.buffer = ByteBufferAllocator().buffer(capacity: 256)
+        return withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { a -> (String, loopback: Bool) in
+                var addr = a.pointee.sin_addr
+                inet_ntop(AF_INET, &addr, &text, socklen_t(text.count))
+                let ip = String(cString: text)
+                return ("\(ip):\(UInt16(bigEndian: a.pointee.sin_port))", ip.hasPrefix("127."))
             }
-            server.stats.netOutputBytes += Int64(out!.readableBytes)
-            server.stats.totalWritesProcessed += 1
         }
-        let closeAfter = failure || c.closeAfterReply
-        server.lock.unlock()
-        if input.readableBytes == 0 {
-            input.clear()
-        } else if input.readerIndex > 8 * 1024 {
-            input.discardReadBytes()
-        }
-        if var o = out {
-            out = nil
-            send(&o)
-        }
-        if closeAfter { close() }
-    }
-
-    private func send(_ out: inout ByteBuffer) {
-        if pendingOut != nil {
-            pendingOut!.writeBuffer(&out)
-            return
-        }
-        let fd = self.fd
-        let sent = out.withUnsafeReadableBytes { p -> Int in
-            Glibc.send(fd, p.baseAddress, p.count, CInt(MSG_NOSIGNAL) | CInt(MSG_DONTWAIT))
-        }
-        if sent == out.readableBytes {
-            if spare == nil && out.capacity <= OutputThresholds.checkFloor {
-                out.clear()
-                spare = out
-            }
-            return
-        }
-        if sent > 0 { out.moveReaderIndex(forwardBy: sent) }
-        pendingOut = out
-        loop.setInterest(fd, output: true)
-    }
-
-    func writable() {
-        guard !closed, var o = pendingOut else { return }
-        pendingOut = nil
-        let fd = self.fd
-        let sent = o.withUnsafeReadableBytes { p -> Int in
-            Glibc.send(fd, p.baseAddress, p.count, CInt(MSG_NOSIGNAL) | CInt(MSG_DONTWAIT))
-        }
-        if sent > 0 { o.moveReaderIndex(forwardBy: sent) }
-        if o.readableBytes > 0 {
-            pendingOut = o
-        } else {
-            loop.setInterest(fd, output: false)
-        }
-    }
-
-    func close() {
-        guard !closed else { return }
-        closed = true
-        server.lock.lock()
-        server.removeClient(client)
-        client.resumeHook = nil
-        server.lock.unlock()
-        loop.forget(fd)
     }
 }

@@ -32,15 +32,19 @@ public final class Listener {
     /// The port actually bound (useful with `port 0`).
     public private(set) var boundPort: Int?
 
-    /// PROTOTYPE (issue 18): epoll loops for TCP clients when REDIS_SWIFT_EPOLL is set.
+    /// The client I/O loops of our own (`EpollLoop`, one per `io-threads`), when in use; else NIO serves clients.
     var epollLoops: [EpollLoop] = []
-    var nextEpoll = 0
+    /// Serves connections accepted while a script runs, as `spareGroup` does for NIO.
+    var spareEpoll: EpollLoop?
+    private var nextEpoll = 0
 
     public init(server: Server) {
         self.server = server
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, server.config.ioThreads))
         if getenv("REDIS_SWIFT_EPOLL") != nil {
-            epollLoops = (0..<max(1, server.config.ioThreads)).map { EpollLoop(server: server, index: $0) }
+            let n = max(1, server.config.ioThreads)
+            epollLoops = (0..<n).map { EpollLoop(server: server, name: "io-\($0)", timers: group.next()) }
+            spareEpoll = EpollLoop(server: server, name: "io-spare", timers: spareGroup.next())
         }
     }
 
@@ -260,10 +264,10 @@ public final class Listener {
         let cfg = server.config
         let server = self.server
         if !unix { Listener.tune(fd, keepalive: cfg.tcpKeepalive) }
-        if !unix && !epollLoops.isEmpty {
+        if let spare = spareEpoll {
+            if server.busyScript.running != .none { return spare.adopt(fd, unix: unix) }
             nextEpoll = (nextEpoll + 1) % epollLoops.count
-            epollLoops[nextEpoll].adopt(fd)
-            return
+            return epollLoops[nextEpoll].adopt(fd, unix: unix)
         }
         let loop = server.busyScript.running == .none ? group.next() : spareGroup.next()
         if unix {
@@ -316,7 +320,7 @@ public final class Listener {
     public func stop() {
         stopped.store(true, ordering: .relaxed)
         let clients = server.lock.withLock { Array(server.clients.values) }
-        for c in clients { c.channel?.close(promise: nil) }
+        for c in clients { if c.socketClose != nil { c.disconnect() } else { c.channel?.close(promise: nil) } }
     }
 
     /// Blocks until the listener is stopped.

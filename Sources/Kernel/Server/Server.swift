@@ -191,9 +191,10 @@ public final class Server {
         return c
     }
 
-    /// Registers a client of a socket served by an `EpollLoop` (prototype). Call with the lock held.
-    func addSocketClient() -> Client {
-        let c = Client(id: nextClientId, server: self, channel: nil, allocator: ByteBufferAllocator(), socket: true)
+    /// Registers the client of a socket served by an `EpollLoop`. Call with the lock held.
+    func addSocketClient(address: String, local: String, timers: EventLoop) -> Client {
+        let c = Client(id: nextClientId, server: self, channel: nil, allocator: ByteBufferAllocator(),
+                       socket: (address, local, timers))
         nextClientId += 1
         clients[c.id] = c
         stats.totalConnections += 1
@@ -279,7 +280,7 @@ public final class Server {
             reject(c, cmd, Server.noPermMessage(denial.0, cmd))
             return
         }
-        if loading && c.channel != nil && !cmd.flags.contains(.loading) {
+        if loading && c.isConnection && !cmd.flags.contains(.loading) {
             reject(c, cmd, "LOADING Redis is loading the dataset in memory")
             return
         }
