@@ -36,6 +36,8 @@ final class EpollConnection {
     var awaitingActivation = false
     /// Bytes read and not yet counted in the stats (read while a script held the data).
     var pendingNewBytes = 0
+    /// The answer to a connection refused at registration (maxclients, protected mode).
+    private var rejection: String?
     private var retryScheduled = false
     var recheckPending = false
     /// What epoll watches the socket for now (`updateWatch` changes it only when needed).
@@ -54,16 +56,26 @@ final class EpollConnection {
         if acquireData() {
             activate()
             server.lock.unlock()
+            sendRejection()
         } else {
             awaitingActivation = true
         }
     }
 
-    /// Registers the client (data lock held); a rejected connection is answered and closed.
+    /// Answers and closes a connection `activate` refused (after the data lock is released: closing takes it).
+    private func sendRejection() {
+        guard let text = rejection else { return }
+        rejection = nil
+        var b = ByteBufferAllocator().buffer(capacity: text.utf8.count)
+        b.writeString(text)
+        enqueue(&b)
+        closeAfterSending()
+    }
+
+    /// Registers the client (data lock held); a refused connection gets `rejection` (see `sendRejection`).
     private func activate() {
         awaitingActivation = false
         let remote = unix ? (server.config.unixsocket + ":0", loopback: true) : EpollLoop.describe(fd, peer: true)
-        var rejection: String?
         if server.clients.count >= server.config.maxclients {
             server.stats.rejectedConnections += 1
             rejection = "-ERR max number of clients reached\r\n"
@@ -84,12 +96,6 @@ final class EpollConnection {
             parser.authenticated = c.authenticated
             server.busyScript.peers[ObjectIdentifier(self)] = BusyPeer(onOwnLoop: { [loop] in loop.inLoop }, fd: fd,
                                                                        clientId: c.id) { [self] in serveWhileScriptBusy() }
-        }
-        if let text = rejection {
-            var b = ByteBufferAllocator().buffer(capacity: text.utf8.count)
-            b.writeString(text)
-            enqueue(&b)
-            closeAfterSending()
         }
     }
 
@@ -158,6 +164,7 @@ final class EpollConnection {
             activate()
             guard client != nil else {
                 server.lock.unlock()
+                sendRejection()
                 return
             }
         }
