@@ -60,6 +60,7 @@ extension ClientCommands {
         }
         if client.isWatchDirty { flags += "d" }
         if client.closeAfterReply { flags += "c" }
+        if client.isUnixSocket { flags += "U" }
         if client.noEvict { flags += "e" }
         if flags.isEmpty { flags = "N" }
         let fd = fds.descriptor(of: client)

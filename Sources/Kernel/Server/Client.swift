@@ -96,9 +96,11 @@ public final class Client {
     /// A NIO loop for this connection's timers (blocking timeouts, WAIT): its channel's, or one given to an
     /// epoll-served connection (the timer's work takes the data lock and wakes the connection's own loop).
     public let eventLoop: EventLoop?
+    /// Whether the connection came through the Unix socket (CLIENT LIST flag `U`).
+    public let isUnixSocket: Bool
 
     init(id: UInt64, server: Server, channel: Channel?, allocator: ByteBufferAllocator,
-         socket: (address: String, local: String, timers: EventLoop)? = nil) {
+         socket: (address: String, local: String, unix: Bool, timers: EventLoop)? = nil) {
         self.id = id
         self.isConnection = channel != nil || socket != nil
         self.eventLoop = channel?.eventLoop ?? socket?.timers
@@ -113,11 +115,14 @@ public final class Client {
         if let socket {
             self.address = socket.address
             self.localAddress = socket.local
+            self.isUnixSocket = socket.unix
         } else if case .unixDomainSocket = channel?.localAddress {
+            self.isUnixSocket = true
             // Redis names both ends of a Unix-socket client after the socket file: `/path/redis.sock:0`.
             self.address = server.config.unixsocket + ":0"
             self.localAddress = self.address
         } else {
+            self.isUnixSocket = false
             self.address = channel?.remoteAddress.map(Client.format) ?? ""
             self.localAddress = channel?.localAddress.map(Client.format) ?? ""
         }

@@ -84,7 +84,7 @@ final class EpollConnection {
             rejection = ConnectionHandler.protectedModeError
         } else {
             let local = unix ? remote.0 : EpollLoop.describe(fd, peer: false).0
-            let c = server.addSocketClient(address: remote.0, local: local, timers: loop.timers)
+            let c = server.addSocketClient(address: remote.0, local: local, unix: unix, timers: loop.timers)
             client = c
             let loop = self.loop
             // Strong references (cut in `forget`): a weak one would give the connection a side table.

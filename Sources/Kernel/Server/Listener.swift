@@ -32,7 +32,8 @@ public final class Listener {
     /// The port actually bound (useful with `port 0`).
     public private(set) var boundPort: Int?
 
-    /// The client I/O loops of our own (`EpollLoop`, one per `io-threads`), when in use; else NIO serves clients.
+    /// The client I/O loops of our own (`EpollLoop`, one per `io-threads`; issue 18). Empty when the environment
+    /// sets `REDIS_SWIFT_NIO_CLIENTS` (an internal switch: NIO's `ConnectionHandler` then serves clients, as before).
     var epollLoops: [EpollLoop] = []
     /// Serves connections accepted while a script runs, as `spareGroup` does for NIO.
     var spareEpoll: EpollLoop?
@@ -41,7 +42,7 @@ public final class Listener {
     public init(server: Server) {
         self.server = server
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, server.config.ioThreads))
-        if getenv("REDIS_SWIFT_EPOLL") != nil {
+        if getenv("REDIS_SWIFT_NIO_CLIENTS") == nil {
             let n = max(1, server.config.ioThreads)
             epollLoops = (0..<n).map { EpollLoop(server: server, name: "io-\($0)", timers: group.next()) }
             spareEpoll = EpollLoop(server: server, name: "io-spare", timers: spareGroup.next())

@@ -192,9 +192,9 @@ public final class Server {
     }
 
     /// Registers the client of a socket served by an `EpollLoop`. Call with the lock held.
-    func addSocketClient(address: String, local: String, timers: EventLoop) -> Client {
+    func addSocketClient(address: String, local: String, unix: Bool, timers: EventLoop) -> Client {
         let c = Client(id: nextClientId, server: self, channel: nil, allocator: ByteBufferAllocator(),
-                       socket: (address, local, timers))
+                       socket: (address, local, unix, timers))
         nextClientId += 1
         clients[c.id] = c
         stats.totalConnections += 1
