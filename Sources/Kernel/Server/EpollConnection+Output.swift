@@ -177,7 +177,7 @@ extension EpollConnection {
         let (failed, quit) = server.answerWhileBusy(parser: &parser, input: &input, into: &out,
                                                     registered: client != nil,
                                                     authenticatedWhileBusy: &authenticatedWhileBusy)
-        if input.readableBytes == 0 { input.clear() }
+        if input.readableBytes == 0 { releaseInput() }
         if out.readableBytes > 0 { enqueue(&out) }
         if failed || quit { closeAfterSending() }
     }
@@ -188,7 +188,7 @@ extension EpollConnection {
         guard !closed, !closeWhenSent, !executing, let c = client, !c.isBlocked else { return }
         var newBytes = 0
         while input.readableBytes <= parser.maxQueryBuffer {
-            input.reserveCapacity(minimumWritableBytes: 16 * 1024)
+            input.reserveCapacity(minimumWritableBytes: EpollLoop.readSize)
             let fd = self.fd
             let got = input.withUnsafeMutableWritableBytes { p in Glibc.recv(fd, p.baseAddress, p.count, CInt(MSG_DONTWAIT)) }
             if got <= 0 { break }
@@ -211,7 +211,7 @@ extension EpollConnection {
         executing = false
         if case .protocolError(let m) = failure { c.error(bytes: RequestParser.errorLine(m)) }
         if failure == nil && input.readableBytes > parser.maxQueryBuffer { failure = .queryBufferLimit }
-        if input.readableBytes == 0 { input.clear() }
+        if input.readableBytes == 0 { input = EpollLoop.noInput }
         c.queryBufferLength = input.readableBytes
         if var out = takeOutput(c) { enqueue(&out) }
         if failure != nil || c.closeAfterReply {

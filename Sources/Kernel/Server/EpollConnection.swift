@@ -19,8 +19,9 @@ final class EpollConnection {
     let unix: Bool
     var client: Client?
     var parser = RequestParser()
-    /// The query buffer: reads append to it, parsing consumes it; its storage is reused.
-    var input = ByteBufferAllocator().buffer(capacity: 16 * 1024)
+    /// The query buffer: reads append to it, parsing consumes it. Empty, it is `EpollLoop.noInput` (no storage):
+    /// a read then goes into the loop's buffer, which the connection keeps only for an incomplete command.
+    var input = EpollLoop.noInput
     /// The previous batch's reply buffer, emptied once sent: the client's next one.
     var spare: ByteBuffer?
     /// Output the socket has not taken yet, oldest first (counted in the client's `unflushedBytes`).
@@ -124,7 +125,11 @@ final class EpollConnection {
     /// The socket has bytes (or hung up): one read into the query buffer, then the batch.
     func readable() {
         guard !closed, !paused, !closeWhenSent else { return }
-        input.reserveCapacity(minimumWritableBytes: 16 * 1024)
+        if input.readableBytes == 0, let lent = loop.readBuffer {
+            loop.readBuffer = nil
+            input = lent
+        }
+        input.reserveCapacity(minimumWritableBytes: EpollLoop.readSize)
         let fd = self.fd
         let n = input.withUnsafeMutableWritableBytes { p in Glibc.recv(fd, p.baseAddress, p.count, CInt(MSG_DONTWAIT)) }
         if n > 0 {
@@ -133,6 +138,8 @@ final class EpollConnection {
             process()
         } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
             close()
+        } else if input.readableBytes == 0 {
+            releaseInput()
         }
     }
 
@@ -238,13 +245,10 @@ final class EpollConnection {
             output = nil
             chunks = []
             if closeAfter { closeWhenSent = true }
-            let loop = self.loop
-            server.aof.sendAfterSync(c, loop: loop.timers) {
-                loop.execute { [self] in
-                    for var chunk in heldChunks { enqueue(&chunk, counted: true) }
-                    if var out = held { enqueue(&out) }
-                    if closeAfter { closeAfterSending() }
-                }
+            server.aof.sendAfterSync(c, loop: .epoll(loop)) { [self] in
+                for var chunk in heldChunks { enqueue(&chunk, counted: true) }
+                if var out = held { enqueue(&out) }
+                if closeAfter { closeAfterSending() }
             }
         }
         server.lock.unlock()
@@ -255,7 +259,7 @@ final class EpollConnection {
             return
         }
         if input.readableBytes == 0 {
-            input.clear()
+            releaseInput()
         } else if failure == nil && input.readableBytes > parser.maxQueryBuffer {
             // Redis closes such clients without a reply.
             server.log.warning("Closing client that reached max query buffer length (qbuf initial bytes: \(input.readableBytes))")
@@ -289,6 +293,15 @@ final class EpollConnection {
                 pause()
             }
         }
+    }
+
+    /// Drops an empty query buffer: back to the loop when it is the loop's read buffer size, else freed.
+    func releaseInput() {
+        if loop.readBuffer == nil && input.capacity == EpollLoop.readSize {
+            input.clear()
+            loop.readBuffer = input
+        }
+        input = EpollLoop.noInput
     }
 
     private func countQueryLimitDisconnection() {

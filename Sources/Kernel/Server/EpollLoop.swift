@@ -24,6 +24,13 @@ final class EpollLoop: @unchecked Sendable {
     private var tasks: [() -> Void] = []
     private var running: [() -> Void] = []
     private var thread: pthread_t?
+    /// The buffer reads go into (lent to the connection being read; kept by it only when a command is incomplete),
+    /// so that an idle connection holds no query buffer.
+    var readBuffer: ByteBuffer? = ByteBufferAllocator().buffer(capacity: EpollLoop.readSize)
+    /// Bytes asked of the socket per read (Redis's PROTO_IOBUF_LEN).
+    static let readSize = 16 * 1024
+    /// The query buffer of a connection with no unparsed input: shared, so it holds no storage of its own.
+    static let noInput = ByteBufferAllocator().buffer(capacity: 0)
 
     init(server: Server, name: String, timers: EventLoop) {
         self.server = server
@@ -104,7 +111,10 @@ final class EpollLoop: @unchecked Sendable {
                 }
                 guard Int(fd) < byFd.count, let conn = byFd[Int(fd)] else { continue }
                 if mask & (EPOLLOUT.rawValue | EPOLLERR.rawValue) != 0 { conn.writable() }
-                if mask & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { conn.readable() }
+                if mask & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+                    // A hang-up is reported even while the socket is not read (level-triggered: it would repeat).
+                    if conn.watchingReadState { conn.readable() } else if mask & EPOLLIN.rawValue == 0 { conn.close() }
+                }
             }
         }
     }
@@ -146,6 +156,30 @@ extension EpollLoop {
                 let ip = String(cString: text)
                 return ("\(ip):\(UInt16(bigEndian: a.pointee.sin_port))", ip.hasPrefix("127."))
             }
+        }
+    }
+}
+
+/// The loop a connection's work runs on: its NIO event loop (the `REDIS_SWIFT_NIO_CLIENTS` fallback) or its epoll
+/// loop. `AOF.sendAfterSync` runs the group fsync there, after the loop's current turn, so that the batches of one
+/// turn share it.
+enum ConnectionLoop {
+    case nio(EventLoop)
+    case epoll(EpollLoop)
+
+    /// Runs `task` on the loop after the current turn.
+    func execute(_ task: @escaping () -> Void) {
+        switch self {
+        case .nio(let loop): loop.execute(task)
+        case .epoll(let loop): loop.execute(task)
+        }
+    }
+
+    /// Whether the calling thread is the loop's.
+    var inLoop: Bool {
+        switch self {
+        case .nio(let loop): return loop.inEventLoop
+        case .epoll(let loop): return loop.inLoop
         }
     }
 }
