@@ -35,4 +35,10 @@ static inline long cmallocinfo_thread_id(void) { return syscall(SYS_gettid); }
 static inline long cmallocinfo_thread_id(void) { return 0; }
 #endif
 
+/* epoll and eventfd for the client event loops (EpollLoop); Swift's Glibc module imports neither header. */
+#if defined(__linux__)
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#endif
+
 #endif

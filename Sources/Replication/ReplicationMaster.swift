@@ -134,7 +134,7 @@ final class ReplicationMaster {
     /// PSYNC replid offset (or SYNC when `request` is nil): a partial resync when the backlog holds the
     /// replica's offset under one of our IDs, else a full one.
     func attach(_ c: Client, request: (replid: String, offset: Int64)?) {
-        guard c.channel != nil else { return }
+        guard c.isConnection else { return }
         if let request, tryPartial(c, replid: request.replid, offset: request.offset) {
             server.stats.syncPartialOK += 1
             return
@@ -352,7 +352,7 @@ final class ReplicationMaster {
     func park(_ c: Client, offset: Int64, count: Int, timeoutMs: Int64) {
         c.block(onKeys: [], deadline: 0, timeoutReply: .null)
         let ticket = waiters.add(c, offset: offset, count: count)
-        if timeoutMs > 0, let loop = c.channel?.eventLoop {
+        if timeoutMs > 0, let loop = c.eventLoop {
             loop.scheduleTask(in: .milliseconds(timeoutMs)) { [unowned self] in
                 self.server.lock.withLock {
                     guard let w = self.waiters.remove(ticket: ticket) else { return }
@@ -361,7 +361,7 @@ final class ReplicationMaster {
                 }
             }
         }
-        if !getAckPending, let loop = c.channel?.eventLoop {
+        if !getAckPending, let loop = c.eventLoop {
             // Once per loop turn, after the current batch (Redis sends it in beforeSleep).
             getAckPending = true
             loop.execute { [unowned self] in

@@ -60,6 +60,7 @@ extension ClientCommands {
         }
         if client.isWatchDirty { flags += "d" }
         if client.closeAfterReply { flags += "c" }
+        if client.isUnixSocket { flags += "U" }
         if client.noEvict { flags += "e" }
         if flags.isEmpty { flags = "N" }
         let fd = fds.descriptor(of: client)
@@ -108,7 +109,7 @@ struct SocketDescriptors {
     private var byAddresses: [String: Int32]?
 
     mutating func descriptor(of client: Client) -> Int32 {
-        guard client.channel != nil else { return -1 }
+        guard client.isConnection else { return -1 }
         if byAddresses == nil { byAddresses = Self.scan() }
         return byAddresses?["\(client.localAddress) \(client.address)"] ?? -1
     }

@@ -86,7 +86,7 @@ public struct ConfigCommands: CommandModule {
         switch c.server.config.enableProtectedConfigs {
         case "yes": return true
         case "local":
-            guard c.channel != nil else { return true }
+            guard c.isConnection else { return true }
             return c.address.hasPrefix("127.0.0.1:") || c.address.hasPrefix("[::1]:")
         default: return false
         }

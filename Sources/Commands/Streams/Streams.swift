@@ -182,7 +182,7 @@ extension StreamCommands {
     }
 
     /// Whether the client replays a master's or the AOF's commands (Redis's `mustObeyClient`).
-    static func mustObey(_ c: Client) -> Bool { c.linkKind == .master || c.channel == nil }
+    static func mustObey(_ c: Client) -> Bool { c.linkKind == .master || !c.isConnection }
 
     /// A stream's node limits from the configuration.
     static func nodeLimits(_ c: Client) -> (bytes: Int, entries: Int) {

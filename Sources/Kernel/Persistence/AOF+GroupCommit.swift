@@ -12,7 +12,7 @@ import Glibc
 extension AOF {
     /// A reply held until the file is synced.
     struct SyncWaiter {
-        let loop: EventLoop
+        let loop: ConnectionLoop
         let client: Client
         let send: () -> Void
     }
@@ -26,7 +26,7 @@ extension AOF {
     }
 
     /// Holds `send` until the next group fsync, which is scheduled on `loop` if none is pending. Lock held.
-    public func sendAfterSync(_ c: Client, loop: EventLoop, _ send: @escaping () -> Void) {
+    func sendAfterSync(_ c: Client, loop: ConnectionLoop, _ send: @escaping () -> Void) {
         c.repliesAwaitingSync += 1
         syncWaiters.append(SyncWaiter(loop: loop, client: c, send: send))
         guard !groupSyncScheduled else { return }
@@ -35,7 +35,7 @@ extension AOF {
         loop.execute { [unowned(unsafe) self] in
             let ready: [SyncWaiter] = self.server.lock.withLock { self.groupSync() }
             for w in ready {
-                if w.loop.inEventLoop {
+                if w.loop.inLoop {
                     w.send()
                 } else {
                     w.loop.execute { w.send() }

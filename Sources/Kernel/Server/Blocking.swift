@@ -33,7 +33,7 @@ struct BlockKey: Hashable {
 extension Client {
     /// Whether the current command may block: not inside MULTI/EXEC, a script, or an internal client. When it
     /// may not, blocking commands behave as their non-blocking form.
-    public var canBlock: Bool { !inExec && channel != nil }
+    public var canBlock: Bool { !inExec && isConnection }
 
     /// Whether the client waits in a blocking command.
     public var isBlocked: Bool { blockState != nil }
@@ -104,7 +104,7 @@ extension Client {
                                wakeOnDeletion: wakeOnDeletion)
         blockState = state
         server.addBlocked(self, state)
-        if deadline > 0, let loop = channel?.eventLoop {
+        if deadline > 0, let loop = eventLoop {
             let delay = max(0, deadline - server.commandTime)
             let server = self.server
             let id = state.id

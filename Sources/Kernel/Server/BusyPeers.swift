@@ -14,8 +14,8 @@ import Glibc
 /// (NIO is not reading these sockets meanwhile, and their handlers' state belongs to this thread) and holds the
 /// data lock (the clients' state may be touched). Connections of other loops answer for themselves.
 final class BusyPeer {
-    /// The connection's event loop: only a hook running on it may serve the connection.
-    let loop: EventLoop
+    /// Whether the calling thread is the connection's loop: only a hook running there may serve it.
+    let onOwnLoop: () -> Bool
     /// The connection's socket.
     let fd: CInt
     /// Reads what arrived on the socket and answers it (a no-op for the connection running the script).
@@ -23,8 +23,8 @@ final class BusyPeer {
     /// The connection's client.
     let clientId: UInt64
 
-    init(loop: EventLoop, fd: CInt, clientId: UInt64, serve: @escaping () -> Void) {
-        self.loop = loop
+    init(onOwnLoop: @escaping () -> Bool, fd: CInt, clientId: UInt64, serve: @escaping () -> Void) {
+        self.onOwnLoop = onOwnLoop
         self.fd = fd
         self.clientId = clientId
         self.serve = serve
@@ -35,7 +35,7 @@ extension Server {
     /// The socket of `c`'s connection when the calling thread is that connection's I/O loop (with the data lock
     /// held), else nil: the Lua debugger talks to its client directly while the script holds the loop.
     public func socketOnCurrentLoop(of c: Client) -> CInt? {
-        for p in busyScript.peers.values where p.clientId == c.id && p.loop.inEventLoop { return p.fd }
+        for p in busyScript.peers.values where p.clientId == c.id && p.onOwnLoop() { return p.fd }
         return nil
     }
 
@@ -49,7 +49,7 @@ extension Server {
         busyScript.lastPeerPoll = now
         var peers: [BusyPeer] = []
         var fds: [pollfd] = []
-        for p in busyScript.peers.values where p.loop.inEventLoop {
+        for p in busyScript.peers.values where p.onOwnLoop() {
             peers.append(p)
             fds.append(pollfd(fd: p.fd, events: Int16(POLLIN), revents: 0))
         }

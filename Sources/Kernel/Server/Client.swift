@@ -89,21 +89,40 @@ public final class Client {
     /// limit class).
     public var linkKind: ReplicationLinkKind = .normal
 
-    init(id: UInt64, server: Server, channel: Channel?, allocator: ByteBufferAllocator) {
+    /// Set for a connection served by an `EpollLoop` (no NIO channel): closes it from any thread.
+    var socketClose: (() -> Void)?
+    /// Whether this client is a connection (NIO channel or epoll socket), not an internal client.
+    public let isConnection: Bool
+    /// A NIO loop for this connection's timers (blocking timeouts, WAIT): its channel's, or one given to an
+    /// epoll-served connection (the timer's work takes the data lock and wakes the connection's own loop).
+    public let eventLoop: EventLoop?
+    /// Whether the connection came through the Unix socket (CLIENT LIST flag `U`).
+    public let isUnixSocket: Bool
+
+    init(id: UInt64, server: Server, channel: Channel?, allocator: ByteBufferAllocator,
+         socket: (address: String, local: String, unix: Bool, timers: EventLoop)? = nil) {
         self.id = id
+        self.isConnection = channel != nil || socket != nil
+        self.eventLoop = channel?.eventLoop ?? socket?.timers
         self.server = server
         self.channel = channel
         self.reply = ReplyWriter(buffer: allocator.buffer(capacity: 256))
         self.db = server.databases[0]
         self.authenticated = !server.acl.authRequired
-        self.aclUser = channel == nil ? nil : server.acl.defaultUser
+        self.aclUser = channel == nil && socket == nil ? nil : server.acl.defaultUser
         self.createdAt = server.commandTime
         self.lastInteraction = server.commandTime
-        if case .unixDomainSocket = channel?.localAddress {
+        if let socket {
+            self.address = socket.address
+            self.localAddress = socket.local
+            self.isUnixSocket = socket.unix
+        } else if case .unixDomainSocket = channel?.localAddress {
+            self.isUnixSocket = true
             // Redis names both ends of a Unix-socket client after the socket file: `/path/redis.sock:0`.
             self.address = server.config.unixsocket + ":0"
             self.localAddress = self.address
         } else {
+            self.isUnixSocket = false
             self.address = channel?.remoteAddress.map(Client.format) ?? ""
             self.localAddress = channel?.localAddress.map(Client.format) ?? ""
         }
@@ -164,6 +183,7 @@ public final class Client {
     /// re-enter the lock from `channelInactive` when the caller runs on the same loop).
     public func disconnect() {
         closeAfterReply = true
+        if let socketClose { return socketClose() }
         guard let channel else { return }
         channel.eventLoop.execute { channel.close(promise: nil) }
     }

@@ -12,7 +12,7 @@ extension Client {
 
     /// Whether `maxmemory-clients` may evict it: normal and pub/sub clients without CLIENT NO-EVICT (replication
     /// links and internal clients are exempt, as in Redis).
-    var evictable: Bool { !noEvict && linkKind == .normal && channel != nil && !closeAfterReply }
+    var evictable: Bool { !noEvict && linkKind == .normal && isConnection && !closeAfterReply }
 }
 
 extension Server {

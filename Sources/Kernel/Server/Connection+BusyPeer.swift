@@ -9,7 +9,7 @@ extension ConnectionHandler {
     /// Lets a busy script's hook serve this connection (call with the data lock held, once registered).
     func registerBusyPeer(context: ChannelHandlerContext) {
         guard fd >= 0 else { return }
-        server.busyScript.peers[ObjectIdentifier(self)] = BusyPeer(loop: context.eventLoop, fd: fd, clientId: client.id) { [self] in
+        server.busyScript.peers[ObjectIdentifier(self)] = BusyPeer(onOwnLoop: { [loop = context.eventLoop] in loop.inEventLoop }, fd: fd, clientId: client.id) { [self] in
             // Strong (no side table for the handler, see `activate`): `forget` removes the peer on close.
             serveWhileScriptBusy(context: context)
         }
@@ -76,13 +76,35 @@ extension ConnectionHandler {
     /// here: the connection's client cannot be touched without the lock (see docs/SCRIPTING.md).
     func answerWhileBusy(context: ChannelHandlerContext, input: inout ByteBuffer) {
         var out = context.channel.allocator.buffer(capacity: 128)
+        let (failed, quit) = server.answerWhileBusy(parser: &parser, input: &input, into: &out,
+                                                    registered: client != nil,
+                                                    authenticatedWhileBusy: &authenticatedWhileBusy)
+        if input.readableBytes > 0 && !failed && !quit {
+            input.discardReadBytes()
+            pending = input
+        }
+        if out.readableBytes > 0 { writeUncounted(out, context: context) }
+        context.flush()
+        if failed || quit {
+            closing = true
+            context.close(promise: nil)
+        }
+    }
+}
+
+extension Server {
+    /// Answers the complete commands in `input` of a connection whose loop cannot take the data lock because a
+    /// script holds it past its threshold (see `ConnectionHandler.answerWhileBusy`); the replies go to `out`.
+    /// Returns whether the input had a protocol error and whether QUIT was sent (either closes the connection).
+    func answerWhileBusy(parser: inout RequestParser, input: inout ByteBuffer, into out: inout ByteBuffer,
+                         registered: Bool, authenticatedWhileBusy: inout Bool) -> (failed: Bool, quit: Bool) {
         var argv: [RBytes] = []
         var failed = false
         var quit = false
-        let busy = server.busyScript
+        let busy = busyScript
         // No CONFIG SET can run while the script holds the data, so reading the password here is safe.
-        let password = server.config.requirepass
-        var authed = client != nil ? parser.authenticated : (password.isEmpty || authenticatedWhileBusy)
+        let password = config.requirepass
+        var authed = registered ? parser.authenticated : (password.isEmpty || authenticatedWhileBusy)
         while !quit {
             do throws(RequestParser.Failure) {
                 guard try parser.parse(&input, into: &argv) == .command else { break }
@@ -112,7 +134,7 @@ extension ConnectionHandler {
                         && (argv[0].equalsIgnoringCase("script") || argv[0].equalsIgnoringCase("function")) {
                 line = busy.kill(eval: argv[0].equalsIgnoringCase("script"))
             } else if argv[0].equalsIgnoringCase("shutdown") && argv.dropFirst().contains(where: { $0.equalsIgnoringCase("nosave") }) {
-                server.shutdownWhileBusy()
+                shutdownWhileBusy()
             } else {
                 line = "-" + busy.busyError
                 busy.countBusyReply()
@@ -120,16 +142,7 @@ extension ConnectionHandler {
             out.writeString(line)
             out.writeStaticString("\r\n")
         }
-        if client != nil { parser.authenticated = authed }
-        if input.readableBytes > 0 && !failed && !quit {
-            input.discardReadBytes()
-            pending = input
-        }
-        if out.readableBytes > 0 { writeUncounted(out, context: context) }
-        context.flush()
-        if failed || quit {
-            closing = true
-            context.close(promise: nil)
-        }
+        if registered { parser.authenticated = authed }
+        return (failed, quit)
     }
 }

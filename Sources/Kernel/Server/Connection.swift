@@ -347,7 +347,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 heldForSync = true
                 let closeAfter = failure != nil || c.closeAfterReply
                 if closeAfter { closing = true }
-                server.aof.sendAfterSync(c, loop: context.eventLoop) { [self] in
+                server.aof.sendAfterSync(c, loop: .nio(context.eventLoop)) { [self] in
                     for chunk in heldChunks { self.write(chunk, for: c, context: context, counted: true) }
                     if let held { self.write(held, for: c, context: context) }
                     self.wroteSinceFlush = false

@@ -80,7 +80,7 @@ extension Server {
         line.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: 6 - frac.utf8.count))
         line.append(contentsOf: frac.utf8)
         line.append(contentsOf: " [\(c.db.id) ".utf8)
-        line.append(contentsOf: (c.channel == nil ? "lua" : c.address).utf8)
+        line.append(contentsOf: (!c.isConnection ? "lua" : c.address).utf8)
         line.append(UInt8(ascii: "]"))
         for a in argv {
             line.append(UInt8(ascii: " "))

@@ -32,9 +32,21 @@ public final class Listener {
     /// The port actually bound (useful with `port 0`).
     public private(set) var boundPort: Int?
 
+    /// The client I/O loops of our own (`EpollLoop`, one per `io-threads`; issue 18). Empty when the environment
+    /// sets `REDIS_SWIFT_NIO_CLIENTS` (an internal switch: NIO's `ConnectionHandler` then serves clients, as before).
+    var epollLoops: [EpollLoop] = []
+    /// Serves connections accepted while a script runs, as `spareGroup` does for NIO.
+    var spareEpoll: EpollLoop?
+    private var nextEpoll = 0
+
     public init(server: Server) {
         self.server = server
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, server.config.ioThreads))
+        if getenv("REDIS_SWIFT_NIO_CLIENTS") == nil {
+            let n = max(1, server.config.ioThreads)
+            epollLoops = (0..<n).map { EpollLoop(server: server, name: "io-\($0)", timers: group.next()) }
+            spareEpoll = EpollLoop(server: server, name: "io-spare", timers: spareGroup.next())
+        }
     }
 
     /// Binds every `bind` address on `port`. Throws if none could be bound.
@@ -253,6 +265,11 @@ public final class Listener {
         let cfg = server.config
         let server = self.server
         if !unix { Listener.tune(fd, keepalive: cfg.tcpKeepalive) }
+        if let spare = spareEpoll {
+            if server.busyScript.running != .none { return spare.adopt(fd, unix: unix) }
+            nextEpoll = (nextEpoll + 1) % epollLoops.count
+            return epollLoops[nextEpoll].adopt(fd, unix: unix)
+        }
         let loop = server.busyScript.running == .none ? group.next() : spareGroup.next()
         if unix {
             ClientBootstrap(group: loop)
@@ -304,7 +321,7 @@ public final class Listener {
     public func stop() {
         stopped.store(true, ordering: .relaxed)
         let clients = server.lock.withLock { Array(server.clients.values) }
-        for c in clients { c.channel?.close(promise: nil) }
+        for c in clients { if c.socketClose != nil { c.disconnect() } else { c.channel?.close(promise: nil) } }
     }
 
     /// Blocks until the listener is stopped.

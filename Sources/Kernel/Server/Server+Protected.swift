@@ -18,7 +18,7 @@ extension Server {
         switch setting {
         case "yes": return true
         case "local":
-            guard c.channel != nil else { return true }
+            guard c.isConnection else { return true }
             if !c.server.config.unixsocket.isEmpty && c.address == c.server.config.unixsocket + ":0" { return true }
             return c.address.hasPrefix("127.0.0.1:") || c.address.hasPrefix("[::1]:")
         default: return false

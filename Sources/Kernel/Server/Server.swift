@@ -197,6 +197,16 @@ public final class Server {
         return c
     }
 
+    /// Registers the client of a socket served by an `EpollLoop`. Call with the lock held.
+    func addSocketClient(address: String, local: String, unix: Bool, timers: EventLoop) -> Client {
+        let c = Client(id: nextClientId, server: self, channel: nil, allocator: ByteBufferAllocator(),
+                       socket: (address, local, unix, timers))
+        nextClientId += 1
+        clients[c.id] = c
+        stats.totalConnections += 1
+        return c
+    }
+
     /// Forgets a client. Call with the lock held.
     public func removeClient(_ c: Client) {
         if c.isMonitor { removeMonitor(c) }
@@ -276,7 +286,7 @@ public final class Server {
             reject(c, cmd, Server.noPermMessage(denial.0, cmd))
             return
         }
-        if loading && c.channel != nil && !cmd.flags.contains(.loading) {
+        if loading && c.isConnection && !cmd.flags.contains(.loading) {
             reject(c, cmd, "LOADING Redis is loading the dataset in memory")
             return
         }

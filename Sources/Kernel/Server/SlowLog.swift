@@ -121,7 +121,7 @@ extension Server {
         if slower >= 0 && duration >= slower && !cmd.flags.contains(.skipSlowlog) && !loading {
             let argv = Server.mayRedact(cmd) ? Server.redactedArguments(c.argv, cmd) : c.argv
             slowlog.push(argv: argv, duration: duration, time: commandTime / 1000,
-                         peer: c.channel == nil ? "?:0" : c.address, name: c.name ?? RBytes(),
+                         peer: !c.isConnection ? "?:0" : c.address, name: c.name ?? RBytes(),
                          maxLen: Int(clamping: config.slowlogMaxLen))
         }
         latency.addSampleIfNeeded(cmd.flags.contains(.fast) ? "fast-command" : "command", milliseconds: duration / 1000,

@@ -1,0 +1,185 @@
+import CMallocInfo
+import Dispatch
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An I/O loop of our own for client sockets (issue 18): one thread in `epoll_wait` (level-triggered) over its
+/// connections (`EpollConnection`). A read goes into the connection's reusable buffer, is parsed and executed
+/// under the data lock, and the replies leave with `send(2)`; no channel pipeline, no per-read buffer, no
+/// promise. Work from other threads (a blocked client woken, a pub/sub message, CLIENT KILL) reaches the loop
+/// through `execute`: a queue and an eventfd. Timers (blocking timeouts, back-pressure rechecks, retries while a
+/// script holds the data) run on `timers`, a NIO loop, and hop here with `execute`.
+final class EpollLoop: @unchecked Sendable {
+    let server: Server
+    /// The NIO loop this loop's connections use for their timers.
+    let timers: EventLoop
+    let epfd: CInt
+    private let wakeFd: CInt
+    /// Connections by socket (loop thread only).
+    private var byFd: [EpollConnection?] = []
+    private let taskLock = DataLock()
+    private var tasks: [() -> Void] = []
+    private var running: [() -> Void] = []
+    private var thread: pthread_t?
+    /// The buffer reads go into (lent to the connection being read; kept by it only when a command is incomplete),
+    /// so that an idle connection holds no query buffer.
+    var readBuffer: ByteBuffer? = ByteBufferAllocator().buffer(capacity: EpollLoop.readSize)
+    /// Bytes asked of the socket per read (Redis's PROTO_IOBUF_LEN).
+    static let readSize = 16 * 1024
+    /// The query buffer of a connection with no unparsed input: shared, so it holds no storage of its own.
+    static let noInput = ByteBufferAllocator().buffer(capacity: 0)
+
+    init(server: Server, name: String, timers: EventLoop) {
+        self.server = server
+        self.timers = timers
+        epfd = epoll_create1(CInt(EPOLL_CLOEXEC))
+        wakeFd = eventfd(0, CInt(EFD_CLOEXEC | EFD_NONBLOCK))
+        var ev = epoll_event()
+        ev.events = EPOLLIN.rawValue
+        ev.data.u64 = UInt64(UInt32(bitPattern: wakeFd))
+        _ = epoll_ctl(epfd, CInt(EPOLL_CTL_ADD), wakeFd, &ev)
+        DispatchQueue(label: "redis-swift.\(name)").async { [self] in run() }
+    }
+
+    /// Whether the calling thread is this loop's.
+    var inLoop: Bool {
+        guard let thread else { return false }
+        return pthread_equal(pthread_self(), thread) != 0
+    }
+
+    /// Runs `task` on the loop thread, after the current event (callable from any thread, any lock held).
+    func execute(_ task: @escaping () -> Void) {
+        taskLock.lock()
+        let first = tasks.isEmpty
+        tasks.append(task)
+        taskLock.unlock()
+        if first {
+            var one: UInt64 = 1
+            _ = Glibc.write(wakeFd, &one, 8)
+        }
+    }
+
+    /// Takes an accepted socket (from the accept thread).
+    func adopt(_ fd: CInt, unix: Bool) {
+        execute { [self] in
+            let flags = fcntl(fd, F_GETFL)
+            _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+            let conn = EpollConnection(loop: self, fd: fd, unix: unix)
+            if Int(fd) >= byFd.count { byFd += Array(repeating: nil, count: Int(fd) + 64 - byFd.count) }
+            byFd[Int(fd)] = conn
+            var ev = epoll_event()
+            ev.events = EPOLLIN.rawValue
+            ev.data.u64 = UInt64(UInt32(bitPattern: fd))
+            _ = epoll_ctl(epfd, CInt(EPOLL_CTL_ADD), fd, &ev)
+            conn.start()
+        }
+    }
+
+    /// Sets what `fd` is watched for (errors and hang-ups are always reported).
+    func watch(_ fd: CInt, read: Bool, write: Bool) {
+        var ev = epoll_event()
+        ev.events = (read ? EPOLLIN.rawValue : 0) | (write ? EPOLLOUT.rawValue : 0)
+        ev.data.u64 = UInt64(UInt32(bitPattern: fd))
+        _ = epoll_ctl(epfd, CInt(EPOLL_CTL_MOD), fd, &ev)
+    }
+
+    /// Stops watching `fd` and closes it.
+    func forget(_ fd: CInt) {
+        _ = epoll_ctl(epfd, CInt(EPOLL_CTL_DEL), fd, nil)
+        byFd[Int(fd)] = nil
+        Glibc.close(fd)
+    }
+
+    private func run() {
+        thread = pthread_self()
+        let capacity = 128
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+        while true {
+            let n = epoll_wait(epfd, events, CInt(capacity), -1)
+            if n < 0 { continue }
+            for i in 0..<Int(n) {
+                let fd = CInt(truncatingIfNeeded: events[i].data.u64)
+                let mask = events[i].events
+                if fd == wakeFd {
+                    var count: UInt64 = 0
+                    _ = Glibc.read(wakeFd, &count, 8)
+                    runTasks()
+                    continue
+                }
+                guard Int(fd) < byFd.count, let conn = byFd[Int(fd)] else { continue }
+                if mask & (EPOLLOUT.rawValue | EPOLLERR.rawValue) != 0 { conn.writable() }
+                if mask & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+                    // A hang-up is reported even while the socket is not read (level-triggered: it would repeat).
+                    if conn.watchingReadState { conn.readable() } else if mask & EPOLLIN.rawValue == 0 { conn.close() }
+                }
+            }
+        }
+    }
+
+    private func runTasks() {
+        taskLock.lock()
+        swap(&tasks, &running)
+        taskLock.unlock()
+        for t in running { t() }
+        running.removeAll(keepingCapacity: true)
+    }
+}
+
+extension EpollLoop {
+    /// `ip:port` of either end of `fd` (Redis's format, `[v6]:port`) and whether the peer is on loopback.
+    static func describe(_ fd: CInt, peer: Bool) -> (String, loopback: Bool) {
+        var storage = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { peer ? getpeername(fd, $0, &len) : getsockname(fd, $0, &len) }
+        }
+        guard ok == 0 else { return ("", true) }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        if Int32(storage.ss_family) == AF_INET6 {
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { a -> (String, loopback: Bool) in
+                    var addr = a.pointee.sin6_addr
+                    inet_ntop(AF_INET6, &addr, &text, socklen_t(text.count))
+                    let ip = String(cString: text)
+                    let port = UInt16(bigEndian: a.pointee.sin6_port)
+                    return ("[\(ip)]:\(port)", ip == "::1" || ip.hasPrefix("::ffff:127."))
+                }
+            }
+        }
+        return withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { a -> (String, loopback: Bool) in
+                var addr = a.pointee.sin_addr
+                inet_ntop(AF_INET, &addr, &text, socklen_t(text.count))
+                let ip = String(cString: text)
+                return ("\(ip):\(UInt16(bigEndian: a.pointee.sin_port))", ip.hasPrefix("127."))
+            }
+        }
+    }
+}
+
+/// The loop a connection's work runs on: its NIO event loop (the `REDIS_SWIFT_NIO_CLIENTS` fallback) or its epoll
+/// loop. `AOF.sendAfterSync` runs the group fsync there, after the loop's current turn, so that the batches of one
+/// turn share it.
+enum ConnectionLoop {
+    case nio(EventLoop)
+    case epoll(EpollLoop)
+
+    /// Runs `task` on the loop after the current turn.
+    func execute(_ task: @escaping () -> Void) {
+        switch self {
+        case .nio(let loop): loop.execute(task)
+        case .epoll(let loop): loop.execute(task)
+        }
+    }
+
+    /// Whether the calling thread is the loop's.
+    var inLoop: Bool {
+        switch self {
+        case .nio(let loop): return loop.inEventLoop
+        case .epoll(let loop): return loop.inLoop
+        }
+    }
+}
