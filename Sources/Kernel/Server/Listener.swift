@@ -57,6 +57,12 @@ public final class Listener {
         startAcceptor()
         server.config.rebind = { [unowned self] cfg in self.rebind(cfg.bind, port: cfg.port, backlog: cfg.tcpBacklog) }
         scheduleCron()
+        if StallWatch.enabled {
+            let stopped = self.stopped
+            for (i, loop) in group.makeIterator().enumerated() {
+                StallWatch.watch(loop, name: "I/O loop \(i)", log: server.log) { stopped.load(ordering: .relaxed) }
+            }
+        }
     }
 
     /// Listens on `addresses` (Redis's `bind` list: `*`, `::*`, a leading `-` for optional ones) at `port`;

@@ -81,6 +81,17 @@ public final class Server {
     /// End time (µs) of the previous command of the current read batch, or 0.
     var clockAnchor: Int64 = 0
     var inBatch = false
+    /// Start time (µs) of the current read batch's first command, or 0.
+    var batchStartedAt: Int64 = 0
+    /// How long one connection's read batch may hold the data lock before the rest of its pipeline yields to the
+    /// other connections of its I/O loop (µs): a pipeline of slow commands (DEBUG POPULATE, big DEL/SUNIONSTORE...)
+    /// then delays a PING by about one command, not the whole pipeline. Checked from the clock reads the commands
+    /// make anyway.
+    public static let batchSliceMicroseconds: Int64 = 1000
+
+    /// Whether the current read batch has held the data lock for its time slice (`batchSliceMicroseconds`).
+    @inline(__always)
+    public var batchSliceUsed: Bool { clockAnchor &- batchStartedAt >= Server.batchSliceMicroseconds }
     /// Allocator in-use bytes at the last refresh (INFO's used_memory reads it fresh).
     public internal(set) var usedMemory: Int64 = 0
     var usedMemoryCheckedAt: Int64 = 0
@@ -382,7 +393,13 @@ public final class Server {
         // One wall-clock read serves as the command time snapshot and the start of the duration, as in Redis.
         // Nested calls (EXEC's commands, scripts) share their caller's snapshot, as in Redis. Within a read batch
         // the previous command's end time is this one's start: one clock read per command instead of two.
-        let start = clockAnchor != 0 ? clockAnchor : Clock.unixMicroseconds()
+        let start: Int64
+        if clockAnchor != 0 {
+            start = clockAnchor
+        } else {
+            start = Clock.unixMicroseconds()
+            if callDepth == 1 { batchStartedAt = start }
+        }
         if callDepth == 1 {
             commandTime = start / 1000
             // As Redis's processCommand: the running command is already `cmd=` in its own CLIENT INFO/LIST line.
