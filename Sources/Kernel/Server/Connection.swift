@@ -43,9 +43,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// (two buffers take turns, so a request allocates none).
     var spareReplyBuffer: ByteBuffer?
 
-    init(server: Server, fd: CInt = -1) {
+    /// The client id taken when the connection was accepted (ids follow the order of accepts).
+    let clientId: UInt64?
+
+    init(server: Server, fd: CInt = -1, clientId: UInt64? = nil) {
         self.server = server
         self.fd = fd
+        self.clientId = clientId
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -72,7 +76,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             server.stats.rejectedConnections += 1
             rejection = Self.protectedModeError
         } else {
-            client = server.addClient(channel: context.channel, allocator: context.channel.allocator)
+            client = server.addClient(channel: context.channel, allocator: context.channel.allocator, id: clientId)
             let loop = context.eventLoop
             // Strong references to the handler (a weak one gives it a side table, which makes every retain and
             // release of it, several per request in NIO's pipeline, take the slow path); the cycle

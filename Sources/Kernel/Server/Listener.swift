@@ -258,6 +258,7 @@ public final class Listener {
     private func adopt(_ fd: CInt, unix: Bool) {
         let cfg = server.config
         let server = self.server
+        let clientId = server.takeClientId()
         if !unix { Listener.tune(fd, keepalive: cfg.tcpKeepalive) }
         let loop = server.busyScript.running == .none ? group.next() : spareGroup.next()
         if unix {
@@ -265,7 +266,7 @@ public final class Listener {
                 .channelOption(.maxMessagesPerRead, value: 16)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server))
+                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server, clientId: clientId))
                     }
                 }
                 .withConnectedSocket(fd)
@@ -276,7 +277,7 @@ public final class Listener {
             .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server, fd: fd))
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server, fd: fd, clientId: clientId))
                 }
             }
             .withConnectedSocket(fd)

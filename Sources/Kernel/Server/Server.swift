@@ -42,7 +42,9 @@ public final class Server {
     public internal(set) var noTouch = false
     /// Incremented by every change to the dataset (Redis's `server.dirty`).
     public var dirty: Int64 = 0
-    var nextClientId: UInt64 = 1
+    /// The next client id. Atomic: the accept thread takes the id of each connection it accepts, so ids follow
+    /// the order of `accept` even when connections are activated on different I/O loops (as Redis numbers them).
+    let nextClientId = ManagedAtomic<UInt64>(1)
     var blockedOnKey: [BlockKey: [Client]] = [:]
     var readyKeys: [BlockKey] = []
     var readyKeySet: Set<BlockKey> = []
@@ -191,10 +193,14 @@ public final class Server {
 
     // MARK: - Clients
 
+    /// Takes the next client id (any thread).
+    public func takeClientId() -> UInt64 { nextClientId.loadThenWrappingIncrement(ordering: .relaxed) }
+
     /// Creates and registers a client. Call with the lock held.
-    public func addClient(channel: Channel?, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> Client {
-        let c = Client(id: nextClientId, server: self, channel: channel, allocator: allocator)
-        nextClientId += 1
+    /// `id`: one taken with `takeClientId()` when the connection was accepted (a fresh one otherwise).
+    public func addClient(channel: Channel?, allocator: ByteBufferAllocator = ByteBufferAllocator(),
+                          id: UInt64? = nil) -> Client {
+        let c = Client(id: id ?? takeClientId(), server: self, channel: channel, allocator: allocator)
         if channel != nil {
             clients[c.id] = c
             stats.totalConnections += 1
