@@ -151,7 +151,8 @@ let package = Package(
         ),
         .testTarget(
             name: "AllocationTests",
-            dependencies: ["Kernel", "Commands", "CMallocCounter", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["Kernel", "Commands", "Scripting", "CMallocCounter",
+                           .product(name: "NIOCore", package: "swift-nio")]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -17,6 +17,8 @@
 #   BENCH_TIMEOUT    seconds allowed per redis-benchmark run (default 300)
 #   BENCH_OUT        if set, also append tab-separated rows to this file
 #   BENCH_IDLE       0 skips memory per idle connection (bench/idle_connections.py; BENCH_IDLE_CONNECTIONS)
+#   BENCH_MEMORY     0 skips memory per key/element for each type and encoding (bench/memory.py;
+#                    BENCH_MEMORY_SCALE, default 1.0)
 #   BENCH_CPU        0 skips the CPU-per-request table (bench/cpu.py; BENCH_CPU_PAIRS, BENCH_CPU_ROWS)
 #   BENCH_LATENCY    0 skips the latency-under-load table (bench/latency.py)
 #   BENCH_STREAMS    0 skips the stream rows (XADD, XRANGE of 100 entries, XREADGROUP of one new entry)
@@ -479,6 +481,14 @@ if [[ "${BENCH_IDLE:-1}" != 0 ]]; then
     echo
     timeout -k 5 600 python3 "$ROOT/bench/idle_connections.py" --connections "${BENCH_IDLE_CONNECTIONS:-10000}" \
         --ours "$OURS_BIN" --real "$(command -v "$REAL_BIN" || echo "$REAL_BIN")" || echo "idle-connection probe failed"
+fi
+
+# ------------------------------------------------------- memory per element --
+# RSS and used_memory per key or element for each type in each encoding, ours vs redis-server (bench/memory.py).
+if [[ "${BENCH_MEMORY:-1}" != 0 ]]; then
+    echo
+    timeout -k 5 1800 python3 "$ROOT/bench/memory.py" "$OURS_BIN" "$(command -v "$REAL_BIN" || echo "$REAL_BIN")" \
+        --scale "${BENCH_MEMORY_SCALE:-1.0}" || echo "memory probe failed"
 fi
 
 # ------------------------------------------------------------- persistence --

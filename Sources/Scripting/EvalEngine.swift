@@ -14,6 +14,8 @@ final class EvalEngine {
     let fake: Client
     /// Scripts by SHA1.
     private(set) var scripts: [ScriptKey: Cached] = [:]
+    /// The script `script(sha:)` found last, under the SHA1 text it was asked for (cleared by `flush`).
+    private var lastHit: (sha: RBytes, script: Cached)?
     /// Bytes of the cached bodies (INFO used_memory_scripts_eval).
     private(set) var bodyBytes = 0
     /// SCRIPT DEBUG settings by client id.
@@ -34,8 +36,12 @@ final class EvalEngine {
 
     /// Looks a script up by its hex SHA1 (any case).
     func script(sha: RBytes) -> Cached? {
-        guard let key = ScriptKey(hex: sha) else { return nil }
-        return scripts[key]
+        // EVALSHA mostly repeats one script: the last hit, compared as the argument's bytes, skips the hex parse
+        // and the dictionary lookup.
+        if let last = lastHit, last.sha == sha { return last.script }
+        guard let key = ScriptKey(hex: sha), let found = scripts[key] else { return nil }
+        lastHit = (sha, found)
+        return found
     }
 
     /// Parses the shebang, compiles and caches `body`; returns its SHA1, or replies the error to `c` and returns nil.
@@ -70,6 +76,7 @@ final class EvalEngine {
     /// SCRIPT FLUSH: a new Lua state without any script.
     func flush() {
         scripts.removeAll()
+        lastHit = nil
         bodyBytes = 0
         vm.reset()
     }

@@ -286,7 +286,23 @@ final class LuaVM {
         }
         fake.reply.buffer.clear()
         if let d = debugger, d.step { d.logCommand(fake.argv) }
-        if let rejection = server.nestedCall(fake, caller: run.caller, policy: &run.policy) {
+        // An integer reply comes back as a number, not as RESP to decode (the debugger logs replies as RESP).
+        fake.reply.capturesInteger = debugger == nil
+        let rejection = server.nestedCall(fake, caller: run.caller, policy: &run.policy)
+        fake.reply.capturesInteger = false
+        if let n = fake.reply.capturedInteger {
+            fake.reply.capturedInteger = nil
+            if fake.reply.buffer.writerIndex == 0 {
+                lua_pushinteger(L, lua_Integer(n))
+                return 1
+            }
+            // Anything written after the integer: put it back in front of the rest and decode the whole reply.
+            var rest = fake.reply.buffer
+            fake.reply.buffer.clear()
+            fake.reply.integer(n)
+            fake.reply.buffer.writeBuffer(&rest)
+        }
+        if let rejection {
             if let d = debugger, d.step {
                 d.log("<error> " + (rejection.hasPrefix("ERR ") ? String(rejection.dropFirst(4)) : "-" + rejection))
             }

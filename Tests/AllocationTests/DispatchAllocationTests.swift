@@ -2,6 +2,7 @@ import CMallocCounter
 import Commands
 import Kernel
 import NIOCore
+import Scripting
 import Testing
 
 /// A server with the built-in families and one internal client, fed requests as a connection feeds them:
@@ -12,12 +13,12 @@ final class AllocationHarness {
     let client: Client
     var parser = RequestParser()
 
-    init() {
+    init(modules: [CommandModule] = BuiltinModules.all) {
         let config = Config()
         // No SLOWLOG: on a loaded machine a command preempted past 10 ms would be logged (an entry allocates),
         // which is the slow log working, not the command allocating.
         config.slowlogLogSlowerThan = -1
-        let s = Server(config: config, modules: BuiltinModules.all, log: Logger(minimum: nil))
+        let s = Server(config: config, modules: modules, log: Logger(minimum: nil))
         server = s
         client = s.lock.withLock { s.addClient(channel: nil) }
     }
@@ -103,4 +104,47 @@ struct DispatchAllocationTests {
         #endif
         #expect(n <= allowed, "\(command.joined(separator: " ")): \(n) allocations per command")
     }
+
+    /// The hot rows of issues 8 and 15 (`bench/cpu.py`): an INCR whose value needs more than two digits, PFADD to a
+    /// dense HLL, and EVALSHA of a script making ten `redis.call('INCR')` (the nested calls, their integer
+    /// replies handed to Lua as numbers, the reused KEYS/ARGV tables). EVALSHA's one allocation in an optimized
+    /// build is its 40-byte SHA1 argument (RBytes keeps ≤16 bytes inline); the script run itself allocates
+    /// nothing. Debug builds allocate in unspecialized generic code (the Lua bridge's most of all).
+    @Test("INCR, PFADD and EVALSHA allocate nothing per call beyond their arguments", arguments: [
+        (["INCR", "counter"], "SET counter 123456789", 0, 0),
+        (["PFADD", "hll", "element"], "PFADD hll a b c", 3, 0),
+        (["EVALSHA", Self.tenIncrSHA, "1", "counter"], "SET counter 1000", 80, 1),
+    ])
+    func hotRowsAllocateNothing(_ command: [String], setup: String, debugAllowance: Int, releaseAllowance: Int) {
+        let h = AllocationHarness(modules: BuiltinModules.all + [EvalCommands(), FunctionCommands()])
+        EvalCommands.install(on: h.server)
+        _ = h.allocationsPerCommand(setup.split(separator: " ").map(String.init), times: 1)
+        _ = h.allocationsPerCommand(["SCRIPT", "LOAD", Self.tenIncr], times: 1)
+        _ = h.allocationsPerCommand(["CONFIG", "SET", "hll-sparse-max-bytes", "0"], times: 1)
+        _ = h.allocationsPerCommand(["PFADD", "hll", "x", "y", "z"], times: 1)
+        let n = h.allocationsPerCommand(command)
+        #if DEBUG
+        let allowed = Double(debugAllowance)
+        #else
+        let allowed = Double(releaseAllowance)
+        #endif
+        #expect(n <= allowed, "\(command.joined(separator: " ")): \(n) allocations per command")
+    }
+
+    /// XADD with a generated ID: a new listpack node every `stream-node-max-entries` (100) entries and the node
+    /// array's doubling are the only allocations (well under one per call); the reply and the ID allocate nothing.
+    @Test("XADD * allocates only when a stream node is added")
+    func xaddAllocatesOnlyPerNode() {
+        let h = AllocationHarness()
+        let n = h.allocationsPerCommand(["XADD", "s", "*", "field", "value"])
+        #if DEBUG
+        let allowed = 6.0
+        #else
+        let allowed = 0.1
+        #endif
+        #expect(n <= allowed, "XADD: \(n) allocations per command")
+    }
+
+    static let tenIncr = "local n = 0 for i = 1, 10 do n = redis.call('INCR', KEYS[1]) end return n"
+    static let tenIncrSHA = SHA1.hash(Array(tenIncr.utf8)).hex
 }

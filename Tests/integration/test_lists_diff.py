@@ -800,3 +800,43 @@ def test_multi_key_waiter_is_served_from_the_key_pushed_first(pair, waiters):
     pair.check_script([("MULTI",), ("RPUSH", "kb", "B"), ("RPUSH", "ka", "A"), ("EXEC",)])
     w.expect_same()
     pair.check_script([("LRANGE", "ka", 0, -1), ("LRANGE", "kb", 0, -1)])
+
+
+# --------------------------------------------------- random stream, many nodes ---
+# The same commands over lists of thousands of elements, some of them kilobytes long, so each list spans many
+# storage nodes and indexes, ranges, inserts and removals cross node boundaries (and LPOS/LINDEX walk from
+# either end).
+
+BIG_ELEMENTS = ELEMENTS + ["z" * 500, "w" * 3000, "q" * 9000, "n" * 127, "m" * 128]
+
+
+class BigListGen(ListGen):
+    def elem(self):
+        return self.r.choice(BIG_ELEMENTS)
+
+    def elems(self):
+        return [self.elem() for _ in range(self.r.randint(1, 40))]
+
+    def index(self):
+        r = self.r
+        if r.random() < 0.9:
+            return r.randint(-2500, 2500)
+        return ListGen.index(self)
+
+
+@pytest.mark.parametrize("seed,protocol", [(2718, 2), (1618, 3)])
+def test_random_command_stream_over_lists_of_many_nodes(pair, seed, protocol):
+    if protocol == 3:
+        resp3(pair)
+    rng = random.Random(seed)
+    for key in LIST_KEYS:
+        for _ in range(20):
+            pair.check("RPUSH", key, *[rng.choice(BIG_ELEMENTS) for _ in range(100)])
+    gen = BigListGen(rng)
+    for i in range(int(OPS / 2)):
+        cmd = gen.command()
+        pair.context = "seed=%d op=%d" % (seed, i)
+        pair.check(*cmd)
+    for key in LIST_KEYS + OTHER_KEYS:
+        ours, real = pair.both("LRANGE", key, 0, -1)
+        assert ours == real, "final contents of %s differ (seed %d)" % (key, seed)

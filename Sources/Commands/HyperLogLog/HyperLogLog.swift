@@ -59,10 +59,7 @@ extension HyperLogLogCommands {
 
     /// Edits the HLL string at `slot` in place and stores it back as a raw string (Redis's dbUnshareStringValue).
     static func edit<R>(_ c: Client, slot: Int, _ body: (inout [UInt8]) -> R) -> R {
-        guard case .string(var s) = c.db.takeValue(at: slot) else { preconditionFailure("checked string") }
-        let r = s.modify(body)
-        c.db.replaceValue(at: slot, with: .string(s))
-        c.db.markRawString(at: slot)
+        guard let r = c.db.editString(at: slot, body) else { preconditionFailure("checked string") }
         return r
     }
 

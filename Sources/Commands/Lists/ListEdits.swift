@@ -37,7 +37,7 @@ extension ListCommands {
                 return
             }
             c.reply.arrayHeader(range.count)
-            for i in range { c.reply.bulk(list[i]) }
+            list.forEach(in: range.lowerBound..<(range.upperBound + 1)) { c.reply.bulk($0) }
         }
     }
 

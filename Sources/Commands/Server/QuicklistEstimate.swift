@@ -2,8 +2,8 @@ import Kernel
 
 /// The quicklist layout Redis 7.0 would give a list, for `DEBUG OBJECT`'s `ql_*` fields.
 ///
-/// Our lists are not stored as quicklists, so this replays Redis 7.0's node-fill rule over the elements head to
-/// tail, as if the list had been built by RPUSH alone: the node count and sizes are exact for such lists and
+/// Our quicklist nodes follow a fixed 8 KB rule and our own entry layout, so this replays Redis 7.0's node-fill
+/// rule over the elements head to tail, as if the list had been built by RPUSH alone: the node count and sizes are exact for such lists and
 /// an estimate for lists built otherwise (LPUSH, LINSERT, LSET, trims split and merge nodes differently).
 struct QuicklistEstimate {
     /// Number of nodes (`ql_nodes`).

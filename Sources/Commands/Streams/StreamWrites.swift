@@ -25,7 +25,7 @@ extension StreamCommands {
         while i < argv.count {
             let more = argv.count - 1 - i
             let opt = argv[i]
-            if xadd && opt == "*" {
+            if xadd && opt.count == 1 && opt[0] == UInt8(ascii: "*") {
                 break
             } else if (opt.equalsIgnoringCase("MAXLEN") || opt.equalsIgnoringCase("MINID")) && more > 0 {
                 if a.strategy != nil {
@@ -167,7 +167,7 @@ extension StreamCommands {
                 id = given
             }
         } else {
-            let now = UInt64(max(0, Clock.unixMilliseconds()))
+            let now = UInt64(max(0, c.server.nowMilliseconds))
             if now > s.lastID.ms {
                 id = StreamID(ms: now, seq: 0)
             } else {
@@ -180,16 +180,21 @@ extension StreamCommands {
         }
         let limits = nodeLimits(c)
         s.append(id: id, fields: c.argv[fieldPos...], maxBytes: limits.bytes, maxEntries: limits.entries)
-        let idBytes = id.bytes
-        c.reply.bulk(idBytes)
+        c.reply.bulk(id)
         c.server.keyModified(c.db, key)
         c.server.notify(.stream, "xadd", key, db: c.db.id)
-        var effect = c.argv
-        if a.strategy != nil {
-            if applyTrim(c, s, a, effect: &effect) > 0 { c.server.notify(.stream, "xtrim", key, db: c.db.id) }
+        // The effect (the generated ID and exact trim threshold in place of `*` and `~`) is built only when a
+        // replica or the AOF will receive it.
+        if c.server.hasEffectConsumers {
+            var effect = c.argv
+            if a.strategy != nil {
+                if applyTrim(c, s, a, effect: &effect) > 0 { c.server.notify(.stream, "xtrim", key, db: c.db.id) }
+            }
+            if a.id == nil || !a.seqGiven { effect[a.idIndex] = id.bytes }
+            if effect != c.argv { c.propagateInstead([effect]) }
+        } else if let strategy = a.strategy, s.trim(strategy, approx: a.approx, limit: a.limit) > 0 {
+            c.server.notify(.stream, "xtrim", key, db: c.db.id)
         }
-        if a.id == nil || !a.seqGiven { effect[a.idIndex] = idBytes }
-        if effect != c.argv { c.propagateInstead([effect]) }
         c.server.signalKeyAsReady(c.db, key)
     }
 

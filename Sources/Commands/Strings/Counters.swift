@@ -5,10 +5,11 @@ import Kernel
 /// The shared body of the integer counters (Redis's incrDecrCommand).
 private func incrDecr(_ c: Client, by delta: Int64) {
     let key = c.argv[1]
+    let db = c.db
     var current: Int64 = 0
-    let slot = c.db.slot(key)
+    let slot = db.slot(key)
     if let slot {
-        guard case .string(let s) = c.db.value(at: slot) else {
+        guard case .string(let s) = db.value(at: slot) else {
             c.error(Errors.wrongType)
             return
         }
@@ -24,9 +25,10 @@ private func incrDecr(_ c: Client, by delta: Int64) {
         return
     }
     let value = Value.string(Numbers.format(result))
-    if let slot { c.db.replaceValue(at: slot, with: value) } else { c.db.add(key, value) }
-    c.server.keyModified(c.db, key)
-    c.server.notify(.string, "incrby", key, db: c.db.id)
+    if let slot { db.replaceValue(at: slot, with: value) } else { db.add(key, value) }
+    let server = c.server
+    server.keyModified(db, key)
+    server.notify(.string, "incrby", key, db: db.id)
     c.reply.integer(result)
 }
 

@@ -112,13 +112,39 @@ public enum Numbers {
     @inline(__always) @usableFromInline
     static func isSpace(_ c: UInt8) -> Bool { c == 32 || (c >= 9 && c <= 13) }
 
-    /// Decimal form of an integer.
+    /// Decimal form of an integer. Up to 16 characters (every value above -10^15) it is assembled straight into
+    /// RBytes's inline words, without a byte-by-byte copy.
     @inlinable
     public static func format(_ v: Int64) -> RBytes {
         withUnsafeTemporaryAllocation(byteCount: 24, alignment: 8) { p in
+            p.storeBytes(of: 0, toByteOffset: 0, as: UInt64.self)
+            p.storeBytes(of: 0, toByteOffset: 8, as: UInt64.self)
             let n = writeDecimal(v, into: p)
+            if n <= 16 {
+                return RBytes(storage: .inline(UInt64(littleEndian: p.load(fromByteOffset: 0, as: UInt64.self)),
+                                               UInt64(littleEndian: p.load(fromByteOffset: 8, as: UInt64.self)),
+                                               UInt8(n)))
+            }
             return RBytes(UnsafeRawBufferPointer(rebasing: p[0..<n]))
         }
+    }
+
+    /// "00" "01" ... "99": two digits per division, as Redis's `ull2string`.
+    @inlinable
+    static var digitPairs: StaticString {
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+    }
+
+    /// The number of decimal digits of `u`.
+    @inlinable
+    static func digitCount(_ u: UInt64) -> Int {
+        var n = 1
+        var x = u
+        while x >= 10_000 { x /= 10_000; n += 4 }
+        if x >= 1000 { return n + 3 }
+        if x >= 100 { return n + 2 }
+        if x >= 10 { return n + 1 }
+        return n
     }
 
     /// Writes the decimal form of `v` at the start of `p` (which must hold 20 bytes) and returns its length.
@@ -128,25 +154,27 @@ public enum Numbers {
             p[0] = UInt8(48 + v)
             return 1
         }
-        if v >= 10 && v < 100 {
-            p[0] = UInt8(48 + v / 10)
-            p[1] = UInt8(48 + v % 10)
-            return 2
+        let negative = v < 0
+        let u = negative ? UInt64(bitPattern: 0 &- v) : UInt64(v)  // Int64.min: 2^63 as the bit pattern
+        let sign = negative ? 1 : 0
+        let n = sign + digitCount(u)
+        let out = p.baseAddress!
+        if negative { out.storeBytes(of: UInt8(ascii: "-"), as: UInt8.self) }
+        let pairs = UnsafeRawPointer(digitPairs.utf8Start)
+        var x = u
+        var i = n
+        while x >= 100 {
+            let r = Int(x % 100)
+            x /= 100
+            i -= 2
+            out.advanced(by: i).copyMemory(from: pairs.advanced(by: 2 * r), byteCount: 2)
         }
-        var u = v < 0 ? UInt64(bitPattern: 0 &- v) : UInt64(v)
-        if v == Int64.min { u = UInt64(Int64.max) + 1 }
-        return withUnsafeTemporaryAllocation(byteCount: 24, alignment: 8) { t in
-            var i = 24
-            repeat {
-                i -= 1
-                t[i] = UInt8(48 + u % 10)
-                u /= 10
-            } while u > 0
-            var n = 0
-            if v < 0 { p[0] = UInt8(ascii: "-"); n = 1 }
-            for j in i..<24 { p[n] = t[j]; n += 1 }
-            return n
+        if x >= 10 {
+            out.advanced(by: i - 2).copyMemory(from: pairs.advanced(by: 2 * Int(x)), byteCount: 2)
+        } else {
+            out.advanced(by: i - 1).storeBytes(of: UInt8(48 + x), as: UInt8.self)
         }
+        return n
     }
 
     /// `printf`-style formatting into bytes.

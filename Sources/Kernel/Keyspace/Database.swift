@@ -51,9 +51,7 @@ public final class Database {
     /// Replaces the value at a slot (TTL unchanged).
     public func replaceValue(at slot: Int, with value: Value) {
         if server.snapshot != nil { willChange(slot: slot) }
-        table.values[slot]!.value = value
-        table.values[slot]!.isRawString = false
-        table.values[slot]!.isNotIntEncoded = false
+        table.values[slot]!.replace(with: value)
     }
 
     /// Moves the value out of a slot so it can be mutated in place without a copy; put it back with
@@ -249,6 +247,13 @@ public final class Database {
 }
 
 extension Database {
+    /// Edits the string at `slot` in place (Redis's dbUnshareStringValue, then the edit) and marks it `raw`, with
+    /// one access to the entry; nil if the value there is not a string. `body` must not touch the keyspace.
+    public func editString<R>(at slot: Int, _ body: (inout [UInt8]) -> R) -> R? {
+        if server.snapshot != nil { willChange(slot: slot) }
+        return table.values[slot]!.editString(body)
+    }
+
     /// Marks the string at `slot` as grown in place (OBJECT ENCODING then says `raw`, as Redis does).
     public func markRawString(at slot: Int) {
         table.values[slot]!.isRawString = true

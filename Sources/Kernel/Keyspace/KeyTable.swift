@@ -51,7 +51,7 @@ public struct KeyTable<Value> {
 
     @inlinable
     static func hashOf(_ key: RBytes) -> UInt32 {
-        let h = key.hashValue
+        let h = KeyHash.hash(key)
         return UInt32(truncatingIfNeeded: h ^ (h >> 32))
     }
 

@@ -148,7 +148,7 @@ public enum MemoryUsage {
             return dict(t.count) + sampled(t, samples) { f, v in sds(f.count) + sds(v.count) + dictEntry }
         }
         var bytes = 0
-        for p in h.pairs { bytes += lpEntry(p.field) + lpEntry(p.value) }
+        h.forEach { f, v in bytes += lpEntry(f) + lpEntry(v) }
         return listpack(bytes)
     }
 

@@ -67,6 +67,23 @@ public struct Entry {
         set { bits = newValue ? bits | Entry.rawFlag : bits & ~Entry.rawFlag }
     }
 
+    /// Sets a new value with the string encoding flags cleared (one write of the entry: `Database.replaceValue`).
+    mutating func replace(with newValue: Value) {
+        value = newValue
+        bits &= ~(Entry.rawFlag | Entry.noIntFlag)
+    }
+
+    /// Edits a string value in place as bytes (no copy when the entry holds the only reference) and marks it
+    /// grown in place (`raw`); nil if the value is not a string.
+    mutating func editString<R>(_ body: (inout [UInt8]) -> R) -> R? {
+        guard case .string(var s) = value else { return nil }
+        value = .string(RBytes())  // the entry lets go of the bytes: `s` holds the only reference
+        let r = s.modify(body)
+        value = .string(s)
+        bits = (bits | Entry.rawFlag) & ~Entry.noIntFlag
+        return r
+    }
+
     /// Whether a string was stored without Redis's integer encoding attempt (INCRBYFLOAT results).
     public var isNotIntEncoded: Bool {
         get { bits & Entry.noIntFlag != 0 }

@@ -110,7 +110,7 @@ extension RDBEncoder {
     /// SET_INTSET (the intset as a string) or SET (count, then members).
     mutating func writeSet(_ s: SetObject) {
         if s.isIntset {
-            writeString(Intset.encode(s.ints))
+            writeString(Intset.encode(Array(s.ints)))
         } else {
             writeLength(UInt64(s.count))
             s.forEach { writeString($0) }

@@ -8,6 +8,12 @@ public struct ReplyWriter {
     /// 2 or 3, as chosen by HELLO.
     public var resp: Int = 2
 
+    /// Set by a script around its nested calls: a reply that is one integer is kept in `capturedInteger` instead
+    /// of being encoded (the script would only decode it back into a Lua number).
+    public var capturesInteger = false
+    /// The integer reply kept while `capturesInteger` was set (the buffer is then empty).
+    public var capturedInteger: Int64?
+
     public init(buffer: ByteBuffer) { self.buffer = buffer }
 
     /// Writes `prefix`, the decimal `n` and CRLF with one capacity check.
@@ -77,6 +83,10 @@ public struct ReplyWriter {
     }
 
     public mutating func integer(_ v: Int64) {
+        if capturesInteger && capturedInteger == nil && buffer.writerIndex == 0 {
+            capturedInteger = v
+            return
+        }
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { out in
             out[0] = UInt8(ascii: ":")
             let len = 1 + Numbers.writeDecimal(v, into: UnsafeMutableRawBufferPointer(rebasing: out[1...]))
@@ -140,6 +150,11 @@ public struct ReplyWriter {
         header(UInt8(ascii: "$"), s.utf8.count)
         buffer.writeString(s)
         buffer.writeStaticString("\r\n")
+    }
+
+    /// A stream ID (`<ms>-<seq>`) as a bulk string, formatted straight into the buffer.
+    public mutating func bulk(_ id: StreamID) {
+        id.withText { bulk(bytes: $0) }
     }
 
     public mutating func bulk(_ v: Int64) {

@@ -74,7 +74,8 @@ extension Server {
             && cmd.flags.contains(.denyoom) {
             return rejectNested(cmd, "OOM command not allowed when used memory > 'maxmemory'.")
         }
-        if cmd.flags.contains(.write) {
+        if cmd.flags.contains(.write) && !policy.wrote {
+            // Once per run: the flag (an atomic other loops read for SCRIPT KILL) is reset by the run's start.
             policy.wrote = true
             busyScript.markWrote()
         }

@@ -82,6 +82,8 @@ public final class Server {
     var callDepth = 0
     /// End time (µs) of the previous command of the current read batch, or 0.
     var clockAnchor: Int64 = 0
+    /// End time (µs) of the previous nested call of the running top-level command (its start before the first).
+    var nestedAnchor: Int64 = 0
     var inBatch = false
     /// Start time (µs) of the current read batch's first command, or 0.
     var batchStartedAt: Int64 = 0
@@ -399,12 +401,20 @@ public final class Server {
         // One wall-clock read serves as the command time snapshot and the start of the duration, as in Redis.
         // Nested calls (EXEC's commands, scripts) share their caller's snapshot, as in Redis. Within a read batch
         // the previous command's end time is this one's start: one clock read per command instead of two.
+        // Nested calls (a script's redis.call, EXEC's commands) read the clock once, at their end: each starts
+        // where the previous one of the same top-level command ended (the first where that command started), so
+        // a nested call's duration includes the caller's own work since the previous call.
         let start: Int64
-        if clockAnchor != 0 {
-            start = clockAnchor
+        if callDepth > 1 {
+            start = nestedAnchor
         } else {
-            start = Clock.unixMicroseconds()
-            if callDepth == 1 { batchStartedAt = start }
+            if clockAnchor != 0 {
+                start = clockAnchor
+            } else {
+                start = Clock.unixMicroseconds()
+                batchStartedAt = start
+            }
+            nestedAnchor = start
         }
         if callDepth == 1 {
             commandTime = start / 1000
@@ -428,7 +438,11 @@ public final class Server {
         }
         let end = Clock.unixMicroseconds()
         let elapsed = max(0, end - start)
-        if callDepth == 1 && inBatch { clockAnchor = end }
+        if callDepth == 1 {
+            if inBatch { clockAnchor = end }
+        } else {
+            nestedAnchor = end
+        }
         cmd.calls += 1
         cmd.microseconds += elapsed
         if c.commandFailed { cmd.failedCalls += 1 }
@@ -480,6 +494,15 @@ public final class Server {
         // so replies to other clients woken by the batch, flushed under the lock, cannot overtake it either).
         if aof.enabled { aof.flush() }
     }
+
+    /// The current time in Unix ms for a command that needs "now" (XADD's `*`): the command time snapshot for a
+    /// top-level command (read when it started, no clock read), a fresh reading inside a script or transaction
+    /// (as Redis 7.0's `mstime()`: the snapshot is frozen for the whole script there).
+    public var nowMilliseconds: Int64 { callDepth > 1 ? Clock.unixMilliseconds() : commandTime }
+
+    /// Whether an effect propagated now would reach anyone (a replica link, the AOF): commands skip building
+    /// rewritten effects (`Client.propagateInstead`) when it would not.
+    public var hasEffectConsumers: Bool { !propagationTargets.isDisjoint(with: propagationMask) }
 
     /// Records an effect for the consumers of `target` (replicas, AOF): the one propagation seam (DESIGN §5).
     /// Effects of one top-level command are sent together after it, wrapped in MULTI/EXEC when there is more

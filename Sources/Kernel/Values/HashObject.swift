@@ -1,9 +1,9 @@
 /// A hash value (Redis's `OBJ_HASH`): field → value, both binary-safe.
 ///
 /// Two encodings, as in Redis 7.0:
-/// - `listpack`: a small array of (field, value) pairs in insertion order (an update keeps the field's place), so
-///   HGETALL, HSCAN and HRANDFIELD list fields in the same order Redis does. Lookups are linear, which is fine at
-///   the sizes `hash-max-listpack-entries` allows.
+/// - `listpack`: fields and values alternating in one `PackedList` buffer, in insertion order (an update keeps the
+///   field's place), so HGETALL, HSCAN and HRANDFIELD list fields in the same order Redis does. Lookups are
+///   linear, which is fine at the sizes `hash-max-listpack-entries` allows.
 /// - `hashtable`: a `KeyTable`, whose reverse-binary `scan` keeps HSCAN cursors valid while the table grows.
 ///
 /// The object converts up (listpack → hashtable) when a threshold is exceeded and never back. It knows nothing
@@ -12,8 +12,8 @@ public final class HashObject: RedisObject {
     /// A field and its value.
     public typealias Pair = (field: RBytes, value: RBytes)
 
-    /// The pairs while listpack-encoded (empty once converted).
-    @usableFromInline var pairs: [Pair] = []
+    /// Fields and values, alternating, while listpack-encoded (empty once converted).
+    @usableFromInline var packed = PackedList()
     /// The table once hashtable-encoded.
     @usableFromInline var table: KeyTable<RBytes>?
 
@@ -24,7 +24,7 @@ public final class HashObject: RedisObject {
 
     public override func copy() -> RedisObject {
         let h = HashObject()
-        h.pairs = pairs
+        h.packed = packed.copy()
         h.table = table
         return h
     }
@@ -33,32 +33,34 @@ public final class HashObject: RedisObject {
     public var isListpack: Bool { table == nil }
 
     /// Number of fields.
-    public var count: Int { table?.count ?? pairs.count }
+    public var count: Int { table?.count ?? packed.count / 2 }
 
+    /// Offset of `field`'s entry in the listpack (its value is the next entry).
     @inline(__always)
-    func listpackIndex(_ field: RBytes) -> Int? {
-        pairs.firstIndex { $0.field == field }
+    func listpackOffset(_ field: RBytes) -> Int? {
+        packed.firstOffset(of: field, stride: 2)
     }
+
 
     /// The value of `field`, if present.
     public func get(_ field: RBytes) -> RBytes? {
         if let table { return table[field] }
-        return listpackIndex(field).map { pairs[$0].value }
+        return listpackOffset(field).map { packed.string(at: packed.offset(after: $0)) }
     }
 
     /// Whether `field` is present.
     public func contains(_ field: RBytes) -> Bool {
         if let table { return table.find(field) != nil }
-        return listpackIndex(field) != nil
+        return listpackOffset(field) != nil
     }
 
     /// Switches to the hashtable encoding (no-op if already there).
     public func convertToTable() {
         guard table == nil else { return }
         var t = KeyTable<RBytes>()
-        t.reserve(pairs.count)
-        for p in pairs { t.insertNew(p.field, p.value) }
-        pairs = []
+        t.reserve(count)
+        forEach { t.insertNew($0, $1) }
+        packed.removeAll()
         table = t
     }
 
@@ -76,14 +78,15 @@ public final class HashObject: RedisObject {
             return true
         }
         var created = false
-        if let i = listpackIndex(field) {
-            pairs[i].value = value
+        if let o = listpackOffset(field) {
+            packed.replace(at: packed.offset(after: o), with: value)
         } else {
-            pairs.append((field, value))
+            packed.append(field)
+            packed.append(value)
             created = true
         }
         // Checked after an update too, so a threshold lowered by CONFIG SET applies at the next write.
-        if pairs.count > maxEntries { convertToTable() }
+        if count > maxEntries { convertToTable() }
         return created
     }
 
@@ -91,8 +94,8 @@ public final class HashObject: RedisObject {
     @discardableResult
     public func remove(_ field: RBytes) -> Bool {
         if table != nil { return table!.remove(field) != nil }
-        guard let i = listpackIndex(field) else { return false }
-        pairs.remove(at: i)
+        guard let o = listpackOffset(field) else { return false }
+        packed.remove(at: o, entries: 2)
         return true
     }
 
@@ -101,14 +104,32 @@ public final class HashObject: RedisObject {
         if let table {
             table.forEachSlot { body(table.key(at: $0), table.value(at: $0)) }
         } else {
-            for p in pairs { body(p.field, p.value) }
+            forEachPacked(body)
         }
+    }
+
+    private func forEachPacked(_ body: (RBytes, RBytes) -> Void) {
+        var o = packed.startOffset
+        let end = packed.endOffset
+        while o < end {
+            let v = packed.offset(after: o)
+            let next = packed.offset(after: v)
+            body(packed.string(at: o), packed.string(at: v))
+            o = next
+        }
+    }
+
+    /// The pair at listpack position `index` (0 ..< count).
+    private func packedPair(_ index: Int) -> Pair {
+        var o = packed.startOffset
+        for _ in 0..<(2 * index) { o = packed.offset(after: o) }
+        return (packed.string(at: o), packed.string(at: packed.offset(after: o)))
     }
 
     /// A uniformly random pair. The hash must not be empty.
     public func randomPair() -> Pair {
         if let table, let slot = table.randomSlot() { return (table.key(at: slot), table.value(at: slot)) }
-        return pairs[Int.random(in: 0..<pairs.count)]
+        return packedPair(Int.random(in: 0..<count))
     }
 
     /// `n` distinct random pairs, `0 < n < count`. A listpack hash returns them in storage order, as Redis's
@@ -119,11 +140,14 @@ public final class HashObject: RedisObject {
             var out: [Pair] = []
             out.reserveCapacity(n)
             var needed = n
-            for (i, p) in pairs.enumerated() where needed > 0 {
-                if Int.random(in: 0..<(pairs.count - i)) < needed {
-                    out.append(p)
+            var i = 0
+            let total = count
+            forEachPacked { f, v in
+                if needed > 0 && Int.random(in: 0..<(total - i)) < needed {
+                    out.append((f, v))
                     needed -= 1
                 }
+                i += 1
             }
             return out
         }
@@ -134,7 +158,7 @@ public final class HashObject: RedisObject {
     /// A listpack hash has no buckets: it visits everything and returns 0, as Redis does.
     public func scan(cursor: UInt64, _ visit: (RBytes, RBytes) -> Void) -> UInt64 {
         guard let table else {
-            for p in pairs { visit(p.field, p.value) }
+            forEachPacked(visit)
             return 0
         }
         return table.scan(cursor: cursor) { visit(table.key(at: $0), table.value(at: $0)) }

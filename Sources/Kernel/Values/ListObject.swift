@@ -1,214 +1,365 @@
-/// A list value (Redis's quicklist): a ring buffer of elements, so pushes and pops at both ends and access by
-/// index are O(1); inserting or removing in the middle moves the shorter side, O(n).
+/// A list value, stored as Redis stores it (a quicklist): a sequence of nodes, each a `PackedList` of up to
+/// `nodeBytes` bytes of elements. Pushes and pops at both ends touch one node; access by index walks the nodes
+/// from the nearer end and then the entries of one node, as in Redis.
+///
+/// Sequential access by index (`list[i]` for i, i+1, ... or i, i-1, ...) is O(1) per step: the position of the
+/// last access is remembered until the next change, so loops over indexes cost what an iterator would.
 ///
 /// Redis 7.0 reports every list's encoding as `quicklist`. Indexes are 0-based from the head; callers resolve
 /// negative (from the tail) indexes themselves and pass valid ones.
 public final class ListObject: RedisObject {
-    /// The ring; its capacity is 0 or a power of two. Unused slots hold the empty string (no allocation).
-    private var ring: ContiguousArray<RBytes>
-    /// Ring position of element 0.
-    private var head = 0
+    /// The nodes, head first; none is empty.
+    private var nodes: ContiguousArray<PackedList> = []
     /// Number of elements.
     public private(set) var count = 0
 
-    /// The smallest capacity a non-empty ring gets.
-    private static let minimumCapacity = 8
+    /// The byte size a node grows to before a new node starts (Redis's default `list-max-listpack-size -2`).
+    static let nodeBytes = 8192
+
+    /// The last position looked up by index: element `index` is entry `offset` of node `node`, whose first
+    /// element has index `nodeStart`.
+    private final class Cursor {
+        var index = -1
+        var node = 0
+        var nodeStart = 0
+        var offset = 0
+
+        func set(index: Int, node: Int, nodeStart: Int, offset: Int) {
+            self.index = index
+            self.node = node
+            self.nodeStart = nodeStart
+            self.offset = offset
+        }
+    }
+
+    /// Allocated at the first access by index (most lists are only pushed and popped).
+    private var cursorStorage: Cursor?
+
+    private var cursor: Cursor {
+        if let c = cursorStorage { return c }
+        let c = Cursor()
+        cursorStorage = c
+        return c
+    }
 
     /// An empty list.
     public override init() {
-        ring = []
         super.init()
     }
 
     /// A list holding `elements` in order, head first.
     public init<S: Sequence>(_ elements: S) where S.Element == RBytes {
-        ring = ContiguousArray(elements)
-        count = ring.count
         super.init()
-        let capacity = ListObject.capacity(for: count)
-        if capacity > ring.count {
-            ring.append(contentsOf: repeatElement(RBytes(), count: capacity - ring.count))
-        }
+        for e in elements { pushBack(e) }
     }
 
     public override var typeName: String { "list" }
     public override var encodingName: String { "quicklist" }
-    public override func copy() -> RedisObject { ListObject(self) }
+
+    public override func copy() -> RedisObject {
+        let l = ListObject()
+        l.nodes = ContiguousArray(nodes.map { $0.copy() })
+        l.count = count
+        return l
+    }
 
     public var isEmpty: Bool { count == 0 }
 
     /// The element at `index` (0 ..< count).
     public subscript(index: Int) -> RBytes {
-        get { ring[slot(index)] }
-        set { ring[slot(index)] = newValue }
+        get {
+            seek(index)
+            return nodes[cursor.node].string(at: cursor.offset)
+        }
+        set {
+            seek(index)
+            let (n, o) = (cursor.node, cursor.offset)
+            invalidate()
+            nodes[n].replace(at: o, with: newValue)
+        }
     }
 
     /// The first element, if any.
-    public var first: RBytes? { count > 0 ? ring[head] : nil }
+    public var first: RBytes? { count > 0 ? nodes[0].string(at: 0) : nil }
 
     /// The last element, if any.
-    public var last: RBytes? { count > 0 ? ring[slot(count - 1)] : nil }
+    public var last: RBytes? {
+        guard count > 0 else { return nil }
+        return nodes[nodes.count - 1].string(at: nodes[nodes.count - 1].lastOffset)
+    }
 
     // MARK: - Ends
 
     /// Adds `element` before the first one.
     public func pushFront(_ element: RBytes) {
-        if count == ring.count { resize(to: ListObject.capacity(for: count + 1)) }
-        head = (head &- 1) & (ring.count - 1)
-        ring[head] = element
+        invalidate()
+        let size = PackedList.stringEntrySize(element.count)
+        if nodes.isEmpty || !fits(nodes[0], adding: size) {
+            nodes.insert(PackedList(), at: 0)
+            sealNode(1)
+        }
+        grow(0, by: size)
+        nodes[0].insert(element, at: 0)
         count += 1
     }
 
     /// Adds `element` after the last one.
     public func pushBack(_ element: RBytes) {
-        if count == ring.count { resize(to: ListObject.capacity(for: count + 1)) }
-        ring[slot(count)] = element
+        invalidate()
+        let size = PackedList.stringEntrySize(element.count)
+        if nodes.isEmpty || !fits(nodes[nodes.count - 1], adding: size) {
+            sealNode(nodes.count - 1)
+            nodes.append(PackedList())
+        }
+        grow(nodes.count - 1, by: size)
+        nodes[nodes.count - 1].append(element)
         count += 1
     }
 
     /// Removes and returns the first element.
     @discardableResult
     public func popFront() -> RBytes? {
-        guard count > 0 else { return nil }
-        let element = ring[head]
-        ring[head] = RBytes()
-        head = (head + 1) & (ring.count - 1)
-        count -= 1
-        shrinkIfSparse()
+        guard let element = first else { return nil }
+        removeFirst(1)
         return element
     }
 
     /// Removes and returns the last element.
     @discardableResult
     public func popBack() -> RBytes? {
-        guard count > 0 else { return nil }
-        let s = slot(count - 1)
-        let element = ring[s]
-        ring[s] = RBytes()
-        count -= 1
-        shrinkIfSparse()
+        guard let element = last else { return nil }
+        removeLast(1)
         return element
     }
 
     /// Removes the first `n` elements (all of them when `n >= count`).
     public func removeFirst(_ n: Int) {
-        let n = Swift.min(Swift.max(n, 0), count)
-        for i in 0..<n { ring[slot(i)] = RBytes() }
-        if n > 0 { head = (head + n) & (ring.count - 1) }
+        var n = Swift.min(Swift.max(n, 0), count)
+        guard n > 0 else { return }
+        invalidate()
         count -= n
-        shrinkIfSparse()
+        var whole = 0
+        while whole < nodes.count && nodes[whole].count <= n {
+            n -= nodes[whole].count
+            whole += 1
+        }
+        if whole > 0 { nodes.removeSubrange(0..<whole) }
+        if n > 0 { nodes[0].remove(at: 0, entries: n) }
     }
 
     /// Removes the last `n` elements (all of them when `n >= count`).
     public func removeLast(_ n: Int) {
-        let n = Swift.min(Swift.max(n, 0), count)
-        for i in (count - n)..<count { ring[slot(i)] = RBytes() }
+        var n = Swift.min(Swift.max(n, 0), count)
+        guard n > 0 else { return }
+        invalidate()
         count -= n
-        shrinkIfSparse()
+        while let tail = nodes.last, tail.count <= n {
+            n -= tail.count
+            nodes.removeLast()
+        }
+        if n > 0 {
+            let t = nodes.count - 1
+            var o = nodes[t].endOffset
+            for _ in 0..<n { o = nodes[t].offset(before: o) }
+            nodes[t].remove(at: o, entries: n)
+        }
     }
 
     // MARK: - Middle
 
     /// Inserts `element` so that it ends up at `index` (0 ... count).
     public func insert(_ element: RBytes, at index: Int) {
-        if index < count / 2 {
-            pushFront(RBytes())
-            for i in 0..<index { self[i] = self[i + 1] }
-        } else {
-            pushBack(RBytes())
-            var i = count - 1
-            while i > index {
-                self[i] = self[i - 1]
-                i -= 1
-            }
-        }
-        self[index] = element
+        if index == 0 { return pushFront(element) }
+        if index == count { return pushBack(element) }
+        seek(index)
+        let (n, o) = (cursor.node, cursor.offset)
+        invalidate()
+        grow(n, by: PackedList.stringEntrySize(element.count))
+        nodes[n].insert(element, at: o)
+        count += 1
+        if nodes[n].endOffset > 2 * ListObject.nodeBytes { split(n) }
     }
 
     /// Removes the element at `index` (0 ..< count).
     public func remove(at index: Int) {
-        if index < count / 2 {
-            var i = index
-            while i > 0 {
-                self[i] = self[i - 1]
-                i -= 1
-            }
-            popFront()
-        } else {
-            for i in index..<(count - 1) { self[i] = self[i + 1] }
-            popBack()
-        }
+        seek(index)
+        let (n, o) = (cursor.node, cursor.offset)
+        invalidate()
+        nodes[n].remove(at: o)
+        count -= 1
+        if nodes[n].isEmpty { nodes.remove(at: n) }
     }
 
     /// Removes elements equal to `element`, at most `limit` of them (0 = all), scanning from the tail when
     /// `fromTail`. Returns how many were removed.
     public func removeAll(equalTo element: RBytes, limit: UInt64, fromTail: Bool) -> Int {
-        var kept = ContiguousArray<RBytes>()
-        kept.reserveCapacity(count)
         var removed: UInt64 = 0
-        let order: [Int] = fromTail ? Array((0..<count).reversed()) : Array(0..<count)
-        for i in order {
-            let e = self[i]
-            if (limit == 0 || removed < limit) && e == element {
-                removed += 1
-            } else {
-                kept.append(e)
+        var n = fromTail ? nodes.count - 1 : 0
+        while n >= 0 && n < nodes.count && (limit == 0 || removed < limit) {
+            // Offsets of the matches in this node, in scan order.
+            var matches: [Int] = []
+            var o = 0
+            let end = nodes[n].endOffset
+            while o < end {
+                if nodes[n].entry(at: o, equals: element) { matches.append(o) }
+                o = nodes[n].offset(after: o)
             }
+            if fromTail { matches.reverse() }
+            if limit != 0 { matches = Array(matches.prefix(Int(Swift.min(limit - removed, UInt64(Int.max))))) }
+            // Remove back to front so earlier offsets stay valid.
+            for o in matches.sorted(by: >) { nodes[n].remove(at: o) }
+            removed += UInt64(matches.count)
+            if nodes[n].isEmpty {
+                nodes.remove(at: n)
+                if !fromTail { n -= 1 }
+            }
+            n += fromTail ? -1 : 1
         }
-        if removed > 0 { replaceAll(with: fromTail ? ContiguousArray(kept.reversed()) : kept) }
+        if removed > 0 {
+            invalidate()
+            count -= Int(removed)
+        }
         return Int(removed)
     }
 
     /// The index of the first element equal to `element`.
     public func firstIndex(of element: RBytes) -> Int? {
-        for i in 0..<count where self[i] == element { return i }
+        var base = 0
+        for node in nodes {
+            if let o = node.firstOffset(of: element) {
+                var i = 0, p = 0
+                while p < o {
+                    p = node.offset(after: p)
+                    i += 1
+                }
+                return base + i
+            }
+            base += node.count
+        }
         return nil
     }
 
-    // MARK: - Storage
-
-    private init(_ other: ListObject) {
-        ring = other.ring
-        head = other.head
-        count = other.count
-        super.init()
-    }
-
-    @inline(__always)
-    private func slot(_ index: Int) -> Int { (head + index) & (ring.count - 1) }
-
-    private static func capacity(for n: Int) -> Int {
-        var c = minimumCapacity
-        while c < n { c <<= 1 }
-        return c
-    }
-
-    /// Moves the elements to a ring of `capacity` (>= count) starting at position 0.
-    private func resize(to capacity: Int) {
-        var fresh = ContiguousArray<RBytes>()
-        fresh.reserveCapacity(capacity)
-        for i in 0..<count { fresh.append(ring[slot(i)]) }
-        fresh.append(contentsOf: repeatElement(RBytes(), count: capacity - count))
-        ring = fresh
-        head = 0
-    }
-
-    /// Gives memory back after many pops (the ring stays at least a quarter full).
-    private func shrinkIfSparse() {
-        if count == 0 {
-            ring = []
-            head = 0
-        } else if ring.count > ListObject.minimumCapacity && count < ring.count / 4 {
-            resize(to: ListObject.capacity(for: count * 2))
+    /// Calls `body` with the elements whose indexes are in `range` (clamped to the list), head to tail.
+    public func forEach(in range: Range<Int>, _ body: (RBytes) -> Void) {
+        let lo = Swift.max(0, range.lowerBound), hi = Swift.min(count, range.upperBound)
+        guard lo < hi else { return }
+        seek(lo)
+        var n = cursor.node, o = cursor.offset, left = hi - lo
+        while left > 0 {
+            let end = nodes[n].endOffset
+            while o < end && left > 0 {
+                body(nodes[n].string(at: o))
+                o = nodes[n].offset(after: o)
+                left -= 1
+            }
+            n += 1
+            o = 0
         }
     }
 
-    private func replaceAll(with elements: ContiguousArray<RBytes>) {
-        count = elements.count
-        head = 0
-        ring = elements
-        let capacity = count == 0 ? 0 : ListObject.capacity(for: count)
-        ring.append(contentsOf: repeatElement(RBytes(), count: capacity - count))
+    // MARK: - Nodes
+
+    /// Whether `node` can take an entry of `size` bytes without passing the node size (an empty node always can).
+    @inline(__always)
+    private func fits(_ node: PackedList, adding size: Int) -> Bool {
+        node.isEmpty || (node.endOffset + size <= ListObject.nodeBytes && node.count < 65535)
+    }
+
+    /// Makes room in node `n` for `size` more bytes: exactly (to 16 bytes) while small, then by a quarter of the
+    /// capacity up to the node size, so a run of pushes does not copy a large node each time.
+    @inline(__always)
+    private func grow(_ n: Int, by size: Int) {
+        let needed = nodes[n].endOffset + size
+        let capacity = nodes[n].capacity
+        if capacity < needed {
+            let step = capacity < 256 ? needed : Swift.min(capacity + capacity / 4, ListObject.nodeBytes)
+            nodes[n].reserveExactly(Swift.max(needed, step))
+        }
+    }
+
+    /// Gives back the spare capacity of a node no longer at the growing end.
+    private func sealNode(_ n: Int) {
+        guard n >= 0 && n < nodes.count else { return }
+        nodes[n].trimCapacity()
+    }
+
+    /// Splits an oversized node (grown by inserts in the middle) in two.
+    private func split(_ n: Int) {
+        let half = nodes[n].count / 2
+        let cut = offset(ofEntry: half, in: n)
+        var tail = PackedList()
+        var o = cut
+        let end = nodes[n].endOffset
+        while o < end {
+            tail.append(nodes[n].string(at: o))
+            o = nodes[n].offset(after: o)
+        }
+        nodes[n].remove(at: cut, entries: nodes[n].count - half)
+        nodes[n].trimCapacity()
+        nodes.insert(tail, at: n + 1)
+    }
+
+    /// Byte offset of entry `i` of node `n`.
+    private func offset(ofEntry i: Int, in n: Int) -> Int {
+        var o = 0
+        for _ in 0..<i { o = nodes[n].offset(after: o) }
+        return o
+    }
+
+    private func invalidate() { cursorStorage?.index = -1 }
+
+    /// Points `cursor` at element `index`, stepping from the last position when it is adjacent.
+    private func seek(_ index: Int) {
+        let c = cursor
+        if c.index >= 0 {
+            if index == c.index { return }
+            if index == c.index + 1 {
+                let next = nodes[c.node].offset(after: c.offset)
+                if next < nodes[c.node].endOffset {
+                    c.index = index
+                    c.offset = next
+                } else {
+                    c.set(index: index, node: c.node + 1, nodeStart: index, offset: 0)
+                }
+                return
+            }
+            if index == c.index - 1 {
+                if index >= c.nodeStart {
+                    c.index = index
+                    c.offset = nodes[c.node].offset(before: c.offset)
+                } else {
+                    let n = c.node - 1
+                    c.set(index: index, node: n, nodeStart: index - nodes[n].count + 1, offset: nodes[n].lastOffset)
+                }
+                return
+            }
+        }
+        // Walk the nodes from the nearer end, then the entries of one node from its nearer end.
+        var n: Int, start: Int
+        if index < count / 2 {
+            n = 0
+            start = 0
+            while start + nodes[n].count <= index {
+                start += nodes[n].count
+                n += 1
+            }
+        } else {
+            n = nodes.count - 1
+            start = count - nodes[n].count
+            while start > index {
+                n -= 1
+                start -= nodes[n].count
+            }
+        }
+        let i = index - start
+        var o: Int
+        if i > nodes[n].count / 2 {
+            o = nodes[n].endOffset
+            for _ in i..<nodes[n].count { o = nodes[n].offset(before: o) }
+        } else {
+            o = offset(ofEntry: i, in: n)
+        }
+        c.set(index: index, node: n, nodeStart: start, offset: o)
     }
 }
 
@@ -216,12 +367,21 @@ extension ListObject: Sequence {
     /// Iterates the elements from head to tail.
     public struct Iterator: IteratorProtocol {
         let list: ListObject
-        var index = 0
+        var node = 0
+        var offset = 0
 
         public mutating func next() -> RBytes? {
-            guard index < list.count else { return nil }
-            defer { index += 1 }
-            return list[index]
+            let nodes = list.nodes
+            while node < nodes.count {
+                if offset < nodes[node].endOffset {
+                    let e = nodes[node].string(at: offset)
+                    offset = nodes[node].offset(after: offset)
+                    return e
+                }
+                node += 1
+                offset = 0
+            }
+            return nil
         }
     }
 

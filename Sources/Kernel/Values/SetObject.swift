@@ -1,15 +1,17 @@
 /// A set value (Redis's `OBJ_SET`): distinct binary-safe members.
 ///
 /// Two encodings, as in Redis 7.0 (which has no set listpack):
-/// - `intset`: a sorted array of 64-bit integers, used while every member is the canonical decimal form of an
-///   integer and there are at most `set-max-intset-entries` of them. Iteration is ascending numeric order, the
+/// - `intset`: sorted integers at the narrowest width that fits (`PackedInts`, Redis's intset layout), used
+///   while every member is the canonical decimal form of an integer and there are at most
+///   `set-max-intset-entries` of them. Iteration is ascending numeric order, the
 ///   order Redis replies intset members in.
 /// - `hashtable`: a `KeyTable` of members, whose reverse-binary `scan` keeps SSCAN cursors valid while it grows.
 ///
 /// The object converts up (intset → hashtable) and never back. Callers pass the threshold in.
 public final class SetObject: RedisObject {
-    /// The members while intset-encoded, ascending (empty once converted).
-    @usableFromInline var ints: [Int64] = []
+    /// The members while intset-encoded, ascending (empty once converted). Its storage is never written in
+    /// place, so a copy shares it safely.
+    var ints = PackedInts()
     /// The members once hashtable-encoded.
     @usableFromInline var table: KeyTable<Void>?
 
@@ -34,12 +36,7 @@ public final class SetObject: RedisObject {
     /// Position of `v` in `ints`, or where it would be inserted.
     @inline(__always)
     func intsetPosition(_ v: Int64) -> (index: Int, found: Bool) {
-        var lo = 0, hi = ints.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if ints[mid] < v { lo = mid + 1 } else { hi = mid }
-        }
-        return (lo, lo < ints.count && ints[lo] == v)
+        ints.position(of: v)
     }
 
     /// Whether `member` is in the set.
@@ -55,7 +52,7 @@ public final class SetObject: RedisObject {
         var t = KeyTable<Void>()
         t.reserve(ints.count)
         for v in ints { t.insertNew(Numbers.format(v), ()) }
-        ints = []
+        ints.removeAll()
         table = t
     }
 

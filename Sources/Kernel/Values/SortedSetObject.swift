@@ -1,110 +1,168 @@
 /// A sorted set: unique members, each with a score, ordered by score and then by member bytes.
 ///
 /// Two encodings, as in Redis 7.0:
-/// - `listpack`: sorted parallel arrays of members and scores, for small sets (at most `zset-max-listpack-entries`
-///   members of at most `zset-max-listpack-value` bytes). Lookups by member are linear, as in Redis. Like a real
-///   listpack, it stores an integral score as an integer, so `-0` reads back as `0`.
+/// - `listpack`: members and scores alternating in one `PackedList` buffer, in order, for small sets (at most
+///   `zset-max-listpack-entries` members of at most `zset-max-listpack-value` bytes). Lookups are linear, as in
+///   Redis. Like a real listpack, it stores an integral score as an integer, so `-0` reads back as `0`.
 /// - `skiplist`: a member → score hash table plus an order-statistic tree (`ZSetTree`) for O(log n) ranks.
 ///
 /// A set converts from listpack to skiplist when an insertion would exceed a limit, and never back, except that
 /// commands building a new set (ZUNIONSTORE, ...) may create it compact (`compactIfFits`).
 public final class SortedSetObject: RedisObject {
-    /// Listpack encoding: members in order.
-    private var lpMembers: [RBytes] = []
-    /// Listpack encoding: the scores of `lpMembers`.
-    private var lpScores: [Double] = []
+    /// Listpack encoding: member, score, member, score, ... in order.
+    private var packed = PackedList()
     /// Skiplist encoding: member → score.
     private var dict = KeyTable<Double>()
-    /// Skiplist encoding: the order.
-    private var tree = ZSetTree()
-    /// Which encoding is in use.
-    public private(set) var isListpack: Bool
+    /// Skiplist encoding: the order (nil while listpack-encoded).
+    private var tree: ZSetTree?
 
     /// An empty set in the listpack encoding, or the skiplist one if `skiplist`.
     public init(skiplist: Bool = false) {
-        isListpack = !skiplist
+        if skiplist { tree = ZSetTree() }
     }
+
+    /// Which encoding is in use.
+    public var isListpack: Bool { tree == nil }
 
     public override var typeName: String { "zset" }
     public override var encodingName: String { isListpack ? "listpack" : "skiplist" }
 
     public override func copy() -> RedisObject {
-        let o = SortedSetObject(skiplist: !isListpack)
-        o.lpMembers = lpMembers
-        o.lpScores = lpScores
+        let o = SortedSetObject()
+        o.packed = packed.copy()
         o.dict = dict
-        o.tree = tree.deepCopy()
+        o.tree = tree?.deepCopy()
         return o
     }
 
     /// Number of members.
-    public var count: Int { isListpack ? lpMembers.count : tree.count }
+    public var count: Int { tree?.count ?? packed.count / 2 }
 
     /// The score a listpack stores for `score` (integral values are stored as integers, which have no `-0`).
     @inline(__always)
     static func listpackValue(_ score: Double) -> Double { score == 0 ? 0 : score }
 
+    // MARK: - Listpack walking
+
+    /// Offset of the pair at `rank` (or `endOffset` when `rank == count`).
+    private func packedOffset(ofRank rank: Int) -> Int {
+        var o = packed.startOffset
+        for _ in 0..<(2 * rank) { o = packed.offset(after: o) }
+        return o
+    }
+
+    /// Offset and rank of `member`'s pair, if present.
+    private func packedFind(_ member: RBytes) -> (offset: Int, rank: Int)? {
+        var o = packed.startOffset, rank = 0
+        let end = packed.endOffset
+        while o < end {
+            if packed.entry(at: o, equals: member) { return (o, rank) }
+            o = packed.offset(after: packed.offset(after: o))
+            rank += 1
+        }
+        return nil
+    }
+
+    /// The pair at offset `o`, and the offset of the next pair.
+    @inline(__always)
+    private func packedPair(at o: Int) -> (member: RBytes, score: Double, next: Int) {
+        let scoreOffset = packed.offset(after: o)
+        return (packed.string(at: o), packed.number(at: scoreOffset), packed.offset(after: scoreOffset))
+    }
+
+    /// Where `(score, member)` goes in the listpack.
+    private func packedInsertionPoint(_ member: RBytes, _ score: Double) -> Int {
+        var o = packed.startOffset
+        let end = packed.endOffset
+        while o < end {
+            let scoreOffset = packed.offset(after: o)
+            let s = packed.number(at: scoreOffset)
+            if s > score || (s == score && RBytes.compare(packed.string(at: o), member) >= 0) { return o }
+            o = packed.offset(after: scoreOffset)
+        }
+        return o
+    }
+
+    private func packedInsert(_ member: RBytes, _ score: Double) {
+        let s = Self.listpackValue(score)
+        let o = packedInsertionPoint(member, s)
+        packed.insert(member, at: o)
+        packed.insert(number: s, at: packed.offset(after: o))
+    }
+
     // MARK: - Lookup
 
     /// The score of `member`, or nil if it is not in the set.
     public func score(of member: RBytes) -> Double? {
-        if isListpack {
-            guard let i = lpMembers.firstIndex(of: member) else { return nil }
-            return lpScores[i]
+        guard tree != nil else {
+            return packed.firstOffset(of: member, stride: 2).map { packed.number(at: packed.offset(after: $0)) }
         }
         return dict[member]
     }
 
     /// The 0-based rank of `member` in ascending order, or nil if it is not in the set.
     public func rank(of member: RBytes) -> Int? {
-        if isListpack { return lpMembers.firstIndex(of: member) }
+        guard let tree else { return packedFind(member)?.rank }
         guard let s = dict[member] else { return nil }
         return tree.rank(of: member, score: s)
     }
 
     /// The member and score at a 0-based rank (which must be below `count`).
     public func element(at rank: Int) -> (member: RBytes, score: Double) {
-        if isListpack { return (lpMembers[rank], lpScores[rank]) }
+        guard let tree else {
+            let p = packedPair(at: packedOffset(ofRank: rank))
+            return (p.member, p.score)
+        }
         return tree.element(at: rank)
     }
 
     /// Calls `body` for the members whose ranks are in `range` (clamped to the set), ascending or descending.
     public func forEach(in range: Range<Int>, reverse: Bool = false, _ body: (RBytes, Double) -> Void) {
-        guard isListpack else {
+        if let tree {
             tree.forEach(in: range, reverse: reverse, body)
             return
         }
-        let lo = max(0, range.lowerBound), hi = min(lpMembers.count, range.upperBound)
+        let lo = max(0, range.lowerBound), hi = min(count, range.upperBound)
         guard lo < hi else { return }
+        var o = packedOffset(ofRank: lo)
         if reverse {
-            var i = hi - 1
-            while i >= lo {
-                body(lpMembers[i], lpScores[i])
-                i -= 1
+            var offsets: [Int] = []
+            offsets.reserveCapacity(hi - lo)
+            for _ in lo..<hi {
+                offsets.append(o)
+                o = packed.offset(after: packed.offset(after: o))
+            }
+            for o in offsets.reversed() {
+                let p = packedPair(at: o)
+                body(p.member, p.score)
             }
         } else {
-            for i in lo..<hi { body(lpMembers[i], lpScores[i]) }
+            for _ in lo..<hi {
+                let p = packedPair(at: o)
+                body(p.member, p.score)
+                o = p.next
+            }
         }
     }
 
     /// How many members satisfy `isBefore`, a predicate that holds for a prefix of the set's order: the rank of
     /// the first member for which it fails (see `ZSetTree.countPrefix`).
     public func countPrefix(where isBefore: (RBytes, Double) -> Bool) -> Int {
-        guard isListpack else { return tree.countPrefix(where: isBefore) }
-        var lo = 0, hi = lpMembers.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if isBefore(lpMembers[mid], lpScores[mid]) { lo = mid + 1 } else { hi = mid }
+        if let tree { return tree.countPrefix(where: isBefore) }
+        var o = packed.startOffset, n = 0
+        let end = packed.endOffset
+        while o < end {
+            let p = packedPair(at: o)
+            if !isBefore(p.member, p.score) { break }
+            n += 1
+            o = p.next
         }
-        return lo
+        return n
     }
 
     /// A uniformly chosen member (the set must not be empty).
     public func randomElement() -> (member: RBytes, score: Double) {
-        if isListpack {
-            let i = Int.random(in: 0..<lpMembers.count)
-            return (lpMembers[i], lpScores[i])
-        }
+        if isListpack { return element(at: Int.random(in: 0..<count)) }
         let slot = dict.randomSlot()!
         return (dict.key(at: slot), dict.value(at: slot))
     }
@@ -114,7 +172,7 @@ public final class SortedSetObject: RedisObject {
     /// A listpack-encoded set is visited whole and returns 0.
     public func scan(cursor: UInt64, _ visit: (RBytes, Double) -> Void) -> UInt64 {
         if isListpack {
-            for i in lpMembers.indices { visit(lpMembers[i], lpScores[i]) }
+            forEach(in: 0..<count, visit)
             return 0
         }
         return dict.scan(cursor: cursor) { slot in visit(dict.key(at: slot), dict.value(at: slot)) }
@@ -126,34 +184,27 @@ public final class SortedSetObject: RedisObject {
     /// exceed `maxListpackEntries` members or `member` is longer than `maxListpackValue` bytes.
     public func insert(_ member: RBytes, score: Double, maxListpackEntries: Int, maxListpackValue: Int) {
         if isListpack {
-            if lpMembers.count + 1 > maxListpackEntries || member.count > maxListpackValue {
+            if count + 1 > maxListpackEntries || member.count > maxListpackValue {
                 convertToSkiplist()
             } else {
-                let s = Self.listpackValue(score)
-                let i = listpackInsertionPoint(member, s)
-                lpMembers.insert(member, at: i)
-                lpScores.insert(s, at: i)
+                packedInsert(member, score)
                 return
             }
         }
         dict.insertNew(member, score)
-        tree.insert(member, score: score)
+        tree!.insert(member, score: score)
     }
 
     /// Changes the score of a member that is in the set with score `old`.
     public func updateScore(_ member: RBytes, from old: Double, to new: Double) {
         if isListpack {
-            guard let i = lpMembers.firstIndex(of: member) else { return }
-            lpMembers.remove(at: i)
-            lpScores.remove(at: i)
-            let s = Self.listpackValue(new)
-            let j = listpackInsertionPoint(member, s)
-            lpMembers.insert(member, at: j)
-            lpScores.insert(s, at: j)
+            guard let found = packedFind(member) else { return }
+            packed.remove(at: found.offset, entries: 2)
+            packedInsert(member, new)
             return
         }
-        tree.remove(member, score: old)
-        tree.insert(member, score: new)
+        tree!.remove(member, score: old)
+        tree!.insert(member, score: new)
         dict.upsert(member, new)
     }
 
@@ -161,13 +212,12 @@ public final class SortedSetObject: RedisObject {
     @discardableResult
     public func remove(_ member: RBytes) -> Bool {
         if isListpack {
-            guard let i = lpMembers.firstIndex(of: member) else { return false }
-            lpMembers.remove(at: i)
-            lpScores.remove(at: i)
+            guard let o = packed.firstOffset(of: member, stride: 2) else { return false }
+            packed.remove(at: o, entries: 2)
             return true
         }
         guard let s = dict.remove(member) else { return false }
-        tree.remove(member, score: s)
+        tree!.remove(member, score: s)
         return true
     }
 
@@ -177,28 +227,17 @@ public final class SortedSetObject: RedisObject {
         let lo = max(0, range.lowerBound), hi = min(count, range.upperBound)
         guard lo < hi else { return 0 }
         if isListpack {
-            lpMembers.removeSubrange(lo..<hi)
-            lpScores.removeSubrange(lo..<hi)
+            packed.remove(at: packedOffset(ofRank: lo), entries: 2 * (hi - lo))
             return hi - lo
         }
         var doomed: [(RBytes, Double)] = []
         doomed.reserveCapacity(hi - lo)
-        tree.forEach(in: lo..<hi) { doomed.append(($0, $1)) }
+        tree!.forEach(in: lo..<hi) { doomed.append(($0, $1)) }
         for (m, s) in doomed {
             dict.remove(m)
-            tree.remove(m, score: s)
+            tree!.remove(m, score: s)
         }
         return hi - lo
-    }
-
-    /// Where `(score, member)` goes in the listpack arrays.
-    private func listpackInsertionPoint(_ member: RBytes, _ score: Double) -> Int {
-        var lo = 0, hi = lpMembers.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if ZSetTree.less(lpScores[mid], lpMembers[mid], score, member) { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
     }
 
     // MARK: - Encoding changes
@@ -206,34 +245,30 @@ public final class SortedSetObject: RedisObject {
     /// Converts a listpack-encoded set to the skiplist encoding.
     public func convertToSkiplist() {
         guard isListpack else { return }
-        dict.reserve(lpMembers.count)
-        for i in lpMembers.indices {
-            dict.insertNew(lpMembers[i], lpScores[i])
-            tree.insert(lpMembers[i], score: lpScores[i])
+        var t = ZSetTree()
+        dict.reserve(count)
+        forEach(in: 0..<count) { m, s in
+            dict.insertNew(m, s)
+            t.insert(m, score: s)
         }
-        lpMembers = []
-        lpScores = []
-        isListpack = false
+        packed.removeAll()
+        tree = t
     }
 
     /// Converts a skiplist-encoded set to the listpack encoding if it has at most `maxEntries` members, none
     /// longer than `maxValue` bytes (Redis's `zsetConvertToListpackIfNeeded`, used by the store commands).
     public func compactIfFits(maxEntries: Int, maxValue: Int) {
-        guard !isListpack, tree.count <= maxEntries else { return }
+        guard let tree, tree.count <= maxEntries else { return }
         var fits = true
         tree.forEach(in: 0..<tree.count) { m, _ in if m.count > maxValue { fits = false } }
         guard fits else { return }
-        var members: [RBytes] = [], scores: [Double] = []
-        members.reserveCapacity(tree.count)
-        scores.reserveCapacity(tree.count)
+        var p = PackedList()
         tree.forEach(in: 0..<tree.count) { m, s in
-            members.append(m)
-            scores.append(Self.listpackValue(s))
+            p.append(m)
+            p.append(number: Self.listpackValue(s))
         }
-        lpMembers = members
-        lpScores = scores
+        packed = p
         dict = KeyTable()
-        tree = ZSetTree()
-        isListpack = true
+        self.tree = nil
     }
 }

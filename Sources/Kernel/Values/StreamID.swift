@@ -37,13 +37,19 @@ public struct StreamID: Comparable, Hashable, Sendable {
         return StreamID(ms: ms, seq: seq - 1)
     }
 
-    /// `<ms>-<seq>` as bytes (built on the stack: an ID of up to 23 bytes is stored inline by RBytes).
+    /// `<ms>-<seq>` as bytes (built on the stack; IDs longer than 16 bytes take a heap allocation in RBytes).
     public var bytes: RBytes {
+        withText { RBytes($0) }
+    }
+
+    /// Calls `body` with `<ms>-<seq>` written in a stack buffer (valid only inside `body`): no allocation.
+    @inlinable
+    public func withText<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 41) { buf in
             var n = Self.writeDecimal(ms, into: buf, at: 0)
             buf[n] = UInt8(ascii: "-")
             n = Self.writeDecimal(seq, into: buf, at: n + 1)
-            return RBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buf)[0..<n]))
+            return body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buf)[0..<n]))
         }
     }
 
@@ -51,7 +57,7 @@ public struct StreamID: Comparable, Hashable, Sendable {
     public var text: String { "\(ms)-\(seq)" }
 
     /// Writes `v` in decimal at `start`; returns the offset after the last digit.
-    @inline(__always)
+    @inline(__always) @usableFromInline
     static func writeDecimal(_ v: UInt64, into buf: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
         var digits = 1
         var x = v
