@@ -14,21 +14,22 @@ def _pipeline(commands):
 
 
 def test_a_pipeline_of_slow_commands_lets_another_client_in_before_it_ends(ours):
-    n = 100
+    n = 300
     a, b = ours.client(), ours.client()
     try:
-        # 100 × (10 ms sleep, INCR): about a second of work in one pipeline.
+        # 300 × (10 ms sleep, INCR): three seconds of work in one pipeline (a margin for a loaded machine, where the
+        # test's own PING may be sent late).
         a.send_raw(_pipeline([("DEBUG", "SLEEP", "0.01"), ("INCR", "done")] * n))
         assert a.read_reply() == b"+OK\r\n"  # the pipeline is running
         assert b.call("PING") == b"+PONG\r\n"
         served_after = int(b.call_decoded("GET", "done") or 0)
-        # Without the slice, B would have waited for the whole pipeline (done == 100).
+        # Without the slice, B would have waited for the whole pipeline (done == n).
         assert served_after < n
         for i in range(1, n + 1):
             if i > 1:
                 assert a.read_reply() == b"+OK\r\n"
             assert a.read_reply() == b":%d\r\n" % i
-        assert b.call("GET", "done") == b"$3\r\n100\r\n"
+        assert b.call("GET", "done") == b"$3\r\n300\r\n"
     finally:
         a.close()
         b.close()
