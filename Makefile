@@ -107,6 +107,8 @@ build-sanitize-thread:
 	$(SWIFT) build -c debug --scratch-path .build-tsan -Xswiftc -sanitize=thread --product redis-swift
 	sed 's|@BINARY@|$(CURDIR)/.build-tsan/debug/redis-swift|' Tests/sanitizers/with-io-threads.sh > .build-tsan/redis-swift-io2
 	chmod +x .build-tsan/redis-swift-io2
+	sed 's|@BINARY@|$(shell command -v redis-server)|' Tests/sanitizers/with-io-threads.sh > .build-tsan/redis-server-io2
+	chmod +x .build-tsan/redis-server-io2
 
 build-sanitize-address:
 	$(SWIFT) build -c debug --scratch-path .build-asan -Xswiftc -sanitize=address --product redis-swift
@@ -118,14 +120,15 @@ test-sanitize-address: deps build-sanitize-address test-sanitize-address-only
 test-sanitize-thread-only:
 	mkdir -p $(SANITIZE_LOGS)
 	TSAN_OPTIONS="halt_on_error=$(SANITIZE_HALT) suppressions=$(TSAN_SUPP) $(call SANITIZE_LOG_OPT,tsan) $${TSAN_OPTIONS:-}" \
-		REDIS_SWIFT_BIN=$(CURDIR)/.build-tsan/redis-swift-io2 IT_SANITIZER=thread IT_IO_THREADS=2 IT_TEST_TIMEOUT=600 IT_SOCKET_TIMEOUT=120 IT_DEADLINE_SCALE=10 \
-		$(PYTHON) -m pytest -q $(SANITIZE_TESTS)
+		REDIS_SWIFT_BIN=$(CURDIR)/.build-tsan/redis-swift-io2 \
+		REDIS_REAL_BIN=$(CURDIR)/.build-tsan/redis-server-io2 IT_SANITIZER=thread IT_IO_THREADS=2 IT_TEST_TIMEOUT=600 IT_SOCKET_TIMEOUT=120 IT_DEADLINE_SCALE=10 \
+		$(PYTHON) -m pytest -q -o faulthandler_timeout=1800 $(SANITIZE_TESTS)
 
 test-sanitize-address-only:
 	mkdir -p $(SANITIZE_LOGS)
 	ASAN_OPTIONS="detect_leaks=0 abort_on_error=1 halt_on_error=$(SANITIZE_HALT) $(call SANITIZE_LOG_OPT,asan) $${ASAN_OPTIONS:-}" \
 		REDIS_SWIFT_BIN=$(CURDIR)/.build-asan/debug/redis-swift IT_SANITIZER=address IT_TEST_TIMEOUT=600 IT_SOCKET_TIMEOUT=120 IT_DEADLINE_SCALE=10 \
-		$(PYTHON) -m pytest -q $(SANITIZE_TESTS)
+		$(PYTHON) -m pytest -q -o faulthandler_timeout=1800 $(SANITIZE_TESTS)
 
 clean:
 	rm -rf .build .build-fuzz .build-tsan .build-asan

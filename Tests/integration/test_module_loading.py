@@ -21,14 +21,25 @@ pytestmark = pytest.mark.timeout_seconds(900)
 LOAD_ERROR = b"-ERR Error loading the extension. Please check the server logs.\r\n"
 
 
+def products_dir():
+    """The build products the server binary comes from (with the module interfaces in Modules/): .build/release, or
+    a sanitizer build's debug directory (make test-sanitize-*; the ThreadSanitizer wrapper sits beside it)."""
+    d = os.path.dirname(os.path.abspath(ours_binary()))
+    return d if os.path.basename(d) in ("debug", "release") else os.path.join(d, "debug")
+
+
 def repo_root():
-    """The checkout whose build the server binary comes from (its .build/release/Modules)."""
-    return os.path.abspath(os.path.join(os.path.dirname(ours_binary()), "..", ".."))
+    """The checkout whose build the server binary comes from."""
+    return os.path.dirname(os.path.dirname(products_dir()))
+
+
+def has_module_interfaces():
+    return os.path.exists(os.path.join(products_dir(), "Modules", "RedisModule.swiftmodule"))
 
 
 def build(name, sources=None, swift_module=None):
     """Runs the template's build.sh under the shared build lock; returns the library's path."""
-    env = dict(os.environ, REDIS_SWIFT=repo_root(), MODULE_NAME=name)
+    env = dict(os.environ, REDIS_SWIFT=repo_root(), REDIS_SWIFT_PRODUCTS=products_dir(), MODULE_NAME=name)
     if sources:
         env["SOURCES"] = " ".join(sources)
         env["SWIFT_MODULE"] = swift_module
@@ -40,7 +51,7 @@ def build(name, sources=None, swift_module=None):
 
 @pytest.fixture(scope="module")
 def hello_so():
-    if not os.path.exists(os.path.join(repo_root(), ".build", "release", "Modules", "RedisModule.swiftmodule")):
+    if not has_module_interfaces():
         pytest.skip("the server's build has no module interfaces")
     return build("hello")
 

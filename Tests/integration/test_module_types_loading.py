@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ServerProcess, ours_binary
 from resp import decode
-from test_module_loading import build, repo_root
+from test_module_loading import build, has_module_interfaces
 
 pytestmark = pytest.mark.timeout_seconds(900)
 
@@ -72,7 +72,7 @@ public func redisSwiftModuleInit(_ request: UnsafeMutableRawPointer) -> Int32 {
 
 @pytest.fixture(scope="module")
 def counter_so():
-    if not os.path.exists(os.path.join(repo_root(), ".build", "release", "Modules", "RedisModule.swiftmodule")):
+    if not has_module_interfaces():
         pytest.skip("the server's build has no module interfaces")
     d = tempfile.mkdtemp()
     try:

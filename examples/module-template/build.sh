@@ -11,7 +11,8 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 REDIS_SWIFT=${REDIS_SWIFT:-$(cd "$here/../.." && pwd)}
 CONFIGURATION=${CONFIGURATION:-release}
-host="$REDIS_SWIFT/.build/$CONFIGURATION"
+# REDIS_SWIFT_PRODUCTS: another build's products (a sanitizer build's .build-asan/debug, say).
+host=${REDIS_SWIFT_PRODUCTS:-"$REDIS_SWIFT/.build/$CONFIGURATION"}
 [ -f "$host/Modules/RedisModule.swiftmodule" ] || {
     echo "No module interfaces in $host/Modules: build redis-swift first (make build)" >&2; exit 1; }
 # The C modules the kernel's interfaces mention (SwiftNIO's, Atomics', the kernel's own).

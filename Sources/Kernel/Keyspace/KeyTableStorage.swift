@@ -64,6 +64,20 @@ final class KeyTableStorage<Value> {
         return q.bindMemory(to: T.self, capacity: n)
     }
 
+    /// Bucket arrays from this many bytes up are freed on a background thread when a resize ends: releasing a
+    /// large touched block is an `munmap` whose page freeing took ~2–4 ms for 32–64 MB (measured with the stall
+    /// log, docs/RELIABILITY.md "Pauses"), a pause at the insert or delete that finished the rehash.
+    static var backgroundFreeBytes: Int { 1 << 20 }
+
+    /// Frees a bucket array no longer referenced (the old one after a resize).
+    static func releaseBuckets(_ p: UnsafeMutablePointer<Int32>, _ n: Int) {
+        if n * MemoryLayout<Int32>.stride < backgroundFreeBytes {
+            free(p)
+        } else {
+            LargeBlockRelease.free(UnsafeMutableRawPointer(p))
+        }
+    }
+
     static func buckets(_ n: Int) -> UnsafeMutablePointer<Int32> {
         guard let p = calloc(n, MemoryLayout<Int32>.stride) else { fatalError("out of memory") }
         return p.bindMemory(to: Int32.self, capacity: n)
@@ -221,7 +235,7 @@ final class KeyTableStorage<Value> {
             moved += 1
         }
         if rehashIdx >= n0 {
-            free(b0)
+            Self.releaseBuckets(b0, n0)
             self.b0 = b1
             n0 = n1
             self.b1 = nil

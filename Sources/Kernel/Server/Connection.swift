@@ -25,6 +25,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     var wroteSinceFlush = false
     private var awaitingActivation = false
     private var retryScheduled = false
+    /// Whether the rest of a pipeline that used its time slice is scheduled (`resumeAfterOtherConnections`).
+    private var sliceResumeScheduled = false
     private var context: ChannelHandlerContext?
     /// Set while the client's unsent output waits for NIO to drain it: no command is parsed, no read issued.
     private var outputPaused = false
@@ -41,9 +43,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// (two buffers take turns, so a request allocates none).
     var spareReplyBuffer: ByteBuffer?
 
-    init(server: Server, fd: CInt = -1) {
+    /// The client id taken when the connection was accepted (ids follow the order of accepts).
+    let clientId: UInt64?
+
+    init(server: Server, fd: CInt = -1, clientId: UInt64? = nil) {
         self.server = server
         self.fd = fd
+        self.clientId = clientId
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -70,7 +76,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             server.stats.rejectedConnections += 1
             rejection = Self.protectedModeError
         } else {
-            client = server.addClient(channel: context.channel, allocator: context.channel.allocator)
+            client = server.addClient(channel: context.channel, allocator: context.channel.allocator, id: clientId)
             let loop = context.eventLoop
             // Strong references to the handler (a weak one gives it a side table, which makes every retain and
             // release of it, several per request in NIO's pipeline, take the slow path); the cycle
@@ -279,12 +285,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
         var heldForSync = false
         var overOutputLimit = false
         var stoppedForOutput = false
+        var stoppedForTime = false
         executing = true
         defer { executing = false }
         if authenticatedWhileBusy {
             c.authenticated = true
             authenticatedWhileBusy = false
         }
+        var stall = StallWatch.Slowest()
+        let batchStart = stall.mark
+        var batchCount = 0
         do {
             server.beginBatch()
             server.stats.netInputBytes += Int64(newBytes)
@@ -299,10 +309,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
                     break
                 }
                 server.execute(c)
+                if StallWatch.enabled {
+                    batchCount += 1
+                    stall.lap(c.lastCommandName)
+                }
                 parser.authenticated = c.authenticated
                 // An idle client keeps no argument alive (a blocked one needs its command to run again; the parser
                 // refills `argv` only for the next command, so an unfinished one is never in it here).
                 if !c.isBlocked { c.releaseArgv() }
+                // The batch's time slice is used: the rest of the pipeline waits for the loop's other connections.
+                if server.batchSliceUsed {
+                    stoppedForTime = true
+                    break
+                }
                 // One add and one compare per command; limits are looked at past Redis's static buffer size.
                 let used = c.pendingOutputBytes
                 if used > OutputThresholds.checkFloor {
@@ -356,6 +375,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 }
             }
         }
+        StallWatch.check(batchStart, server.log, "a batch of \(batchCount) commands held the data lock (\(stall.summary))")
+        // Read under the lock: a command of another I/O loop may set it (CLIENT KILL, ACL SETUSER disconnecting).
+        let closeAfterReply = c.closeAfterReply
         server.lock.unlock()
         if overOutputLimit {
             // Redis frees such a client without writing what it holds.
@@ -390,11 +412,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
         var overLimit = false
         if case .queryBufferLimit = failure { overLimit = true }
         // Held replies close the connection themselves once sent (a query buffer overflow closes at once).
-        if (failure != nil || c.closeAfterReply) && (!heldForSync || overLimit) {
+        if (failure != nil || closeAfterReply) && (!heldForSync || overLimit) {
             closing = true
             context.flush()
             context.close(promise: nil)
             return
+        }
+        if stoppedForTime && !stoppedForOutput && !closing && !outputPaused {
+            wroteSinceFlush = false
+            context.flush()
+            resumeAfterOtherConnections(context: context)
         }
         if stoppedForOutput && !closing {
             // Back-pressure: hand what is queued to the socket; go on with the pipeline when NIO drained it
@@ -406,6 +433,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
             } else {
                 pause(context: context)
             }
+        }
+    }
+
+    /// Runs the rest of a pipeline whose batch used its time slice, once the loop has polled its sockets: a task
+    /// due now would run before the next poll (NIO runs every ready task first), so it is due a little later.
+    private func resumeAfterOtherConnections(context: ChannelHandlerContext) {
+        guard !sliceResumeScheduled else { return }
+        sliceResumeScheduled = true
+        context.eventLoop.scheduleTask(in: .microseconds(20)) { [self] in
+            sliceResumeScheduled = false
+            resume(context: context)
         }
     }
 

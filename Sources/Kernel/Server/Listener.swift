@@ -69,6 +69,12 @@ public final class Listener {
         startAcceptor()
         server.config.rebind = { [unowned self] cfg in self.rebind(cfg.bind, port: cfg.port, backlog: cfg.tcpBacklog) }
         scheduleCron()
+        if StallWatch.enabled {
+            let stopped = self.stopped
+            for (i, loop) in group.makeIterator().enumerated() {
+                StallWatch.watch(loop, name: "I/O loop \(i)", log: server.log) { stopped.load(ordering: .relaxed) }
+            }
+        }
     }
 
     /// Listens on `addresses` (Redis's `bind` list: `*`, `::*`, a leading `-` for optional ones) at `port`;
@@ -264,6 +270,7 @@ public final class Listener {
     private func adopt(_ fd: CInt, unix: Bool) {
         let cfg = server.config
         let server = self.server
+        let clientId = server.takeClientId()
         if !unix { Listener.tune(fd, keepalive: cfg.tcpKeepalive) }
         if let spare = spareEpoll {
             if server.busyScript.running != .none { return spare.adopt(fd, unix: unix) }
@@ -276,7 +283,7 @@ public final class Listener {
                 .channelOption(.maxMessagesPerRead, value: 16)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server))
+                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server, clientId: clientId))
                     }
                 }
                 .withConnectedSocket(fd)
@@ -287,7 +294,7 @@ public final class Listener {
             .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server, fd: fd))
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server, fd: fd, clientId: clientId))
                 }
             }
             .withConnectedSocket(fd)

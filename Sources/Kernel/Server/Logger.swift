@@ -1,3 +1,4 @@
+import Atomics
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
@@ -36,14 +37,21 @@ public final class Logger: @unchecked Sendable {
     private var file: UnsafeMutablePointer<FILE>?
     /// Whether lines also go to syslog (`syslog-enabled yes`; `enableSyslog` opens it).
     private var syslogOn = false
+    /// The level below which messages are dropped (-1: everything is), read by every thread that logs and changed
+    /// by CONFIG SET loglevel: an atomic (a plain property was a data race under ThreadSanitizer).
+    private let minimumLevel: ManagedAtomic<Int>
+
     /// Messages below this level are dropped; nil silences everything.
-    public var minimum: Level?
+    public var minimum: Level? {
+        get { Level(rawValue: minimumLevel.load(ordering: .relaxed)) }
+        set { minimumLevel.store(newValue?.rawValue ?? -1, ordering: .relaxed) }
+    }
     /// `M` for a master, `S` for a replica, `X` for a sentinel, `C` for a child.
     public var role: Character = "M"
 
     /// Logs to stdout when `path` is empty.
     public init(path: String = "", minimum: Level? = .notice) {
-        self.minimum = minimum
+        minimumLevel = ManagedAtomic(minimum?.rawValue ?? -1)
         if !path.isEmpty { file = fopen(path, "a") }
     }
 
@@ -64,7 +72,7 @@ public final class Logger: @unchecked Sendable {
 
     /// Changes the level at run time (CONFIG SET loglevel).
     public func setLevel(name: String) {
-        lock.withLock { minimum = Level(name: name) }
+        minimum = Level(name: name)
     }
 
     /// Writes `text` as is, without the pid/time prefix (Redis's LL_RAW: the ASCII logo), at notice level.

@@ -2,20 +2,26 @@
 /// the instantaneous ops samples. Runs `hz` times per second, holding the data lock.
 extension Server {
     func cron() {
+        var stall = StallWatch.Slowest()
+        let tickStart = stall.mark
+        defer { StallWatch.check(tickStart, log, "a cron tick held the data lock (\(stall.summary))") }
         updateHz()
         clockAnchor = 0
         updateClocks()
         stats.sampleOps(now: commandTime)
+        stall.lap("clocks")
         if debugFlags.cronPaused { return }
         // While the dataset loads at start (the loader lets clients in between batches) nothing else runs.
         if loading { return }
         if config.maxmemory > 0 {
             refreshUsedMemory()
+            stall.lap("used_memory")
             // Redis's eviction time proc: a pass cut short by its time limit, or a lowered maxmemory, continues
             // here without waiting for the next command.
             if config.eviction.policy != .noeviction && replication.role == .master && overMaxmemory() {
                 _ = performEvictions()
             }
+            stall.lap("eviction")
         }
         // A replica's keys expire when its master's DEL arrives (Redis: no active expiry on a replica).
         if let p = clientPause, commandTime >= p.end { unpauseClients() }
@@ -24,17 +30,22 @@ extension Server {
             activeExpireCycle()
             latency.addSampleIfNeeded("expire-cycle", milliseconds: (Clock.monotonicNanoseconds() - start) / 1_000_000,
                                       threshold: config.latencyMonitorThreshold, now: commandTime / 1000)
+            stall.lap("expire-cycle")
         }
         if config.activeRehashing { incrementallyRehash() }
+        stall.lap("rehash")
         if !pendingEffects.isEmpty { flushEffects() }
         // Keys expired or evicted here reach BCAST trackers now, not at the next client read.
         trackingLimitKeys()
         if tracking.broadcastPending { trackingBroadcast() }
         let clientLimit = clientMemoryLimit
         if clientLimit > 0 { evictClients(limit: clientLimit) }
+        stall.lap("tracking and client eviction")
         if aof.enabled || aof.rewriteScheduled { aof.cron() }
+        stall.lap("aof")
         if config.timeout > 0 { closeIdleClients() }
         checkSavePoints()
+        stall.lap("timeouts and save points")
     }
 
     /// Redis's `activerehashing`: 1 ms of incremental rehashing for the first database whose key table (or else

@@ -46,7 +46,9 @@ public final class Server {
     public internal(set) var noTouch = false
     /// Incremented by every change to the dataset (Redis's `server.dirty`).
     public var dirty: Int64 = 0
-    var nextClientId: UInt64 = 1
+    /// The next client id. Atomic: the accept thread takes the id of each connection it accepts, so ids follow
+    /// the order of `accept` even when connections are activated on different I/O loops (as Redis numbers them).
+    let nextClientId = ManagedAtomic<UInt64>(1)
     var blockedOnKey: [BlockKey: [Client]] = [:]
     var readyKeys: [BlockKey] = []
     var readyKeySet: Set<BlockKey> = []
@@ -87,6 +89,17 @@ public final class Server {
     /// End time (µs) of the previous nested call of the running top-level command (its start before the first).
     var nestedAnchor: Int64 = 0
     var inBatch = false
+    /// Start time (µs) of the current read batch's first command, or 0.
+    var batchStartedAt: Int64 = 0
+    /// How long one connection's read batch may hold the data lock before the rest of its pipeline yields to the
+    /// other connections of its I/O loop (µs): a pipeline of slow commands (DEBUG POPULATE, big DEL/SUNIONSTORE...)
+    /// then delays a PING by about one command, not the whole pipeline. Checked from the clock reads the commands
+    /// make anyway.
+    public static let batchSliceMicroseconds: Int64 = 1000
+
+    /// Whether the current read batch has held the data lock for its time slice (`batchSliceMicroseconds`).
+    @inline(__always)
+    public var batchSliceUsed: Bool { clockAnchor &- batchStartedAt >= Server.batchSliceMicroseconds }
     /// Allocator in-use bytes at the last refresh (INFO's used_memory reads it fresh).
     public internal(set) var usedMemory: Int64 = 0
     var usedMemoryCheckedAt: Int64 = 0
@@ -186,10 +199,14 @@ public final class Server {
 
     // MARK: - Clients
 
+    /// Takes the next client id (any thread).
+    public func takeClientId() -> UInt64 { nextClientId.loadThenWrappingIncrement(ordering: .relaxed) }
+
     /// Creates and registers a client. Call with the lock held.
-    public func addClient(channel: Channel?, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> Client {
-        let c = Client(id: nextClientId, server: self, channel: channel, allocator: allocator)
-        nextClientId += 1
+    /// `id`: one taken with `takeClientId()` when the connection was accepted (a fresh one otherwise).
+    public func addClient(channel: Channel?, allocator: ByteBufferAllocator = ByteBufferAllocator(),
+                          id: UInt64? = nil) -> Client {
+        let c = Client(id: id ?? takeClientId(), server: self, channel: channel, allocator: allocator)
         if channel != nil {
             clients[c.id] = c
             stats.totalConnections += 1
@@ -405,7 +422,12 @@ public final class Server {
         if callDepth > 1 {
             start = nestedAnchor
         } else {
-            start = clockAnchor != 0 ? clockAnchor : Clock.unixMicroseconds()
+            if clockAnchor != 0 {
+                start = clockAnchor
+            } else {
+                start = Clock.unixMicroseconds()
+                batchStartedAt = start
+            }
             nestedAnchor = start
         }
         if callDepth == 1 {
