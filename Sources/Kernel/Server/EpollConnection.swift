@@ -45,11 +45,17 @@ final class EpollConnection {
     var watchingReadState = true
     var watchingWriteState = false
 
-    init(loop: EpollLoop, fd: CInt, unix: Bool) {
+    /// The client id taken when the socket was accepted (ids follow accept order across loops, as Redis's).
+    let clientId: UInt64
+    /// Whether the rest of a pipeline that used its time slice is scheduled.
+    private var sliceResumeScheduled = false
+
+    init(loop: EpollLoop, fd: CInt, unix: Bool, clientId: UInt64) {
         self.loop = loop
         self.server = loop.server
         self.fd = fd
         self.unix = unix
+        self.clientId = clientId
     }
 
     /// Registers the connection (on the loop), later if a script holds the data (it is answered -BUSY meanwhile).
@@ -85,7 +91,8 @@ final class EpollConnection {
             rejection = ConnectionHandler.protectedModeError
         } else {
             let local = unix ? remote.0 : EpollLoop.describe(fd, peer: false).0
-            let c = server.addSocketClient(address: remote.0, local: local, unix: unix, timers: loop.timers)
+            let c = server.addSocketClient(address: remote.0, local: local, unix: unix, timers: loop.timers,
+                                           id: clientId)
             client = c
             let loop = self.loop
             // Strong references (cut in `forget`): a weak one would give the connection a side table.
@@ -181,6 +188,10 @@ final class EpollConnection {
         var heldForSync = false
         var overOutputLimit = false
         var stoppedForOutput = false
+        var stoppedForTime = false
+        var stall = StallWatch.Slowest()
+        let batchStart = stall.mark
+        var batchCount = 0
         executing = true
         if authenticatedWhileBusy {
             c.authenticated = true
@@ -200,8 +211,17 @@ final class EpollConnection {
                 break
             }
             server.execute(c)
+            if StallWatch.enabled {
+                batchCount += 1
+                stall.lap(c.lastCommandName)
+            }
             parser.authenticated = c.authenticated
             if !c.isBlocked { c.releaseArgv() }
+            // The batch's time slice is used: the rest of the pipeline waits for the loop's other connections.
+            if server.batchSliceUsed {
+                stoppedForTime = true
+                break
+            }
             let used = c.pendingOutputBytes
             if used > OutputThresholds.checkFloor {
                 if server.outputLimitExceeded(c) {
@@ -251,6 +271,7 @@ final class EpollConnection {
                 if closeAfter { closeAfterSending() }
             }
         }
+        StallWatch.check(batchStart, server.log, "a batch of \(batchCount) commands held the data lock (\(stall.summary))")
         server.lock.unlock()
         if overOutputLimit {
             // Redis frees such a client without writing what it holds.
@@ -284,6 +305,13 @@ final class EpollConnection {
         if closeAfter && !heldForSync {
             closeAfterSending()
             return
+        }
+        if stoppedForTime && !stoppedForOutput && !closed && !sliceResumeScheduled {
+            sliceResumeScheduled = true
+            loop.executeAfterNextPoll { [self] in
+                sliceResumeScheduled = false
+                resume()
+            }
         }
         if stoppedForOutput && !closed {
             // Back-pressure: go on at once (through the loop) if the socket took everything, else pause.

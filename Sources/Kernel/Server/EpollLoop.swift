@@ -23,6 +23,10 @@ final class EpollLoop: @unchecked Sendable {
     private let taskLock = DataLock()
     private var tasks: [() -> Void] = []
     private var running: [() -> Void] = []
+    /// Tasks that run once the loop has polled its sockets again (loop thread only): the rest of a pipeline
+    /// whose batch used its time slice waits there, so the loop's other connections are read first.
+    private var afterPoll: [() -> Void] = []
+    private var afterPollRunning: [() -> Void] = []
     private var thread: pthread_t?
     /// The buffer reads go into (lent to the connection being read; kept by it only when a command is incomplete),
     /// so that an idle connection holds no query buffer.
@@ -62,12 +66,17 @@ final class EpollLoop: @unchecked Sendable {
         }
     }
 
-    /// Takes an accepted socket (from the accept thread).
-    func adopt(_ fd: CInt, unix: Bool) {
+    /// Runs `task` on the loop thread after the next poll of the sockets and their events (call on the loop).
+    func executeAfterNextPoll(_ task: @escaping () -> Void) {
+        afterPoll.append(task)
+    }
+
+    /// Takes an accepted socket (from the accept thread) with the client id taken at accept.
+    func adopt(_ fd: CInt, unix: Bool, clientId: UInt64) {
         execute { [self] in
             let flags = fcntl(fd, F_GETFL)
             _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-            let conn = EpollConnection(loop: self, fd: fd, unix: unix)
+            let conn = EpollConnection(loop: self, fd: fd, unix: unix, clientId: clientId)
             if Int(fd) >= byFd.count { byFd += Array(repeating: nil, count: Int(fd) + 64 - byFd.count) }
             byFd[Int(fd)] = conn
             var ev = epoll_event()
@@ -98,7 +107,8 @@ final class EpollLoop: @unchecked Sendable {
         let capacity = 128
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         while true {
-            let n = epoll_wait(epfd, events, CInt(capacity), -1)
+            let n = epoll_wait(epfd, events, CInt(capacity), afterPoll.isEmpty ? -1 : 0)
+            defer { runAfterPoll() }
             if n < 0 { continue }
             for i in 0..<Int(n) {
                 let fd = CInt(truncatingIfNeeded: events[i].data.u64)
@@ -117,6 +127,13 @@ final class EpollLoop: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    private func runAfterPoll() {
+        guard !afterPoll.isEmpty else { return }
+        swap(&afterPoll, &afterPollRunning)
+        for t in afterPollRunning { t() }
+        afterPollRunning.removeAll(keepingCapacity: true)
     }
 
     private func runTasks() {

@@ -273,9 +273,9 @@ public final class Listener {
         let clientId = server.takeClientId()
         if !unix { Listener.tune(fd, keepalive: cfg.tcpKeepalive) }
         if let spare = spareEpoll {
-            if server.busyScript.running != .none { return spare.adopt(fd, unix: unix) }
+            if server.busyScript.running != .none { return spare.adopt(fd, unix: unix, clientId: clientId) }
             nextEpoll = (nextEpoll + 1) % epollLoops.count
-            return epollLoops[nextEpoll].adopt(fd, unix: unix)
+            return epollLoops[nextEpoll].adopt(fd, unix: unix, clientId: clientId)
         }
         let loop = server.busyScript.running == .none ? group.next() : spareGroup.next()
         if unix {

@@ -215,10 +215,9 @@ public final class Server {
     }
 
     /// Registers the client of a socket served by an `EpollLoop`. Call with the lock held.
-    func addSocketClient(address: String, local: String, unix: Bool, timers: EventLoop) -> Client {
-        let c = Client(id: nextClientId, server: self, channel: nil, allocator: ByteBufferAllocator(),
+    func addSocketClient(address: String, local: String, unix: Bool, timers: EventLoop, id: UInt64) -> Client {
+        let c = Client(id: id, server: self, channel: nil, allocator: ByteBufferAllocator(),
                        socket: (address, local, unix, timers))
-        nextClientId += 1
         clients[c.id] = c
         stats.totalConnections += 1
         return c
