@@ -840,3 +840,17 @@ def test_random_command_stream_over_lists_of_many_nodes(pair, seed, protocol):
     for key in LIST_KEYS + OTHER_KEYS:
         ours, real = pair.both("LRANGE", key, 0, -1)
         assert ours == real, "final contents of %s differ (seed %d)" % (key, seed)
+
+
+def test_lset_of_large_values_over_a_long_list_keeps_every_element(pair):
+    """LSET of values of up to 20 KB over a 3,000-element list (our nodes split when LSET grows one past 16 KB)."""
+    rng = random.Random(5)
+    pair.check("RPUSH", "l", *["e%d" % i for i in range(3000)])
+    for step in range(1500):
+        value = "x" * rng.choice([1, 100, 5000, 20000]) + str(step)
+        pair.check("LSET", "l", rng.randint(-3000, 2999), value)
+        if step % 100 == 0:
+            pair.check("LINDEX", "l", rng.randint(0, 2999))
+    ours, real = pair.both("LRANGE", "l", 0, -1)
+    assert ours == real
+    pair.check("LLEN", "l")

@@ -76,6 +76,7 @@ public final class ListObject: RedisObject {
             let (n, o) = (cursor.node, cursor.offset)
             invalidate()
             nodes[n].replace(at: o, with: newValue)
+            if nodes[n].endOffset > 2 * ListObject.nodeBytes && nodes[n].count > 1 { split(n) }
         }
     }
 
