@@ -49,9 +49,8 @@ class Running(object):
 
 
 def wait_busy(srv):
-    """Polls with fresh connections until one is answered -BUSY. A connection accepted just before the script
-    started may sit on the script's own I/O loop (answered only after it, see docs/SCRIPTING.md): such an attempt
-    times out and is abandoned, and the next fresh connection is placed on a free loop."""
+    """Polls with fresh connections until one is answered -BUSY (a connection that is not answered within half a
+    second is abandoned and the next one tried: real Redis answers -BUSY only from its next event-loop pass)."""
     deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
         c = srv.client(timeout=0.5)
@@ -114,3 +113,24 @@ def test_clients_connected_before_the_script_are_answered_after_it(busy_server):
         assert cli(busy_server, "SCRIPT", "KILL") == b"OK\n"
         run.wait()
         assert early.call("GET", "k") == b"$1\r\nv\r\n"
+
+
+def test_connections_accepted_just_before_the_script_started_are_answered_while_it_runs(busy_server):
+    """Sockets connected in the instant before an endless script starts (accepted for the script's own I/O loop
+    but not yet registered there) are answered while it runs: -BUSY, or PONG when read before it started."""
+    with busy_server.client(timeout=DEADLINE) as runner:
+        for _ in range(15):
+            assert runner.call("PING") == b"+PONG\r\n"
+            late = [busy_server.client(timeout=DEADLINE) for _ in range(4)]
+            runner.send("EVAL", "while true do end", 0)
+            for c in late:
+                c.send("PING")
+            replies = [c.read_reply() for c in late]
+            for reply in replies:
+                assert reply == b"+PONG\r\n" or reply.startswith(b"-BUSY"), reply
+            if all(r == b"+PONG\r\n" for r in replies):
+                wait_busy(busy_server)
+            assert cli(busy_server, "SCRIPT", "KILL") == b"OK\n"
+            assert runner.read_reply().startswith(b"-ERR Script killed by user with SCRIPT KILL")
+            for c in late:
+                c.close()

@@ -32,6 +32,13 @@ final class BusyPeer {
 }
 
 extension Server {
+    /// Takes the data lock, waiting while other commands hold it, but not for a script: false (without the lock)
+    /// as soon as one runs, so that the caller answers `-BUSY` or retries instead of going deaf. A script that
+    /// begins while this waits is seen within a millisecond.
+    public func lockDataUnlessScriptRuns() -> Bool {
+        lock.lock(unless: { busyScript.running != .none })
+    }
+
     /// The socket of `c`'s connection when the calling thread is that connection's I/O loop (with the data lock
     /// held), else nil: the Lua debugger talks to its client directly while the script holds the loop.
     public func socketOnCurrentLoop(of c: Client) -> CInt? {
@@ -47,6 +54,7 @@ extension Server {
         let now = Clock.monotonicNanoseconds()
         guard now - busyScript.lastPeerPoll >= 1_000_000 else { return }
         busyScript.lastPeerPoll = now
+        busyScript.takeAcceptedOnCurrentLoop?()
         var peers: [BusyPeer] = []
         var fds: [pollfd] = []
         for p in busyScript.peers.values where p.onOwnLoop() {

@@ -101,10 +101,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Takes the data lock: waits for it unless a script holds it, in which case it returns false at once (the
     /// caller answers -BUSY or retries shortly) — so no loop other than the script's ever waits on a script.
     private func acquireData() -> Bool {
-        if server.lock.tryLock() { return true }
-        if server.busyScript.running != .none { return false }
-        server.lock.lock()
-        return true
+        server.lockDataUnlessScriptRuns()
     }
 
     /// Runs `resume` again shortly (the data is held by a script that is not yet past its busy threshold).

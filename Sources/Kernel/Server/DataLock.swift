@@ -27,6 +27,23 @@ public final class DataLock: @unchecked Sendable {
     @inline(__always)
     public func tryLock() -> Bool { pthread_mutex_trylock(mutex) == 0 }
 
+    /// Takes the lock unless `giveUp` turns true while waiting (it is asked before each wait of at most a
+    /// millisecond): false then, without the lock. Used where waiting out a long script would make a thread deaf.
+    public func lock(unless giveUp: () -> Bool) -> Bool {
+        if pthread_mutex_trylock(mutex) == 0 { return true }
+        while !giveUp() {
+            var until = timespec()
+            clock_gettime(CLOCK_REALTIME, &until)
+            until.tv_nsec += 1_000_000
+            if until.tv_nsec >= 1_000_000_000 {
+                until.tv_sec += 1
+                until.tv_nsec -= 1_000_000_000
+            }
+            if pthread_mutex_timedlock(mutex, &until) == 0 { return true }
+        }
+        return false
+    }
+
     /// Releases the lock.
     @inline(__always)
     public func unlock() { pthread_mutex_unlock(mutex) }

@@ -111,7 +111,7 @@ extension EpollConnection {
     private func recheckWhilePaused() {
         guard paused, !closed, let c = client else { return }
         if queue.isEmpty { return unpause() }
-        guard server.lock.tryLock() || (server.busyScript.running == .none && { server.lock.lock(); return true }()) else {
+        guard server.lockDataUnlessScriptRuns() else {
             return scheduleRecheck()
         }
         let over = server.outputLimitExceeded(c)
@@ -152,7 +152,7 @@ extension EpollConnection {
 
     /// Unregisters the closed connection's client, later if a script holds the data.
     private func forget() {
-        if server.lock.tryLock() || (server.busyScript.running == .none && { server.lock.lock(); return true }()) {
+        if server.lockDataUnlessScriptRuns() {
             if let c = client {
                 server.removeClient(c)
                 // Under the lock: other threads read them under the lock (waking blocked clients, CLIENT KILL).

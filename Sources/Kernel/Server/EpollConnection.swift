@@ -69,6 +69,13 @@ final class EpollConnection {
         }
     }
 
+    /// Registers the connection from a busy script's hook on this loop (data lock held by the hook): it becomes
+    /// one of the peers the hook serves.
+    func startWhileBusy() {
+        activate()
+        sendRejection()
+    }
+
     /// Answers and closes a connection `activate` refused (after the data lock is released: closing takes it).
     private func sendRejection() {
         guard let text = rejection else { return }
@@ -110,10 +117,7 @@ final class EpollConnection {
     /// Takes the data lock: waits for it unless a script holds it, then returns false at once (see
     /// `ConnectionHandler.acquireData`).
     private func acquireData() -> Bool {
-        if server.lock.tryLock() { return true }
-        if server.busyScript.running != .none { return false }
-        server.lock.lock()
-        return true
+        server.lockDataUnlessScriptRuns()
     }
 
     /// Runs `resume` again shortly (a script holds the data, not yet past its busy threshold).

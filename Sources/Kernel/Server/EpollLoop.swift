@@ -71,9 +71,27 @@ final class EpollLoop: @unchecked Sendable {
         afterPoll.append(task)
     }
 
+    /// Sockets accepted for this loop and not yet taken (guarded by `taskLock`).
+    private var accepted: [(fd: CInt, unix: Bool, clientId: UInt64)] = []
+
     /// Takes an accepted socket (from the accept thread) with the client id taken at accept.
     func adopt(_ fd: CInt, unix: Bool, clientId: UInt64) {
-        execute { [self] in
+        taskLock.lock()
+        accepted.append((fd, unix, clientId))
+        taskLock.unlock()
+        execute { [self] in takeAccepted(dataLockHeld: false) }
+    }
+
+    /// Starts serving the sockets accepted for this loop (on the loop thread). A busy script's hook calls it with
+    /// the data lock held (`dataLockHeld`): a socket accepted just before the script began, for the script's own
+    /// loop, is registered at once, so that the hook answers it (`-BUSY`, SCRIPT KILL) instead of leaving it
+    /// unread until the script ends.
+    func takeAccepted(dataLockHeld: Bool) {
+        taskLock.lock()
+        let sockets = accepted
+        accepted.removeAll()
+        taskLock.unlock()
+        for (fd, unix, clientId) in sockets {
             let flags = fcntl(fd, F_GETFL)
             _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
             let conn = EpollConnection(loop: self, fd: fd, unix: unix, clientId: clientId)
@@ -83,7 +101,7 @@ final class EpollLoop: @unchecked Sendable {
             ev.events = EPOLLIN.rawValue
             ev.data.u64 = UInt64(UInt32(bitPattern: fd))
             _ = epoll_ctl(epfd, CInt(EPOLL_CTL_ADD), fd, &ev)
-            conn.start()
+            if dataLockHeld { conn.startWhileBusy() } else { conn.start() }
         }
     }
 

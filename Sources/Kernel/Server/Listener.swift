@@ -46,6 +46,10 @@ public final class Listener {
             let n = max(1, server.config.ioThreads)
             epollLoops = (0..<n).map { EpollLoop(server: server, name: "io-\($0)", timers: group.next()) }
             spareEpoll = EpollLoop(server: server, name: "io-spare", timers: spareGroup.next())
+            let loops = epollLoops + [spareEpoll!]
+            server.busyScript.takeAcceptedOnCurrentLoop = {
+                for loop in loops where loop.inLoop { loop.takeAccepted(dataLockHeld: true) }
+            }
         }
     }
 
@@ -313,11 +317,9 @@ public final class Listener {
         func tick() {
             guard !stopped.load(ordering: .relaxed) else { return }
             // A script holding the data postpones the cron (its loop must stay free to answer -BUSY).
-            if server.lock.tryLock() {
+            if server.lockDataUnlessScriptRuns() {
                 server.cron()
                 server.lock.unlock()
-            } else if server.busyScript.running == .none {
-                server.lock.withLock { server.cron() }
             }
             loop.scheduleTask(in: .microseconds(Int64(1_000_000 / max(1, server.hz)))) { tick() }
         }
