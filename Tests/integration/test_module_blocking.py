@@ -70,6 +70,21 @@ def test_bpop_pops_at_once_when_an_item_is_there(srv):
         assert decode(c.call("EXISTS", "q")) == 0   # an emptied queue is deleted, as a list
 
 
+def test_queue_type_survives_reload_dump_restore_and_copy(srv):
+    with srv.client() as c:
+        assert decode(c.call("MQ.PUSH", "q", "a", "b", "c")) == 3
+        value_digest = decode(c.call("DEBUG", "DIGEST-VALUE", "q"))
+        assert c.call("DEBUG", "RELOAD") == b"+OK\r\n"
+        assert decode(c.call("DEBUG", "DIGEST-VALUE", "q")) == value_digest
+        payload = decode(c.call("DUMP", "q"))
+        assert c.call("RESTORE", "r", "0", payload) == b"+OK\r\n"
+        assert decode(c.call("COPY", "q", "copy")) == 1
+        assert decode(c.call("MQ.POP", "copy")) == b"a"        # the copy is its own queue
+        assert [decode(c.call("MQ.POP", "r")) for _ in range(4)] == [b"a", b"b", b"c", None]
+        assert decode(c.call("MQ.LEN", "q")) == 3
+        assert c.call("RESTORE", "bad", "0", payload[:-12] + b"x" * 12).startswith(b"-ERR")
+
+
 def test_bpop_blocks_then_a_push_from_another_client_serves_it(srv):
     with srv.client() as admin, srv.client() as waiter:
         waiter.send("MQ.BPOP", "q", "0")
