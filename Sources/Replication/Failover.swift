@@ -116,7 +116,7 @@ extension ReplicationMaster {
         feed(db: nil, ["REPLCONF", "GETACK", "*"])
         if let loop = server.backgroundLoop {
             failover.timer = loop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { [unowned self] _ in
-                self.server.lock.withLock { self.updateFailover() }
+                self.server.withDataUnlessScriptRuns { self.updateFailover() }
             }
         }
         c.reply.ok()

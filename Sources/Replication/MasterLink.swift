@@ -84,7 +84,7 @@ final class MasterLink {
             }
             .connect(host: host, port: port)
             .whenComplete { [self] result in
-                self.server.lock.withLock {
+                self.server.withDataWhenNoScript(on: loop) { [self] in
                     switch result {
                     case .success(let ch):
                         guard !self.stopped else { self.closeLater(ch); return }
@@ -104,7 +104,7 @@ final class MasterLink {
         guard !stopped, let loop = server.backgroundLoop else { return }
         loop.scheduleTask(in: .seconds(1)) { [weak self] in
             guard let self else { return }
-            self.server.lock.withLock { if !self.stopped && self.channel == nil { self.connect() } }
+            self.server.withDataWhenNoScript(on: loop) { [self] in if !self.stopped && self.channel == nil { self.connect() } }
         }
     }
 
@@ -397,7 +397,7 @@ final class MasterLink {
         if ackTask == nil, let loop = channel?.eventLoop {
             ackTask = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
                 guard let self else { return }
-                self.server.lock.withLock { if self.linkUp { self.sendAck() } }
+                self.server.withDataUnlessScriptRuns { if self.linkUp { self.sendAck() } }
             }
         }
     }
@@ -443,25 +443,69 @@ final class MasterLink {
     }
 }
 
-/// NIO glue: hands the master's bytes to the link under the data lock.
+/// NIO glue: hands the master's bytes to the link under the data lock. While a script holds the data (a
+/// read-only one on this replica) the bytes wait here, in order, and the channel stops reading (TCP holds the
+/// master back): the loop is not held for the script's run, since it also runs the client connections' timers.
 final class MasterLinkHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     /// Strong: a link dropped by REPLICAOF lives until its channel is gone.
     let link: MasterLink
+    /// Bytes read while a script held the data, oldest first (loop thread only).
+    private var held: [ByteBuffer] = []
+    /// The channel closed while bytes were held: the link learns it after them.
+    private var inactiveHeld = false
+    private var drainScheduled = false
 
     init(link: MasterLink) { self.link = link }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
-        link.server.lock.withLock { link.received(bytes) }
+        if held.isEmpty && link.server.lockDataUnlessScriptRuns() {
+            link.received(bytes)
+            link.server.lock.unlock()
+            return
+        }
+        held.append(bytes)
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        scheduleDrain(context.channel)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        link.server.lock.withLock { if link.channel === context.channel { link.disconnected() } }
+        if held.isEmpty && link.server.lockDataUnlessScriptRuns() {
+            if link.channel === context.channel { link.disconnected() }
+            link.server.lock.unlock()
+        } else {
+            inactiveHeld = true
+            scheduleDrain(context.channel)
+        }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
+    }
+
+    private func scheduleDrain(_ channel: Channel) {
+        guard !drainScheduled else { return }
+        drainScheduled = true
+        channel.eventLoop.scheduleTask(in: .milliseconds(2)) { [self] in
+            drainScheduled = false
+            drain(channel)
+        }
+    }
+
+    /// Applies the held bytes (and the held close) once no script runs.
+    private func drain(_ channel: Channel) {
+        guard !held.isEmpty || inactiveHeld else { return }
+        guard link.server.lockDataUnlessScriptRuns() else { return scheduleDrain(channel) }
+        let bytes = held
+        held = []
+        for b in bytes { link.received(b) }
+        if inactiveHeld {
+            inactiveHeld = false
+            if link.channel === channel { link.disconnected() }
+        }
+        link.server.lock.unlock()
+        if channel.isActive { channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in } }
     }
 }

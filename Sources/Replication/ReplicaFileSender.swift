@@ -67,7 +67,7 @@ final class ReplicaFileSender {
     }
 
     private func again(afterMs ms: Int64) {
-        let next = { [self] in server.lock.withLock { step() } }
+        let next = { [self] in server.withDataWhenNoScript(on: loop) { [self] in step() } }
         if ms == 0 { loop.execute(next) } else { loop.scheduleTask(in: .milliseconds(ms), next) }
     }
 

@@ -67,7 +67,7 @@ final class ReplicationMaster {
         server.addPropagationSink(consumes: .replicas) { [unowned self] db, argv in self.feed(db: db, argv) }
         server.replication.goodReplicas = { [unowned self] in self.goodReplicaCount() }
         cronTask = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [unowned self] _ in
-            self.server.lock.withLock { self.cron() }
+            self.server.withDataUnlessScriptRuns { self.cron() }
         }
     }
 
@@ -354,7 +354,7 @@ final class ReplicationMaster {
         let ticket = waiters.add(c, offset: offset, count: count)
         if timeoutMs > 0, let loop = c.eventLoop {
             loop.scheduleTask(in: .milliseconds(timeoutMs)) { [unowned self] in
-                self.server.lock.withLock {
+                self.server.withDataWhenNoScript(on: loop) { [unowned self] in
                     guard let w = self.waiters.remove(ticket: ticket) else { return }
                     let n = self.replicasAcknowledging(w.offset)
                     self.server.unblock(w.client) { $0.reply.integer(n) }
@@ -365,7 +365,7 @@ final class ReplicationMaster {
             // Once per loop turn, after the current batch (Redis sends it in beforeSleep).
             getAckPending = true
             loop.execute { [unowned self] in
-                self.server.lock.withLock {
+                self.server.withDataWhenNoScript(on: loop) { [unowned self] in
                     self.getAckPending = false
                     if self.failover.phase == .none { self.feed(db: nil, ["REPLCONF", "GETACK", "*"]) }
                 }

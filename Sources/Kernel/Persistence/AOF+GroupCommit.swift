@@ -32,14 +32,23 @@ extension AOF {
         guard !groupSyncScheduled else { return }
         groupSyncScheduled = true
         // Runs after the other channels' reads of this loop turn: their batches share the fsync.
-        loop.execute { [unowned(unsafe) self] in
-            let ready: [SyncWaiter] = self.server.lock.withLock { self.groupSync() }
-            for w in ready {
-                if w.loop.inLoop {
-                    w.send()
-                } else {
-                    w.loop.execute { w.send() }
-                }
+        loop.execute { [unowned(unsafe) self] in self.runGroupSync(on: loop) }
+    }
+
+    /// The group fsync on `loop`, then the held replies. A script that took the data meanwhile postpones it
+    /// (retried every 2 ms) rather than holding the loop, whose other clients must get -BUSY (never deaf).
+    private func runGroupSync(on loop: ConnectionLoop) {
+        guard server.lockDataUnlessScriptRuns() else {
+            loop.schedule(in: .milliseconds(2)) { [unowned(unsafe) self] in self.runGroupSync(on: loop) }
+            return
+        }
+        let ready = groupSync()
+        server.lock.unlock()
+        for w in ready {
+            if w.loop.inLoop {
+                w.send()
+            } else {
+                w.loop.execute { w.send() }
             }
         }
     }

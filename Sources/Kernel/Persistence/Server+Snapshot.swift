@@ -83,7 +83,8 @@ extension Server {
             return
         }
         let task = { [unowned self] in
-            self.lock.withLock { self.runSnapshotSlice(job) }
+            // A script holding the data postpones the slice without holding the loop (see `withDataWhenNoScript`).
+            self.withDataWhenNoScript(on: loop) { [unowned self] in self.runSnapshotSlice(job) }
         }
         // Never `execute`: NIO drains tasks queued by tasks before polling sockets again, so back-to-back slices
         // would starve every client. A short timer lets the loop serve I/O between slices.

@@ -145,8 +145,9 @@ extension Client {
             let id = state.id
             loop.scheduleTask(in: .milliseconds(delay)) { [weak self] in
                 guard let self else { return }
-                server.lock.withLock {
-                    guard let s = self.blockState, s.id == id else { return }
+                // Not `lock()`: this loop runs other clients' timers, which must go on while a script runs.
+                server.withDataWhenNoScript(on: loop) { [weak self] in
+                    guard let self, let s = self.blockState, s.id == id else { return }
                     server.unblockWithReply(self, error: nil)
                 }
             }

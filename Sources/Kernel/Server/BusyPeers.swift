@@ -39,6 +39,30 @@ extension Server {
         lock.lock(unless: { busyScript.running != .none })
     }
 
+    /// Runs `body` with the data lock unless a script runs (then not at all): for repeated timers of a NIO loop
+    /// (replication cron, ACKs, failover), whose next tick comes anyway. Returns whether `body` ran.
+    @discardableResult
+    public func withDataUnlessScriptRuns(_ body: () -> Void) -> Bool {
+        guard lockDataUnlessScriptRuns() else { return false }
+        body()
+        lock.unlock()
+        return true
+    }
+
+    /// Runs `body` with the data lock on `loop` (call on that loop's thread): at once unless a script runs, else
+    /// again `retry` later, until none does. A NIO loop — the background loop (snapshot slices, replication links,
+    /// the RDB sender) also runs the epoll connections' timers (their retries while a script starts, their
+    /// blocking timeouts) — must never wait in `lock()` for a script's whole run: those clients would go deaf.
+    public func withDataWhenNoScript(on loop: EventLoop, retry: TimeAmount = .milliseconds(2),
+                                     _ body: @escaping () -> Void) {
+        if lockDataUnlessScriptRuns() {
+            body()
+            lock.unlock()
+            return
+        }
+        loop.scheduleTask(in: retry) { [self] in withDataWhenNoScript(on: loop, retry: retry, body) }
+    }
+
     /// The socket of `c`'s connection when the calling thread is that connection's I/O loop (with the data lock
     /// held), else nil: the Lua debugger talks to its client directly while the script holds the loop.
     public func socketOnCurrentLoop(of c: Client) -> CInt? {

@@ -1,3 +1,4 @@
+import Atomics
 import CMallocInfo
 import Dispatch
 import NIOCore
@@ -27,7 +28,8 @@ final class EpollLoop: @unchecked Sendable {
     /// whose batch used its time slice waits there, so the loop's other connections are read first.
     private var afterPoll: [() -> Void] = []
     private var afterPollRunning: [() -> Void] = []
-    private var thread: pthread_t?
+    /// The loop's thread (`pthread_self` once it runs, 0 before): atomic, since any thread asks `inLoop`.
+    private let thread = ManagedAtomic<UInt>(0)
     /// The buffer reads go into (lent to the connection being read; kept by it only when a command is incomplete),
     /// so that an idle connection holds no query buffer.
     var readBuffer: ByteBuffer? = ByteBufferAllocator().buffer(capacity: EpollLoop.readSize)
@@ -50,8 +52,8 @@ final class EpollLoop: @unchecked Sendable {
 
     /// Whether the calling thread is this loop's.
     var inLoop: Bool {
-        guard let thread else { return false }
-        return pthread_equal(pthread_self(), thread) != 0
+        let t = thread.load(ordering: .acquiring)
+        return t != 0 && pthread_equal(pthread_self(), pthread_t(t)) != 0
     }
 
     /// Runs `task` on the loop thread, after the current event (callable from any thread, any lock held).
@@ -121,7 +123,7 @@ final class EpollLoop: @unchecked Sendable {
     }
 
     private func run() {
-        thread = pthread_self()
+        thread.store(UInt(pthread_self()), ordering: .releasing)
         let capacity = 128
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         while true {
@@ -207,6 +209,14 @@ enum ConnectionLoop {
         switch self {
         case .nio(let loop): loop.execute(task)
         case .epoll(let loop): loop.execute(task)
+        }
+    }
+
+    /// Runs `task` on the loop `delay` from now (an epoll loop's timers are its NIO loop's, then `execute`).
+    func schedule(in delay: TimeAmount, _ task: @escaping () -> Void) {
+        switch self {
+        case .nio(let loop): loop.scheduleTask(in: delay, task)
+        case .epoll(let loop): loop.timers.scheduleTask(in: delay) { loop.execute(task) }
         }
     }
 

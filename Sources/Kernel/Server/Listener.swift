@@ -329,8 +329,11 @@ public final class Listener {
     /// Closes the listening sockets and every connection, then stops the loops.
     public func stop() {
         stopped.store(true, ordering: .relaxed)
-        let clients = server.lock.withLock { Array(server.clients.values) }
-        for c in clients { if c.socketClose != nil { c.disconnect() } else { c.channel?.close(promise: nil) } }
+        // Under the lock: a connection closing meanwhile clears `socketClose` under it, and `disconnect` sets
+        // `closeAfterReply`, which a batch on an I/O loop reads under it (both data races under TSan).
+        server.lock.withLock {
+            for c in Array(server.clients.values) { c.disconnect() }
+        }
     }
 
     /// Blocks until the listener is stopped.
