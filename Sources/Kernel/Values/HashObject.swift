@@ -1,7 +1,7 @@
 /// A hash value (Redis's `OBJ_HASH`): field → value, both binary-safe.
 ///
 /// Two encodings, as in Redis 7.0:
-/// - `listpack`: fields and values alternating in one `PackedList` buffer, in insertion order (an update keeps the
+/// - `listpack`: fields and values alternating in one `PackedPairs` buffer, in insertion order (an update keeps the
 ///   field's place), so HGETALL, HSCAN and HRANDFIELD list fields in the same order Redis does. Lookups are
 ///   linear, which is fine at the sizes `hash-max-listpack-entries` allows.
 /// - `hashtable`: a `KeyTable`, whose reverse-binary `scan` keeps HSCAN cursors valid while the table grows.
@@ -13,11 +13,13 @@ public final class HashObject: RedisObject {
     public typealias Pair = (field: RBytes, value: RBytes)
 
     /// Fields and values, alternating, while listpack-encoded (empty once converted).
-    @usableFromInline var packed = PackedList()
+    @usableFromInline var packed = PackedPairs()
     /// The table once hashtable-encoded.
     @usableFromInline var table: KeyTable<RBytes>?
 
     public override init() {}
+
+    deinit { packed.release() }
 
     public override var typeName: String { "hash" }
     public override var encodingName: String { table == nil ? "listpack" : "hashtable" }

@@ -9,20 +9,21 @@
 ///
 /// The object converts up (intset → hashtable) and never back. Callers pass the threshold in.
 public final class SetObject: RedisObject {
-    /// The members while intset-encoded, ascending (empty once converted). Its storage is never written in
-    /// place, so a copy shares it safely.
+    /// The members while intset-encoded, ascending (empty once converted).
     var ints = PackedInts()
     /// The members once hashtable-encoded.
     @usableFromInline var table: KeyTable<Void>?
 
     public override init() {}
 
+    deinit { ints.release() }
+
     public override var typeName: String { "set" }
     public override var encodingName: String { table == nil ? "intset" : "hashtable" }
 
     public override func copy() -> RedisObject {
         let s = SetObject()
-        s.ints = ints
+        s.ints = ints.copy()
         s.table = table
         return s
     }

@@ -1,7 +1,7 @@
 /// A sorted set: unique members, each with a score, ordered by score and then by member bytes.
 ///
 /// Two encodings, as in Redis 7.0:
-/// - `listpack`: members and scores alternating in one `PackedList` buffer, in order, for small sets (at most
+/// - `listpack`: members and scores alternating in one `PackedPairs` buffer, in order, for small sets (at most
 ///   `zset-max-listpack-entries` members of at most `zset-max-listpack-value` bytes). Lookups are linear, as in
 ///   Redis. Like a real listpack, it stores an integral score as an integer, so `-0` reads back as `0`.
 /// - `skiplist`: a member → score hash table plus an order-statistic tree (`ZSetTree`) for O(log n) ranks.
@@ -10,7 +10,7 @@
 /// commands building a new set (ZUNIONSTORE, ...) may create it compact (`compactIfFits`).
 public final class SortedSetObject: RedisObject {
     /// Listpack encoding: member, score, member, score, ... in order.
-    private var packed = PackedList()
+    private var packed = PackedPairs()
     /// Skiplist encoding: member → score.
     private var dict = KeyTable<Double>()
     /// Skiplist encoding: the order (nil while listpack-encoded).
@@ -20,6 +20,8 @@ public final class SortedSetObject: RedisObject {
     public init(skiplist: Bool = false) {
         if skiplist { tree = ZSetTree() }
     }
+
+    deinit { packed.release() }
 
     /// Which encoding is in use.
     public var isListpack: Bool { tree == nil }
@@ -262,11 +264,12 @@ public final class SortedSetObject: RedisObject {
         var fits = true
         tree.forEach(in: 0..<tree.count) { m, _ in if m.count > maxValue { fits = false } }
         guard fits else { return }
-        var p = PackedList()
+        var p = PackedPairs()
         tree.forEach(in: 0..<tree.count) { m, s in
             p.append(m)
             p.append(number: Self.listpackValue(s))
         }
+        packed.release()
         packed = p
         dict = KeyTable()
         self.tree = nil
