@@ -3,8 +3,8 @@ import Glibc
 #endif
 import CMallocInfo
 
-/// The single allocation behind `PackedEntries` and `PackedInts`: an 8-byte header (two 32-bit words) followed by
-/// the payload, from `malloc`, grown and shrunk with `realloc` (in place when the allocator can) and sized by
+/// The single allocation behind `PackedEntries` and `PackedInts`: a header (two 32-bit words, or one for
+/// `PackedInts`) followed by the payload, from `malloc`, grown and shrunk with `realloc` (in place when the allocator can) and sized by
 /// `malloc_usable_size`, so a small collection costs its payload plus 8 bytes and the allocator's own 8, with no
 /// object header and no capacity field. The owner frees it (`free`): these buffers are not reference counted.
 @usableFromInline
@@ -12,23 +12,24 @@ enum PackedBlock {
     /// Bytes before the payload.
     @usableFromInline static let headerBytes = 8
 
-    /// A new block with room for at least `capacity` payload bytes, both header words zero.
-    static func allocate(capacity: Int) -> UnsafeMutableRawPointer {
-        guard let p = malloc(headerBytes + Swift.max(capacity, 1)) else { fatalError("out of memory") }
-        p.storeBytes(of: 0, as: UInt64.self)
+    /// A new block with room for at least `capacity` payload bytes after a `header`-byte header, zeroed.
+    static func allocate(capacity: Int, header: Int = headerBytes) -> UnsafeMutableRawPointer {
+        guard let p = malloc(header + Swift.max(capacity, 1)) else { fatalError("out of memory") }
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: header)
         return p
     }
 
     /// `block` moved or resized to hold `capacity` payload bytes (content and header kept up to the smaller size).
-    static func resize(_ block: UnsafeMutableRawPointer, capacity: Int) -> UnsafeMutableRawPointer {
-        guard let p = realloc(block, headerBytes + Swift.max(capacity, 1)) else { fatalError("out of memory") }
+    static func resize(_ block: UnsafeMutableRawPointer, capacity: Int, header: Int = headerBytes)
+        -> UnsafeMutableRawPointer {
+        guard let p = realloc(block, header + Swift.max(capacity, 1)) else { fatalError("out of memory") }
         return p
     }
 
     /// Payload bytes the block can hold.
     @inline(__always)
-    static func capacity(_ block: UnsafeMutableRawPointer) -> Int {
-        malloc_usable_size(block) - headerBytes
+    static func capacity(_ block: UnsafeMutableRawPointer, header: Int = headerBytes) -> Int {
+        malloc_usable_size(block) - header
     }
 
     /// Bytes the block occupies (for memory figures): what the allocator reserved for it.
@@ -54,7 +55,7 @@ enum PackedBlock {
 
     /// Where the payload starts.
     @inline(__always)
-    static func payload(_ block: UnsafeMutableRawPointer) -> UnsafeMutablePointer<UInt8> {
-        (block + headerBytes).assumingMemoryBound(to: UInt8.self)
+    static func payload(_ block: UnsafeMutableRawPointer, header: Int = headerBytes) -> UnsafeMutablePointer<UInt8> {
+        (block + header).assumingMemoryBound(to: UInt8.self)
     }
 }

@@ -3,8 +3,9 @@ import Glibc
 #endif
 
 /// Sorted 64-bit integers stored at the narrowest width that fits them all (2, 4 or 8 bytes, like Redis's
-/// intset), in one `PackedBlock` (header: count, width) resized in place: the compact encoding of small integer
-/// sets.
+/// intset), in one `PackedBlock` resized in place: the compact encoding of small integer sets. The block's header
+/// is one 32-bit word: the count in the low 30 bits (Redis caps an intset at 2^30 members; `SetObject` converts
+/// before), the width's code (0, 1, 2 for 2, 4, 8 bytes) in the top 2.
 ///
 /// A collection of `Int64` in ascending order. Inserting a value that needs a wider width rewrites every element
 /// at the new width (never narrower again, as in Redis). Like `PackedEntries`, the value is a handle to a buffer
@@ -16,17 +17,34 @@ public struct PackedInts: RandomAccessCollection {
     public init() {}
 
     public var startIndex: Int { 0 }
-    public var endIndex: Int { block.map { Int(PackedBlock.word0($0)) } ?? 0 }
+    public var endIndex: Int { block.map { Int(PackedBlock.word0($0) & PackedInts.countMask) } ?? 0 }
 
     /// Bytes per element (2 when empty).
-    public var width: Int { block.map { Int(PackedBlock.word1($0)) } ?? 2 }
+    public var width: Int { block.map { PackedInts.width(word: PackedBlock.word0($0)) } ?? 2 }
+
+    /// Header bytes before the elements.
+    static let header = 4
+    static let countMask: UInt32 = (1 << 30) - 1
+
+    @inline(__always)
+    static func width(word: UInt32) -> Int { 2 << Int(word >> 30) }
+
+    @inline(__always)
+    static func word(count: Int, width: Int) -> UInt32 {
+        UInt32(count) | UInt32(width.trailingZeroBitCount - 1) << 30
+    }
+
+    @inline(__always)
+    static func elements(_ b: UnsafeMutableRawPointer) -> UnsafeMutablePointer<UInt8> {
+        PackedBlock.payload(b, header: header)
+    }
 
     /// Bytes allocated (for memory figures).
     public var allocatedBytes: Int { PackedBlock.allocatedBytes(block) }
 
     public subscript(i: Int) -> Int64 {
         let b = block!
-        return PackedInts.load(PackedBlock.payload(b), i, Int(PackedBlock.word1(b)))
+        return PackedInts.load(PackedInts.elements(b), i, PackedInts.width(word: PackedBlock.word0(b)))
     }
 
     @inline(__always)
@@ -59,8 +77,9 @@ public struct PackedInts: RandomAccessCollection {
     /// Position of `v`, or where it would be inserted.
     public func position(of v: Int64) -> (index: Int, found: Bool) {
         guard let b = block else { return (0, false) }
-        let n = Int(PackedBlock.word0(b)), w = Int(PackedBlock.word1(b))
-        let p = PackedBlock.payload(b)
+        let word = PackedBlock.word0(b)
+        let n = Int(word & PackedInts.countMask), w = PackedInts.width(word: word)
+        let p = PackedInts.elements(b)
         var lo = 0, hi = n
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -75,12 +94,13 @@ public struct PackedInts: RandomAccessCollection {
         let needed = (n + 1) * w
         let b: UnsafeMutableRawPointer
         if let current = block {
-            b = PackedBlock.capacity(current) < needed ? PackedBlock.resize(current, capacity: needed) : current
+            b = PackedBlock.capacity(current, header: PackedInts.header) < needed
+                ? PackedBlock.resize(current, capacity: needed, header: PackedInts.header) : current
         } else {
-            b = PackedBlock.allocate(capacity: needed)
+            b = PackedBlock.allocate(capacity: needed, header: PackedInts.header)
         }
         block = b
-        let p = PackedBlock.payload(b)
+        let p = PackedInts.elements(b)
         if w != old {
             // Back to front: element i moves to a slot at or after its old bytes, never over one not yet moved.
             var i = n - 1
@@ -92,8 +112,7 @@ public struct PackedInts: RandomAccessCollection {
             (p + (index + 1) * w).update(from: p + index * w, count: (n - index) * w)
         }
         PackedInts.store(p, index, w, v)
-        PackedBlock.setWord0(b, UInt32(n + 1))
-        PackedBlock.setWord1(b, UInt32(w))
+        PackedBlock.setWord0(b, PackedInts.word(count: n + 1, width: w))
     }
 
     /// Removes and returns the element at `index`. The buffer shrinks when more than half of it would be unused.
@@ -106,11 +125,13 @@ public struct PackedInts: RandomAccessCollection {
             release()
             return v
         }
-        let p = PackedBlock.payload(b)
+        let p = PackedInts.elements(b)
         if index < n - 1 { (p + index * w).update(from: p + (index + 1) * w, count: (n - 1 - index) * w) }
-        PackedBlock.setWord0(b, UInt32(n - 1))
-        let capacity = PackedBlock.capacity(b)
-        if (n - 1) * w * 2 < capacity && capacity > 64 { block = PackedBlock.resize(b, capacity: (n - 1) * w) }
+        PackedBlock.setWord0(b, PackedInts.word(count: n - 1, width: w))
+        let capacity = PackedBlock.capacity(b, header: PackedInts.header)
+        if (n - 1) * w * 2 < capacity && capacity > 64 {
+            block = PackedBlock.resize(b, capacity: (n - 1) * w, header: PackedInts.header)
+        }
         return v
     }
 
@@ -119,8 +140,8 @@ public struct PackedInts: RandomAccessCollection {
         var out = PackedInts()
         guard let b = block else { return out }
         let bytes = count * width
-        let c = PackedBlock.allocate(capacity: bytes)
-        c.copyMemory(from: b, byteCount: PackedBlock.headerBytes + bytes)
+        let c = PackedBlock.allocate(capacity: bytes, header: PackedInts.header)
+        c.copyMemory(from: b, byteCount: PackedInts.header + bytes)
         out.block = c
         return out
     }
