@@ -24,7 +24,7 @@ final class PackedEncodingTests: XCTestCase {
         case number(Double)
     }
 
-    private func contents(_ p: PackedList) -> [Item] {
+    private func contents<L>(_ p: PackedEntries<L>) -> [Item] {
         var out: [Item] = []
         var o = p.startOffset
         while o < p.endOffset {
@@ -38,16 +38,24 @@ final class PackedEncodingTests: XCTestCase {
         return out
     }
 
-    private func offset(_ p: PackedList, of index: Int) -> Int {
+    private func offset<L>(_ p: PackedEntries<L>, of index: Int) -> Int {
         var o = p.startOffset
         for _ in 0..<index { o = p.offset(after: o) }
         return o
     }
 
     func testPackedListMatchesAnArrayUnderRandomEdits() {
+        randomEdits(PackedList.self)
+    }
+
+    func testPackedPairsMatchAnArrayUnderRandomEdits() {
+        randomEdits(PackedPairs.self)
+    }
+
+    private func randomEdits<L>(_: PackedEntries<L>.Type) {
         for seed in 1...20 {
             var rng = Rng(state: UInt64(seed))
-            var p = PackedList()
+            var p = PackedEntries<L>()
             var model: [Item] = []
             for _ in 0..<300 {
                 let index = rng.below(model.count + 1)
@@ -80,17 +88,24 @@ final class PackedEncodingTests: XCTestCase {
                 XCTAssertEqual(p.count, model.count, "seed \(seed)")
             }
             XCTAssertEqual(contents(p), model, "seed \(seed)")
-            XCTAssertEqual(contents(p.copy()), model, "seed \(seed)")
-            // Walking backwards from the end visits the same offsets as walking forwards.
-            var forward: [Int] = []
-            p.forEachOffset { forward.append($0) }
-            var backward: [Int] = []
-            var o = p.endOffset
-            while o > p.startOffset {
-                o = p.offset(before: o)
-                backward.append(o)
+            var c = p.copy()
+            XCTAssertEqual(contents(c), model, "seed \(seed)")
+            c.release()
+            XCTAssertEqual(contents(p), model, "a copy's buffer is its own")
+            XCTAssertLessThanOrEqual(p.endOffset, p.capacity)
+            if L.backLinked {
+                // Walking backwards from the end visits the same offsets as walking forwards.
+                var forward: [Int] = []
+                p.forEachOffset { forward.append($0) }
+                var backward: [Int] = []
+                var o = p.endOffset
+                while o > p.startOffset {
+                    o = p.offset(before: o)
+                    backward.append(o)
+                }
+                XCTAssertEqual(backward.reversed(), forward, "seed \(seed)")
             }
-            XCTAssertEqual(backward.reversed(), forward, "seed \(seed)")
+            p.release()
         }
     }
 
@@ -114,6 +129,20 @@ final class PackedEncodingTests: XCTestCase {
         XCTAssertEqual(p.number(at: 3), 0.5)
     }
 
+    func testPackedPairsHaveNoBackLengths() {
+        var p = PackedPairs()
+        p.append(number: 3)
+        XCTAssertEqual(p.endOffset, 2, "tag and one byte")
+        p.append(number: 0.5)
+        XCTAssertEqual(p.endOffset, 2 + 9)
+        p.append(RBytes("abc"))
+        XCTAssertEqual(p.endOffset, 2 + 9 + 4)
+        XCTAssertEqual(p.number(at: 2), 0.5)
+        XCTAssertEqual(p.string(at: 11), RBytes("abc"))
+        XCTAssertEqual(p.firstOffset(of: RBytes("abc")), 11)
+        p.release()
+    }
+
     func testPackedIntsStaySortedAndWidenWhenNeeded() {
         var rng = Rng(state: 7)
         var p = PackedInts()
@@ -135,6 +164,7 @@ final class PackedEncodingTests: XCTestCase {
         XCTAssertEqual(Array(p), model)
         XCTAssertEqual(model, model.sorted())
         XCTAssertEqual(p.width, 8)
+        p.release()
     }
 
     func testPackedIntsUseTheNarrowestWidth() {
@@ -144,9 +174,34 @@ final class PackedEncodingTests: XCTestCase {
         p.insert(70_000, at: 1)
         XCTAssertEqual(p.width, 4)
         XCTAssertEqual(Array(p), [5, 70_000])
-        let shared = p
+        var copied = p.copy()
         p.remove(at: 0)
-        XCTAssertEqual(Array(shared), [5, 70_000], "a copy is not changed by the original's edits")
+        XCTAssertEqual(Array(copied), [5, 70_000], "a copy is not changed by the original's edits")
         XCTAssertEqual(Array(p), [70_000])
+        p.insert(-5_000_000_000, at: 0)
+        XCTAssertEqual(p.width, 8)
+        XCTAssertEqual(Array(p), [-5_000_000_000, 70_000])
+        XCTAssertEqual(Array(copied), [5, 70_000])
+        p.release()
+        copied.release()
+    }
+
+    func testPackedIntsWidenInPlaceAroundTheInsertionPoint() {
+        // Widening rewrites every element back to front; the new value may land anywhere among them.
+        for index in 0...6 {
+            var p = PackedInts()
+            var model: [Int64] = []
+            for v in stride(from: Int64(-30), through: 30, by: 10) {
+                p.insert(v, at: p.count)
+                model.append(v)
+            }
+            let big: Int64 = index < 3 ? -100_000 - Int64(index) : 100_000 + Int64(index)
+            let at = big < 0 ? 0 : model.count
+            p.insert(big, at: at)
+            model.insert(big, at: at)
+            XCTAssertEqual(p.width, 4)
+            XCTAssertEqual(Array(p), model)
+            p.release()
+        }
     }
 }

@@ -22,14 +22,16 @@ final class KeyTableStorage<Value> {
     @usableFromInline var used = 0
     @usableFromInline var capacity = 0
     @usableFromInline var count = 0
-    /// Head of the free-slot list (slot + 1; 0 when empty).
-    @usableFromInline var freeHead: Int32 = 0
     @usableFromInline var b0: UnsafeMutablePointer<Int32>?
     @usableFromInline var n0 = 0
     @usableFromInline var b1: UnsafeMutablePointer<Int32>?
     @usableFromInline var n1 = 0
     /// The next `b0` bucket to move, or -1 when no rehash runs.
     @usableFromInline var rehashIdx = -1
+    // The two small fields last, where they share one word (an instance is 117 bytes, a 128-byte malloc chunk:
+    // every small hash, set and sorted set has one).
+    /// Head of the free-slot list (slot + 1; 0 when empty).
+    @usableFromInline var freeHead: Int32 = 0
     var compactionSuspended = false
 
     /// Slabs up to this many slots are compacted (renumbered) when sparse; larger ones keep free slots.
@@ -158,7 +160,7 @@ final class KeyTableStorage<Value> {
             keys[slot] = key
             values[slot] = value
         } else {
-            if used == capacity { setCapacity(Swift.max(4, capacity * 2)) }
+            if used == capacity { setCapacity(Self.grownCapacity(capacity)) }
             slot = used
             (keys + slot).initialize(to: key)
             (values + slot).initialize(to: value)
@@ -192,6 +194,15 @@ final class KeyTableStorage<Value> {
             p = links + i
         }
         return nil
+    }
+
+    /// The slab's next capacity: powers of two and, below 64 slots, the midpoints between them (4, 6, 8, 12, 16,
+    /// 24, 32, 48, 64, 128, ...), so a 10-member set holds 12 slots, not 16: the slab is most of a small
+    /// collection's memory.
+    static func grownCapacity(_ capacity: Int) -> Int {
+        if capacity < 4 { return 4 }
+        if capacity >= 64 { return capacity * 2 }
+        return capacity & (capacity - 1) == 0 ? capacity + capacity / 2 : 1 << (Int.bitWidth - capacity.leadingZeroBitCount)
     }
 
     static func sizeFor(_ n: Int) -> Int {

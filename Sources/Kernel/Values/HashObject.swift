@@ -1,7 +1,7 @@
 /// A hash value (Redis's `OBJ_HASH`): field → value, both binary-safe.
 ///
 /// Two encodings, as in Redis 7.0:
-/// - `listpack`: fields and values alternating in one `PackedList` buffer, in insertion order (an update keeps the
+/// - `listpack`: fields and values alternating in one `PackedPairs` buffer, in insertion order (an update keeps the
 ///   field's place), so HGETALL, HSCAN and HRANDFIELD list fields in the same order Redis does. Lookups are
 ///   linear, which is fine at the sizes `hash-max-listpack-entries` allows.
 /// - `hashtable`: a `KeyTable`, whose reverse-binary `scan` keeps HSCAN cursors valid while the table grows.
@@ -12,28 +12,38 @@ public final class HashObject: RedisObject {
     /// A field and its value.
     public typealias Pair = (field: RBytes, value: RBytes)
 
-    /// Fields and values, alternating, while listpack-encoded (empty once converted).
-    @usableFromInline var packed = PackedList()
-    /// The table once hashtable-encoded.
-    @usableFromInline var table: KeyTable<RBytes>?
+    /// Fields and values, alternating, while listpack-encoded; once converted, its block is a `TableBox` of the
+    /// table (the object's only stored word).
+    @usableFromInline var packed = PackedPairs()
+
+    typealias Box = TableBox<KeyTable<RBytes>>
+
+    /// The table once hashtable-encoded (a copy of the boxed value: mutate through `tablePointer`).
+    @usableFromInline var table: KeyTable<RBytes>? { isListpack ? nil : tablePointer.pointee }
+
+    /// The boxed table (hashtable encoding only).
+    var tablePointer: UnsafeMutablePointer<KeyTable<RBytes>> { Box.pointer(packed.block!) }
 
     public override init() {}
 
+    deinit {
+        if isListpack { packed.release() } else { Box.destroy(packed.block!) }
+    }
+
     public override var typeName: String { "hash" }
-    public override var encodingName: String { table == nil ? "listpack" : "hashtable" }
+    public override var encodingName: String { isListpack ? "listpack" : "hashtable" }
 
     public override func copy() -> RedisObject {
         let h = HashObject()
-        h.packed = packed.copy()
-        h.table = table
+        if let table { h.packed.block = Box.make(table) } else { h.packed = packed.copy() }
         return h
     }
 
     /// Whether the compact (listpack) encoding is in use.
-    public var isListpack: Bool { table == nil }
+    public var isListpack: Bool { !Box.isBox(packed.block) }
 
     /// Number of fields.
-    public var count: Int { table?.count ?? packed.count / 2 }
+    public var count: Int { isListpack ? packed.count / 2 : tablePointer.pointee.count }
 
     /// Offset of `field`'s entry in the listpack (its value is the next entry).
     @inline(__always)
@@ -56,25 +66,26 @@ public final class HashObject: RedisObject {
 
     /// Switches to the hashtable encoding (no-op if already there).
     public func convertToTable() {
-        guard table == nil else { return }
+        guard isListpack else { return }
         var t = KeyTable<RBytes>()
         t.reserve(count)
         forEach { t.insertNew($0, $1) }
         packed.removeAll()
-        table = t
+        packed.block = Box.make(t)
     }
 
     /// Sets `field` to `value`; true if the field is new. A listpack hash converts first if either string is
     /// longer than `maxValue`, and afterwards if it holds more than `maxEntries` fields (Redis's `hashTypeSet`).
     @discardableResult
     public func set(_ field: RBytes, _ value: RBytes, maxEntries: Int, maxValue: Int) -> Bool {
-        if table == nil && (field.count > maxValue || value.count > maxValue) { convertToTable() }
-        if table != nil {
-            if let slot = table!.find(field) {
-                table!.setValue(value, at: slot)
+        if isListpack && (field.count > maxValue || value.count > maxValue) { convertToTable() }
+        if !isListpack {
+            let t = tablePointer
+            if let slot = t.pointee.find(field) {
+                t.pointee.setValue(value, at: slot)
                 return false
             }
-            table!.insertNew(field, value)
+            t.pointee.insertNew(field, value)
             return true
         }
         var created = false
@@ -93,7 +104,7 @@ public final class HashObject: RedisObject {
     /// Removes `field`; true if it was present.
     @discardableResult
     public func remove(_ field: RBytes) -> Bool {
-        if table != nil { return table!.remove(field) != nil }
+        if !isListpack { return tablePointer.pointee.remove(field) != nil }
         guard let o = listpackOffset(field) else { return false }
         packed.remove(at: o, entries: 2)
         return true

@@ -53,6 +53,10 @@ public final class ListObject: RedisObject {
         for e in elements { pushBack(e) }
     }
 
+    deinit {
+        for i in nodes.indices { nodes[i].release() }
+    }
+
     public override var typeName: String { "list" }
     public override var encodingName: String { "quicklist" }
 
@@ -144,7 +148,10 @@ public final class ListObject: RedisObject {
             n -= nodes[whole].count
             whole += 1
         }
-        if whole > 0 { nodes.removeSubrange(0..<whole) }
+        if whole > 0 {
+            for i in 0..<whole { nodes[i].release() }
+            nodes.removeSubrange(0..<whole)
+        }
         if n > 0 { nodes[0].remove(at: 0, entries: n) }
     }
 
@@ -156,6 +163,7 @@ public final class ListObject: RedisObject {
         count -= n
         while let tail = nodes.last, tail.count <= n {
             n -= tail.count
+            nodes[nodes.count - 1].release()
             nodes.removeLast()
         }
         if n > 0 {

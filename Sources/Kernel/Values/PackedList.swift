@@ -2,6 +2,29 @@
 import Glibc
 #endif
 
+/// How a `PackedEntries` lays out its entries: with or without a back-length after each one.
+public protocol PackedLayout {
+    /// Whether every entry ends with its length written backwards, so the list can be walked from the end.
+    static var backLinked: Bool { get }
+}
+
+/// Entries with back-lengths: walkable both ways (lists pop and read from the tail).
+public enum BackLinked: PackedLayout {
+    public static var backLinked: Bool { true }
+}
+
+/// Entries without back-lengths: walkable forwards only, one byte less per entry (hashes and sorted sets, which
+/// only walk forwards).
+public enum ForwardOnly: PackedLayout {
+    public static var backLinked: Bool { false }
+}
+
+/// A list's node: entries with back-lengths.
+public typealias PackedList = PackedEntries<BackLinked>
+
+/// A hash's or sorted set's field/value (member/score) pairs: entries without back-lengths.
+public typealias PackedPairs = PackedEntries<ForwardOnly>
+
 /// The compact encoding of small collections (what Redis's listpack is for): byte strings and numbers one after
 /// another in a single allocation, so a 10-field hash costs one buffer instead of twenty strings and an array.
 ///
@@ -13,28 +36,22 @@ import Glibc
 /// - `0xF0`: a number, as the 8 bytes of a `Double`;
 /// - `0xF1...0xF8`: a number that is an integer, in 1–8 little-endian two's-complement bytes.
 ///
-/// and then the entry's length (tag and payload) written backwards in 7-bit groups (one byte below 128), so an
-/// entry's start can be found from the next one's (`offset(before:)`), as Redis's back-length: lists pop and read
-/// from the tail in O(1).
+/// With the `BackLinked` layout each entry is followed by its length (tag and payload) written backwards in 7-bit
+/// groups (one byte below 128), so an entry's start can be found from the next one's (`offset(before:)`), as
+/// Redis's back-length: lists pop and read from the tail in O(1). `ForwardOnly` omits it.
 ///
-/// The buffer belongs to one collection object (whose `copy()` copies it), so there is no copy-on-write: a
-/// `PackedList` value must not be shared between two owners.
-public struct PackedList {
-    /// Bytes in use and number of entries.
-    @usableFromInline struct Header {
-        var used: Int32
-        var count: Int32
-    }
+/// The value is one pointer to a `PackedBlock` (header: bytes in use, entry count), or nil when empty. The block
+/// belongs to one collection object, which frees it (`release()`, from its `deinit`) and whose `copy()` copies
+/// it: a `PackedEntries` value is a handle, not a copy-on-write value, and must not be shared between two owners
+/// or kept across a mutation of its owner.
+public struct PackedEntries<Layout: PackedLayout> {
+    @usableFromInline var block: UnsafeMutableRawPointer?
 
-    @usableFromInline typealias Storage = ManagedBuffer<Header, UInt8>
-
-    @usableFromInline var storage: Storage?
-
-    /// An empty listpack (no allocation until the first entry).
+    /// An empty list (no allocation until the first entry).
     public init() {}
 
     /// Number of entries.
-    public var count: Int { Int(storage?.header.count ?? 0) }
+    public var count: Int { block.map { Int(PackedBlock.word1($0)) } ?? 0 }
 
     public var isEmpty: Bool { count == 0 }
 
@@ -42,30 +59,34 @@ public struct PackedList {
     public var startOffset: Int { 0 }
 
     /// Offset just past the last entry.
-    public var endOffset: Int { Int(storage?.header.used ?? 0) }
+    public var endOffset: Int { block.map { Int(PackedBlock.word0($0)) } ?? 0 }
 
     /// Bytes allocated for the entries (for memory figures).
-    public var allocatedBytes: Int { storage.map { $0.capacity + 24 } ?? 0 }
+    public var allocatedBytes: Int { PackedBlock.allocatedBytes(block) }
 
     /// Bytes the buffer can hold before it must grow.
-    public var capacity: Int { storage?.capacity ?? 0 }
+    public var capacity: Int { block.map { PackedBlock.capacity($0) } ?? 0 }
 
-    /// Gives back unused capacity (copies into an exactly sized buffer when more than 16 bytes are spare).
-    public mutating func trimCapacity() {
-        guard let storage, storage.capacity - Int(storage.header.used) > 16 else { return }
-        self = copy()
+    /// Frees the buffer; the list is empty afterwards. Owners call it when they let go of the list.
+    public mutating func release() {
+        if let block { free(block) }
+        block = nil
     }
 
-    /// A deep copy.
-    public func copy() -> PackedList {
-        var out = PackedList()
-        guard let storage, storage.header.used > 0 else { return out }
-        let used = Int(storage.header.used)
-        out.reserveExactly(used)
-        storage.withUnsafeMutablePointerToElements { src in
-            out.storage!.withUnsafeMutablePointerToElements { dst in dst.update(from: src, count: used) }
-        }
-        out.storage!.header = storage.header
+    /// Gives back unused capacity (shrinks to the bytes in use when more than 16 are spare).
+    public mutating func trimCapacity() {
+        guard let b = block, PackedBlock.capacity(b) - endOffset > 16 else { return }
+        block = PackedBlock.resize(b, capacity: endOffset)
+    }
+
+    /// A deep copy (a new buffer the caller owns).
+    public func copy() -> PackedEntries {
+        var out = PackedEntries()
+        guard let b = block else { return out }
+        let used = endOffset
+        let c = PackedBlock.allocate(capacity: used)
+        c.copyMemory(from: b, byteCount: PackedBlock.headerBytes + used)
+        out.block = c
         return out
     }
 
@@ -74,18 +95,18 @@ public struct PackedList {
     /// Calls `body` with the raw bytes of the buffer (valid only inside `body`).
     @inline(__always)
     func withBytes<R>(_ body: (UnsafePointer<UInt8>) -> R) -> R {
-        storage!.withUnsafeMutablePointerToElements { body(UnsafePointer($0)) }
+        body(UnsafePointer(PackedBlock.payload(block!)))
     }
 
     /// Where the entry at `offset` ends (the next entry's offset).
     public func offset(after offset: Int) -> Int {
-        withBytes { p in PackedList.entryEnd(p, offset) }
+        withBytes { p in Self.entryEnd(p, offset) }
     }
 
     @inline(__always)
     static func entryEnd(_ p: UnsafePointer<UInt8>, _ offset: Int) -> Int {
         let end = payloadEnd(p, offset)
-        return end + backLengthSize(end - offset)
+        return Layout.backLinked ? end + backLengthSize(end - offset) : end
     }
 
     /// Where the entry's tag and payload end (its back-length follows).
@@ -114,9 +135,10 @@ public struct PackedList {
         }
     }
 
-    /// Where the entry before the one at `offset` starts (`offset` > 0).
+    /// Where the entry before the one at `offset` starts (`offset` > 0; `BackLinked` layout only).
     public func offset(before offset: Int) -> Int {
-        withBytes { p in
+        precondition(Layout.backLinked, "a ForwardOnly list cannot be walked backwards")
+        return withBytes { p in
             var q = offset - 1
             var length = 0, shift = 0
             while true {
@@ -149,8 +171,8 @@ public struct PackedList {
     /// The string at `offset` (a number entry reads as its shortest decimal form).
     public func string(at offset: Int) -> RBytes {
         withBytes { p in
-            let (start, n) = PackedList.stringPayload(p, offset)
-            if start < 0 { return Numbers.formatDouble(PackedList.number(p, offset)) }
+            let (start, n) = Self.stringPayload(p, offset)
+            if start < 0 { return Numbers.formatDouble(Self.number(p, offset)) }
             return RBytes(UnsafeRawBufferPointer(start: p + start, count: n))
         }
     }
@@ -162,7 +184,7 @@ public struct PackedList {
 
     /// The number at `offset`, which must hold a number entry.
     public func number(at offset: Int) -> Double {
-        withBytes { p in PackedList.number(p, offset) }
+        withBytes { p in Self.number(p, offset) }
     }
 
     static func number(_ p: UnsafePointer<UInt8>, _ offset: Int) -> Double {
@@ -184,7 +206,7 @@ public struct PackedList {
     public func entry(at offset: Int, equals bytes: RBytes) -> Bool {
         bytes.withUnsafeBytes { b in
             withBytes { p in
-                let (start, n) = PackedList.stringPayload(p, offset)
+                let (start, n) = Self.stringPayload(p, offset)
                 guard start >= 0, n == b.count else { return false }
                 return n == 0 || memcmp(p + start, b.baseAddress!, n) == 0
             }
@@ -194,18 +216,22 @@ public struct PackedList {
     /// Offset of the first string entry equal to `bytes` among every `stride`-th entry from the start (stride 2
     /// searches the fields of field/value pairs), or nil.
     public func firstOffset(of bytes: RBytes, stride: Int = 1) -> Int? {
-        guard let storage else { return nil }
-        let end = Int(storage.header.used)
+        guard block != nil else { return nil }
+        let end = endOffset
         return bytes.withUnsafeBytes { b in
             withBytes { p -> Int? in
                 var o = 0
                 while o < end {
-                    let (start, n) = PackedList.stringPayload(p, o)
+                    let (start, n) = Self.stringPayload(p, o)
                     if start >= 0 && n == b.count && (n == 0 || memcmp(p + start, b.baseAddress!, n) == 0) {
                         return o
                     }
-                    o = start >= 0 ? start + n + PackedList.backLengthSize(start + n - o) : PackedList.entryEnd(p, o)
-                    for _ in 1..<max(stride, 1) { o = PackedList.entryEnd(p, o) }
+                    if start >= 0 {
+                        o = Layout.backLinked ? start + n + Self.backLengthSize(start + n - o) : start + n
+                    } else {
+                        o = Self.entryEnd(p, o)
+                    }
+                    for _ in 1..<max(stride, 1) { o = Self.entryEnd(p, o) }
                 }
                 return nil
             }
@@ -214,8 +240,7 @@ public struct PackedList {
 
     /// Calls `body` with each entry's offset, in order.
     public func forEachOffset(_ body: (Int) -> Void) {
-        guard let storage else { return }
-        let end = Int(storage.header.used)
+        let end = endOffset
         var o = 0
         while o < end {
             let next = offset(after: o)
@@ -230,13 +255,13 @@ public struct PackedList {
     @inline(__always)
     static func stringEntrySize(_ n: Int) -> Int {
         let length = n < 0x80 ? 1 + n : (n < 0x4000 ? 2 + n : 5 + n)
-        return length + backLengthSize(length)
+        return Layout.backLinked ? length + backLengthSize(length) : length
     }
 
     /// Encoded size of a number entry (with its back-length), and the integer byte count (0 for a `Double`).
     static func numberEncoding(_ d: Double) -> (size: Int, intBytes: Int) {
         guard d == d.rounded(.towardZero), abs(d) < 9.007_199_254_740_992e15, !(d == 0 && d.sign == .minus) else {
-            return (10, 0)
+            return (Layout.backLinked ? 10 : 9, 0)
         }
         let v = Int64(d)
         var n = 1
@@ -245,21 +270,16 @@ public struct PackedList {
             if (v << shift) >> shift == v { break }
             n += 1
         }
-        return (2 + n, n)
+        return (Layout.backLinked ? 2 + n : 1 + n, n)
     }
 
     /// Makes room for `capacity` bytes, keeping the content.
     mutating func reserveExactly(_ capacity: Int) {
-        if let storage, storage.capacity >= capacity { return }
-        let grown = Storage.create(minimumCapacity: (capacity + 15) & ~15) { _ in Header(used: 0, count: 0) }
-        if let old = storage {
-            let used = Int(old.header.used)
-            old.withUnsafeMutablePointerToElements { src in
-                grown.withUnsafeMutablePointerToElements { dst in dst.update(from: src, count: used) }
-            }
-            grown.header = old.header
+        guard let b = block else {
+            block = PackedBlock.allocate(capacity: capacity)
+            return
         }
-        storage = grown
+        if PackedBlock.capacity(b) < capacity { block = PackedBlock.resize(b, capacity: capacity) }
     }
 
     /// Replaces the bytes `range` with `size` new bytes written by `write` (given their start), adding
@@ -267,37 +287,22 @@ public struct PackedList {
     mutating func splice(_ range: Range<Int>, size: Int, countDelta: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Void) {
         let used = endOffset
         let newUsed = used - range.count + size
-        if newUsed == 0 {
-            storage = nil
+        let newCount = count + countDelta
+        if newUsed == 0 || newCount == 0 {
+            release()
             return
         }
-        if storage == nil || storage!.capacity < newUsed {
-            reserveExactly(newUsed)
-        } else if newUsed * 2 < storage!.capacity && storage!.capacity > 64 {
-            // Shrink: copy into an exact buffer, leaving the tail where the splice expects it.
-            let shrunk = Storage.create(minimumCapacity: (newUsed + 15) & ~15) { _ in storage!.header }
-            storage!.withUnsafeMutablePointerToElements { src in
-                shrunk.withUnsafeMutablePointerToElements { dst in
-                    dst.update(from: src, count: range.lowerBound)
-                    dst.advanced(by: range.lowerBound + size)
-                        .update(from: src.advanced(by: range.upperBound), count: used - range.upperBound)
-                    write(dst.advanced(by: range.lowerBound))
-                }
-            }
-            shrunk.header.used = Int32(newUsed)
-            shrunk.header.count += Int32(countDelta)
-            storage = shrunk
-            return
+        reserveExactly(newUsed)
+        let b = block!
+        let p = PackedBlock.payload(b)
+        if size != range.count && range.upperBound < used {
+            (p + range.lowerBound + size).update(from: p + range.upperBound, count: used - range.upperBound)
         }
-        storage!.withUnsafeMutablePointerToElements { p in
-            if size != range.count && range.upperBound < used {
-                (p + range.lowerBound + size).update(from: p + range.upperBound, count: used - range.upperBound)
-            }
-            write(p + range.lowerBound)
-        }
-        storage!.header.used = Int32(newUsed)
-        storage!.header.count += Int32(countDelta)
-        if storage!.header.count == 0 { storage = nil }
+        write(p + range.lowerBound)
+        PackedBlock.setWord0(b, UInt32(newUsed))
+        PackedBlock.setWord1(b, UInt32(newCount))
+        let capacity = PackedBlock.capacity(b)
+        if newUsed * 2 < capacity && capacity > 64 { block = PackedBlock.resize(b, capacity: newUsed) }
     }
 
     static func writeString(_ bytes: RBytes, to p: UnsafeMutablePointer<UInt8>) {
@@ -314,8 +319,7 @@ public struct PackedList {
                 q += 5
             }
             if n > 0 { UnsafeMutableRawPointer(q).copyMemory(from: b.baseAddress!, byteCount: n) }
-            let length = (q - p) + n
-            writeBackLength(length, to: q + n)
+            if Layout.backLinked { writeBackLength((q - p) + n, to: q + n) }
         }
     }
 
@@ -324,26 +328,26 @@ public struct PackedList {
             p[0] = 0xF0
             let bits = d.bitPattern
             for i in 0..<8 { p[1 + i] = UInt8((bits >> (8 * UInt64(i))) & 0xFF) }
-            p[9] = 9
+            if Layout.backLinked { p[9] = 9 }
         } else {
             p[0] = 0xF0 + UInt8(intBytes)
             let bits = UInt64(bitPattern: Int64(d))
             for i in 0..<intBytes { p[1 + i] = UInt8((bits >> (8 * UInt64(i))) & 0xFF) }
-            p[1 + intBytes] = UInt8(1 + intBytes)
+            if Layout.backLinked { p[1 + intBytes] = UInt8(1 + intBytes) }
         }
     }
 
     /// Inserts a string entry at `offset` (an entry boundary or `endOffset`).
     public mutating func insert(_ bytes: RBytes, at offset: Int) {
-        splice(offset..<offset, size: PackedList.stringEntrySize(bytes.count), countDelta: 1) {
-            PackedList.writeString(bytes, to: $0)
+        splice(offset..<offset, size: Self.stringEntrySize(bytes.count), countDelta: 1) {
+            Self.writeString(bytes, to: $0)
         }
     }
 
     /// Inserts a number entry at `offset`.
     public mutating func insert(number: Double, at offset: Int) {
-        let (size, intBytes) = PackedList.numberEncoding(number)
-        splice(offset..<offset, size: size, countDelta: 1) { PackedList.writeNumber(number, intBytes: intBytes, to: $0) }
+        let (size, intBytes) = Self.numberEncoding(number)
+        splice(offset..<offset, size: size, countDelta: 1) { Self.writeNumber(number, intBytes: intBytes, to: $0) }
     }
 
     /// Appends a string entry.
@@ -354,16 +358,16 @@ public struct PackedList {
 
     /// Replaces the entry at `offset` with a string entry.
     public mutating func replace(at offset: Int, with bytes: RBytes) {
-        splice(offset..<self.offset(after: offset), size: PackedList.stringEntrySize(bytes.count), countDelta: 0) {
-            PackedList.writeString(bytes, to: $0)
+        splice(offset..<self.offset(after: offset), size: Self.stringEntrySize(bytes.count), countDelta: 0) {
+            Self.writeString(bytes, to: $0)
         }
     }
 
     /// Replaces the entry at `offset` with a number entry.
     public mutating func replace(at offset: Int, withNumber number: Double) {
-        let (size, intBytes) = PackedList.numberEncoding(number)
+        let (size, intBytes) = Self.numberEncoding(number)
         splice(offset..<self.offset(after: offset), size: size, countDelta: 0) {
-            PackedList.writeNumber(number, intBytes: intBytes, to: $0)
+            Self.writeNumber(number, intBytes: intBytes, to: $0)
         }
     }
 
@@ -375,5 +379,5 @@ public struct PackedList {
     }
 
     /// Removes every entry.
-    public mutating func removeAll() { storage = nil }
+    public mutating func removeAll() { release() }
 }

@@ -9,29 +9,38 @@
 ///
 /// The object converts up (intset → hashtable) and never back. Callers pass the threshold in.
 public final class SetObject: RedisObject {
-    /// The members while intset-encoded, ascending (empty once converted). Its storage is never written in
-    /// place, so a copy shares it safely.
+    /// The members while intset-encoded, ascending; once converted, its block is a `TableBox` of the table (the
+    /// object's only stored word).
     var ints = PackedInts()
-    /// The members once hashtable-encoded.
-    @usableFromInline var table: KeyTable<Void>?
+
+    typealias Box = TableBox<KeyTable<Void>>
+
+    /// The members once hashtable-encoded (a copy of the boxed value: mutate through `tablePointer`).
+    @usableFromInline var table: KeyTable<Void>? { isIntset ? nil : tablePointer.pointee }
+
+    /// The boxed table (hashtable encoding only).
+    var tablePointer: UnsafeMutablePointer<KeyTable<Void>> { Box.pointer(ints.block!) }
 
     public override init() {}
 
+    deinit {
+        if isIntset { ints.release() } else { Box.destroy(ints.block!) }
+    }
+
     public override var typeName: String { "set" }
-    public override var encodingName: String { table == nil ? "intset" : "hashtable" }
+    public override var encodingName: String { isIntset ? "intset" : "hashtable" }
 
     public override func copy() -> RedisObject {
         let s = SetObject()
-        s.ints = ints
-        s.table = table
+        if let table { s.ints.block = Box.make(table) } else { s.ints = ints.copy() }
         return s
     }
 
     /// Whether the compact (intset) encoding is in use.
-    public var isIntset: Bool { table == nil }
+    public var isIntset: Bool { !Box.isBox(ints.block) }
 
     /// Number of members.
-    public var count: Int { table?.count ?? ints.count }
+    public var count: Int { isIntset ? ints.count : tablePointer.pointee.count }
 
     /// Position of `v` in `ints`, or where it would be inserted.
     @inline(__always)
@@ -48,38 +57,40 @@ public final class SetObject: RedisObject {
 
     /// Switches to the hashtable encoding (no-op if already there).
     public func convertToTable() {
-        guard table == nil else { return }
+        guard isIntset else { return }
         var t = KeyTable<Void>()
         t.reserve(ints.count)
         for v in ints { t.insertNew(Numbers.format(v), ()) }
         ints.removeAll()
-        table = t
+        ints.block = Box.make(t)
     }
 
     /// Adds `member`; true if it was not there. An intset converts when given a non-integer member, or once it
     /// holds more than `maxIntsetEntries` members (Redis's `setTypeAdd`).
     @discardableResult
     public func add(_ member: RBytes, maxIntsetEntries: Int) -> Bool {
-        if table == nil {
+        if isIntset {
             if let v = Numbers.parseInt64(member) {
                 let (i, found) = intsetPosition(v)
                 if found { return false }
                 ints.insert(v, at: i)
-                // Redis caps the intset at 2^30 entries whatever the setting.
-                if ints.count > min(maxIntsetEntries, 1 << 30) { convertToTable() }
+                // Redis caps the intset at 2^30 entries whatever the setting; ours converts one short of that, so
+                // the count fits `PackedInts`' 30-bit header field.
+                if ints.count > min(maxIntsetEntries, (1 << 30) - 2) { convertToTable() }
                 return true
             }
             convertToTable()
         }
-        if table!.find(member) != nil { return false }
-        table!.insertNew(member, ())
+        let t = tablePointer
+        if t.pointee.find(member) != nil { return false }
+        t.pointee.insertNew(member, ())
         return true
     }
 
     /// Removes `member`; true if it was there.
     @discardableResult
     public func remove(_ member: RBytes) -> Bool {
-        if table != nil { return table!.remove(member) != nil }
+        if !isIntset { return tablePointer.pointee.remove(member) != nil }
         guard let v = Numbers.parseInt64(member) else { return false }
         let (i, found) = intsetPosition(v)
         if found { ints.remove(at: i) }
@@ -111,9 +122,9 @@ public final class SetObject: RedisObject {
 
     /// Removes and returns a uniformly random member. The set must not be empty.
     public func popRandom() -> RBytes {
-        if table != nil, let slot = table!.randomSlot() {
-            let m = table!.key(at: slot)
-            table!.remove(m)
+        if !isIntset, let slot = tablePointer.pointee.randomSlot() {
+            let m = tablePointer.pointee.key(at: slot)
+            tablePointer.pointee.remove(m)
             return m
         }
         return Numbers.format(ints.remove(at: Int.random(in: 0..<ints.count)))

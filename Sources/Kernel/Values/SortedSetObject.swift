@@ -1,7 +1,7 @@
 /// A sorted set: unique members, each with a score, ordered by score and then by member bytes.
 ///
 /// Two encodings, as in Redis 7.0:
-/// - `listpack`: members and scores alternating in one `PackedList` buffer, in order, for small sets (at most
+/// - `listpack`: members and scores alternating in one `PackedPairs` buffer, in order, for small sets (at most
 ///   `zset-max-listpack-entries` members of at most `zset-max-listpack-value` bytes). Lookups are linear, as in
 ///   Redis. Like a real listpack, it stores an integral score as an integer, so `-0` reads back as `0`.
 /// - `skiplist`: a member → score hash table plus an order-statistic tree (`ZSetTree`) for O(log n) ranks.
@@ -9,34 +9,59 @@
 /// A set converts from listpack to skiplist when an insertion would exceed a limit, and never back, except that
 /// commands building a new set (ZUNIONSTORE, ...) may create it compact (`compactIfFits`).
 public final class SortedSetObject: RedisObject {
-    /// Listpack encoding: member, score, member, score, ... in order.
-    private var packed = PackedList()
-    /// Skiplist encoding: member → score.
-    private var dict = KeyTable<Double>()
-    /// Skiplist encoding: the order (nil while listpack-encoded).
-    private var tree: ZSetTree?
+    /// Listpack encoding: member, score, member, score, ... in order. Skiplist encoding: its block is a
+    /// `TableBox` of the `Skiplist` (the object's only stored word).
+    private var packed = PackedPairs()
+
+    /// The skiplist encoding's two structures.
+    struct Skiplist {
+        /// Member → score.
+        var dict = KeyTable<Double>()
+        /// The order.
+        var tree = ZSetTree()
+    }
+
+    typealias Box = TableBox<Skiplist>
+
+    /// The boxed skiplist encoding (skiplist encoding only).
+    private var skiplist: UnsafeMutablePointer<Skiplist> { Box.pointer(packed.block!) }
+
+    /// Skiplist encoding: member → score (mutated in place in the box).
+    private var dict: KeyTable<Double> {
+        get { skiplist.pointee.dict }
+        _modify { yield &skiplist.pointee.dict }
+    }
+
+    /// Skiplist encoding: the order (nil while listpack-encoded; a copy sharing the nodes, for reading).
+    private var tree: ZSetTree? { isListpack ? nil : skiplist.pointee.tree }
 
     /// An empty set in the listpack encoding, or the skiplist one if `skiplist`.
     public init(skiplist: Bool = false) {
-        if skiplist { tree = ZSetTree() }
+        if skiplist { packed.block = Box.make(Skiplist()) }
+    }
+
+    deinit {
+        if isListpack { packed.release() } else { Box.destroy(packed.block!) }
     }
 
     /// Which encoding is in use.
-    public var isListpack: Bool { tree == nil }
+    public var isListpack: Bool { !Box.isBox(packed.block) }
 
     public override var typeName: String { "zset" }
     public override var encodingName: String { isListpack ? "listpack" : "skiplist" }
 
     public override func copy() -> RedisObject {
         let o = SortedSetObject()
-        o.packed = packed.copy()
-        o.dict = dict
-        o.tree = tree?.deepCopy()
+        if isListpack {
+            o.packed = packed.copy()
+        } else {
+            o.packed.block = Box.make(Skiplist(dict: dict, tree: skiplist.pointee.tree.deepCopy()))
+        }
         return o
     }
 
     /// Number of members.
-    public var count: Int { tree?.count ?? packed.count / 2 }
+    public var count: Int { isListpack ? packed.count / 2 : skiplist.pointee.tree.count }
 
     /// The score a listpack stores for `score` (integral values are stored as integers, which have no `-0`).
     @inline(__always)
@@ -94,7 +119,7 @@ public final class SortedSetObject: RedisObject {
 
     /// The score of `member`, or nil if it is not in the set.
     public func score(of member: RBytes) -> Double? {
-        guard tree != nil else {
+        guard !isListpack else {
             return packed.firstOffset(of: member, stride: 2).map { packed.number(at: packed.offset(after: $0)) }
         }
         return dict[member]
@@ -192,7 +217,7 @@ public final class SortedSetObject: RedisObject {
             }
         }
         dict.insertNew(member, score)
-        tree!.insert(member, score: score)
+        skiplist.pointee.tree.insert(member, score: score)
     }
 
     /// Changes the score of a member that is in the set with score `old`.
@@ -203,8 +228,8 @@ public final class SortedSetObject: RedisObject {
             packedInsert(member, new)
             return
         }
-        tree!.remove(member, score: old)
-        tree!.insert(member, score: new)
+        skiplist.pointee.tree.remove(member, score: old)
+        skiplist.pointee.tree.insert(member, score: new)
         dict.upsert(member, new)
     }
 
@@ -217,7 +242,7 @@ public final class SortedSetObject: RedisObject {
             return true
         }
         guard let s = dict.remove(member) else { return false }
-        tree!.remove(member, score: s)
+        skiplist.pointee.tree.remove(member, score: s)
         return true
     }
 
@@ -232,10 +257,10 @@ public final class SortedSetObject: RedisObject {
         }
         var doomed: [(RBytes, Double)] = []
         doomed.reserveCapacity(hi - lo)
-        tree!.forEach(in: lo..<hi) { doomed.append(($0, $1)) }
+        skiplist.pointee.tree.forEach(in: lo..<hi) { doomed.append(($0, $1)) }
         for (m, s) in doomed {
             dict.remove(m)
-            tree!.remove(m, score: s)
+            skiplist.pointee.tree.remove(m, score: s)
         }
         return hi - lo
     }
@@ -245,14 +270,14 @@ public final class SortedSetObject: RedisObject {
     /// Converts a listpack-encoded set to the skiplist encoding.
     public func convertToSkiplist() {
         guard isListpack else { return }
-        var t = ZSetTree()
-        dict.reserve(count)
+        var sk = Skiplist()
+        sk.dict.reserve(count)
         forEach(in: 0..<count) { m, s in
-            dict.insertNew(m, s)
-            t.insert(m, score: s)
+            sk.dict.insertNew(m, s)
+            sk.tree.insert(m, score: s)
         }
         packed.removeAll()
-        tree = t
+        packed.block = Box.make(sk)
     }
 
     /// Converts a skiplist-encoded set to the listpack encoding if it has at most `maxEntries` members, none
@@ -262,13 +287,12 @@ public final class SortedSetObject: RedisObject {
         var fits = true
         tree.forEach(in: 0..<tree.count) { m, _ in if m.count > maxValue { fits = false } }
         guard fits else { return }
-        var p = PackedList()
+        var p = PackedPairs()
         tree.forEach(in: 0..<tree.count) { m, s in
             p.append(m)
             p.append(number: Self.listpackValue(s))
         }
+        Box.destroy(packed.block!)
         packed = p
-        dict = KeyTable()
-        self.tree = nil
     }
 }

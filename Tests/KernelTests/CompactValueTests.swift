@@ -1,0 +1,112 @@
+import XCTest
+@testable import Kernel
+
+/// What a small collection costs on the heap, and that the one-word objects (`TableBox`) keep their contents
+/// through conversion and copies.
+final class CompactValueTests: XCTestCase {
+    /// Bytes malloc reserved for an object (on Linux a Swift instance is one malloc block at its address).
+    private func heapBytes(_ o: AnyObject) -> Int {
+        PackedBlock.allocatedBytes(UnsafeMutableRawPointer(Unmanaged.passUnretained(o).toOpaque()))
+    }
+
+    private func fields(_ h: HashObject) -> [String: String] {
+        var out: [String: String] = [:]
+        h.forEach { out[$0.string] = $1.string }
+        return out
+    }
+
+    func testSmallHashIsAOneWordObjectAndOneExactBlock() {
+        let h = HashObject()
+        for j in 0..<10 { h.set(RBytes("f\(j)"), RBytes("v\(12340 + j)"), maxEntries: 128, maxValue: 64) }
+        XCTAssertEqual(heapBytes(h), 24, "16-byte object header and one word")
+        // Ten 3-byte and ten 7-byte entries (no back-lengths) plus the 8-byte header, rounded to malloc's 16.
+        XCTAssertEqual(h.packed.endOffset, 100)
+        XCTAssertLessThanOrEqual(h.packed.allocatedBytes, 8 + 100 + 16)
+    }
+
+    func testSmallSetAndSortedSetAreOneWordObjects() {
+        let s = SetObject()
+        for j in 0..<10 { s.add(RBytes("\(j)"), maxIntsetEntries: 512) }
+        XCTAssertEqual(heapBytes(s), 24)
+        XCTAssertLessThanOrEqual(s.ints.allocatedBytes, 24, "4-byte header and ten 2-byte integers")
+        let z = SortedSetObject()
+        for j in 0..<10 { z.insert(RBytes("m:\(j)"), score: Double(j), maxListpackEntries: 128, maxListpackValue: 64) }
+        XCTAssertEqual(heapBytes(z), 24)
+    }
+
+    func testHashKeepsItsFieldsThroughConversionAndCopies() {
+        let h = HashObject()
+        var model: [String: String] = [:]
+        for j in 0..<20 {
+            h.set(RBytes("f\(j)"), RBytes("v\(j)"), maxEntries: 10, maxValue: 64)
+            model["f\(j)"] = "v\(j)"
+        }
+        XCTAssertFalse(h.isListpack)
+        XCTAssertEqual(h.encodingName, "hashtable")
+        XCTAssertEqual(h.count, 20)
+        XCTAssertEqual(fields(h), model)
+        let c = h.copy() as! HashObject
+        XCTAssertTrue(h.remove(RBytes("f3")))
+        h.set(RBytes("f4"), RBytes("changed"), maxEntries: 10, maxValue: 64)
+        XCTAssertEqual(fields(c), model, "the copy has its own table")
+        XCTAssertEqual(h.count, 19)
+        XCTAssertEqual(h.get(RBytes("f4")), RBytes("changed"))
+        let small = HashObject()
+        small.set(RBytes("a"), RBytes("1"), maxEntries: 10, maxValue: 64)
+        let smallCopy = small.copy() as! HashObject
+        small.set(RBytes("a"), RBytes("2"), maxEntries: 10, maxValue: 64)
+        XCTAssertEqual(smallCopy.get(RBytes("a")), RBytes("1"))
+        XCTAssertTrue(smallCopy.isListpack)
+    }
+
+    func testSetKeepsItsMembersThroughConversionAndCopies() {
+        let s = SetObject()
+        for j in 0..<5 { s.add(RBytes("\(j)"), maxIntsetEntries: 512) }
+        let intsetCopy = s.copy() as! SetObject
+        s.add(RBytes("x"), maxIntsetEntries: 512)
+        XCTAssertEqual(s.encodingName, "hashtable")
+        XCTAssertEqual(s.count, 6)
+        XCTAssertEqual(Set(s.members), Set(["0", "1", "2", "3", "4", "x"].map { RBytes($0) }))
+        XCTAssertEqual(intsetCopy.encodingName, "intset")
+        XCTAssertEqual(intsetCopy.members, ["0", "1", "2", "3", "4"].map { RBytes($0) })
+        let tableCopy = s.copy() as! SetObject
+        XCTAssertTrue(s.remove(RBytes("x")))
+        XCTAssertEqual(s.popRandom().count, 1)
+        XCTAssertEqual(s.count, 4)
+        XCTAssertEqual(tableCopy.count, 6)
+        XCTAssertTrue(tableCopy.contains(RBytes("x")))
+    }
+
+    func testSortedSetKeepsItsOrderThroughConversionCompactionAndCopies() {
+        let z = SortedSetObject()
+        for j in 0..<6 { z.insert(RBytes("m\(j)"), score: Double(6 - j), maxListpackEntries: 4, maxListpackValue: 64) }
+        XCTAssertEqual(z.encodingName, "skiplist")
+        let c = z.copy() as! SortedSetObject
+        XCTAssertTrue(z.remove(RBytes("m0")))
+        z.updateScore(RBytes("m1"), from: 5, to: -1)
+        XCTAssertEqual(z.element(at: 0).member, RBytes("m1"))
+        XCTAssertEqual(c.count, 6)
+        XCTAssertEqual(c.element(at: 0).member, RBytes("m5"))
+        XCTAssertEqual(c.rank(of: RBytes("m0")), 5)
+        z.compactIfFits(maxEntries: 8, maxValue: 64)
+        XCTAssertEqual(z.encodingName, "listpack")
+        var order: [RBytes] = []
+        z.forEach(in: 0..<z.count) { m, _ in order.append(m) }
+        XCTAssertEqual(order, ["m1", "m5", "m4", "m3", "m2"].map { RBytes($0) })
+        XCTAssertEqual(z.score(of: RBytes("m1")), -1)
+        let skip = SortedSetObject(skiplist: true)
+        skip.insert(RBytes("a"), score: 1, maxListpackEntries: 128, maxListpackValue: 64)
+        XCTAssertEqual(skip.encodingName, "skiplist")
+        XCTAssertEqual(skip.count, 1)
+    }
+
+    func testSmallKeyTableSlabsGrowByHalfPowersOfTwo() {
+        var c = 0
+        var seen: [Int] = []
+        for _ in 0..<11 {
+            c = KeyTableStorage<Void>.grownCapacity(c)
+            seen.append(c)
+        }
+        XCTAssertEqual(seen, [4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256])
+    }
+}
