@@ -162,7 +162,7 @@ public final class SortedSetObject: RedisObject {
 
     /// A uniformly chosen member (the set must not be empty).
     public func randomElement() -> (member: RBytes, score: Double) {
-        if isListpack { return element(at: Int.random(in: 0..<count)) }
+        if isListpack { return element(at: FastRandom.int(in: 0..<count)) }
         let slot = dict.randomSlot()!
         return (dict.key(at: slot), dict.value(at: slot))
     }
