@@ -230,6 +230,13 @@ public final class SortedSetObject: RedisObject {
             packed.remove(at: packedOffset(ofRank: lo), entries: 2 * (hi - lo))
             return hi - lo
         }
+        if hi - lo == 1 {
+            // ZPOPMIN/ZPOPMAX's single pop: no list of the doomed members.
+            let (m, s) = tree!.element(at: lo)
+            dict.remove(m)
+            tree!.remove(m, score: s)
+            return 1
+        }
         var doomed: [(RBytes, Double)] = []
         doomed.reserveCapacity(hi - lo)
         tree!.forEach(in: lo..<hi) { doomed.append(($0, $1)) }
