@@ -38,7 +38,7 @@ struct RBytesTests {
                 other[i] = UInt8(ascii: "K")
                 #expect(RBytes(base) != RBytes(other))
                 #expect(KeyHash.hash(RBytes(base)) != KeyHash.hash(RBytes(other)))
-                #expect(RBytes(base) < RBytes(other) == (base.lexicographicallyPrecedes(other)))
+                #expect((RBytes(base) < RBytes(other)) == base.lexicographicallyPrecedes(other))
             }
             // A trailing zero byte makes a longer, different string.
             #expect(RBytes(base) != RBytes(base + [0]))
