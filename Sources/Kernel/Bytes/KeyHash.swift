@@ -25,11 +25,9 @@ public enum KeyHash {
     public static func hash(_ key: RBytes) -> UInt64 {
         let s = seed ^ k0
         switch key.storage {
-        case let .inline(w0, w1, t0, t1, n):
+        case let .inline(w0, w1, n):
             // The inline words are the bytes loaded little-endian, zero-padded: the same words for the same bytes.
-            // The length (< 32) and the 6-byte tail share the last word.
-            let last = UInt64(n) | (UInt64(t0) << 8) | (UInt64(t1) << 40)
-            return mum(k1 ^ last, mum(w0 ^ k1, w1 ^ s))
+            return mum(k1 ^ UInt64(n), mum(w0 ^ k1, w1 ^ s))
         case .heap(let a):
             return a.withUnsafeBytes { p -> UInt64 in
                 let n = p.count

@@ -113,16 +113,20 @@ public enum Numbers {
     @inline(__always) @usableFromInline
     static func isSpace(_ c: UInt8) -> Bool { c == 32 || (c >= 9 && c <= 13) }
 
-    /// Decimal form of an integer (at most 20 characters, always inline in RBytes), assembled straight into
+    /// Decimal form of an integer. Up to 16 characters (every value above -10^15) it is assembled straight into
     /// RBytes's inline words, without a byte-by-byte copy.
     @inlinable
     public static func format(_ v: Int64) -> RBytes {
         withUnsafeTemporaryAllocation(byteCount: 24, alignment: 8) { p in
             p.storeBytes(of: 0, toByteOffset: 0, as: UInt64.self)
             p.storeBytes(of: 0, toByteOffset: 8, as: UInt64.self)
-            p.storeBytes(of: 0, toByteOffset: 16, as: UInt64.self)
             let n = writeDecimal(v, into: p)
-            return RBytes.inline(from: UnsafeRawBufferPointer(p), count: n)
+            if n <= 16 {
+                return RBytes(storage: .inline(UInt64(littleEndian: p.load(fromByteOffset: 0, as: UInt64.self)),
+                                               UInt64(littleEndian: p.load(fromByteOffset: 8, as: UInt64.self)),
+                                               UInt8(n)))
+            }
+            return RBytes(UnsafeRawBufferPointer(rebasing: p[0..<n]))
         }
     }
 

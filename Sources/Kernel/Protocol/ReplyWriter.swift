@@ -104,8 +104,8 @@ public struct ReplyWriter {
 
     public mutating func bulk(_ b: RBytes) {
         switch b.storage {
-        case let .inline(w0, w1, t0, t1, n):
-            // The common short value: header, the inline words and CRLF in one reservation, no copy of the string.
+        case let .inline(w0, w1, n):
+            // The common short value: header, both words and CRLF in one reservation, no copy of the string.
             let len = Int(n)
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 32) { out in
                 out[0] = UInt8(ascii: "$")
@@ -123,8 +123,6 @@ public struct ReplyWriter {
                 i += 2
                 out.storeBytes(of: w0.littleEndian, toByteOffset: i, as: UInt64.self)
                 out.storeBytes(of: w1.littleEndian, toByteOffset: i + 8, as: UInt64.self)
-                out.storeBytes(of: t0.littleEndian, toByteOffset: i + 16, as: UInt32.self)
-                out.storeBytes(of: t1.littleEndian, toByteOffset: i + 20, as: UInt16.self)
                 i += len
                 out[i] = 13
                 out[i + 1] = 10
