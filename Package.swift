@@ -87,6 +87,12 @@ let package = Package(
             swiftSettings: fast
         ),
         .target(
+            name: "QueuePlugin",
+            dependencies: ["Kernel", "RedisModule"],
+            path: "Plugins/Queue",
+            swiftSettings: fast
+        ),
+        .target(
             name: "ThrottlePlugin",
             dependencies: ["Kernel", "RedisModule"],
             path: "Plugins/Throttle",
@@ -115,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "redis-swift",
             dependencies: ["Kernel", "Commands", "Replication", "Scripting", "Sentinel", "RedisModule", "ModuleHost",
-                           "ThrottlePlugin", "BloomPlugin"],
+                           "ThrottlePlugin", "BloomPlugin", "QueuePlugin"],
             // One copy of the kernel in the process: a module loaded at run time resolves the kernel's and the
             // module API's symbols from the executable (DESIGN §10), so the executable exports them.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]

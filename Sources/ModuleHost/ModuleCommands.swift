@@ -48,8 +48,9 @@ public struct ModuleCommands: CommandModule {
     }
 
     func list(_ c: Client) {
-        c.reply.arrayHeader(host.loaded.count)
-        for m in host.loaded {
+        let modules = host.listed
+        c.reply.arrayHeader(modules.count)
+        for m in modules {
             c.reply.mapHeader(4)
             c.reply.bulk("name")
             c.reply.bulk(m.name)

@@ -39,7 +39,7 @@ public final class ModuleHost {
         compiledIn = plugins
         server.config.moduleLoadLines = { [unowned self] in self.loadLines }
         server.addInfoFields(section: "modules") { [unowned self] _ in
-            self.loaded.map { m in
+            self.listed.map { m in
                 ("module", "name=\(m.name),ver=\(m.version),api=\(m.apiVersion),filters=0,usedby=[],using=[],options=[]")
             }
         }
@@ -47,6 +47,24 @@ public final class ModuleHost {
             (self.compiledIn + self.loaded.map(\.definition)).flatMap { ModuleInfo.collect($0, requested: requested) }
         }
     }
+
+    /// The modules MODULE LIST and INFO's `# Modules` show: the compiled-in ones first (like modules of
+    /// `loadmodule` lines, loaded at start; their path is the server's executable, their arguments none), then
+    /// the libraries loaded, in load order.
+    public var listed: [Loaded] {
+        compiledIn.map { d in
+            Loaded(name: d.name, version: d.version, path: ModuleHost.executablePath, arguments: [],
+                   types: d.types.map(\.name), apiVersion: ModuleAPI.hostVersion, definition: d)
+        } + loaded
+    }
+
+    /// The server's executable (`/proc/self/exe`), the "path" of the compiled-in modules.
+    static let executablePath: String = {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return CommandLine.arguments.first ?? "" }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
 
     /// Data type names of the compiled-in modules (`adoptTypes`).
     public private(set) var compiledInTypes: Set<String> = []
@@ -209,10 +227,16 @@ public final class ModuleHost {
     /// types exist).
     public func unload(name: String, server: Server) -> String? {
         guard let i = loaded.firstIndex(where: { $0.name == name }) else {
+            if compiledIn.contains(where: { $0.name == name }) {
+                return "the module is compiled into the server, can't unload"
+            }
             return "no such module with that name"
         }
         if !loaded[i].types.isEmpty {
             return "the module exports one or more module-side data types, can't unload"
+        }
+        if server.blockedClients(family: name) > 0 {
+            return "the module has blocked clients. Please wait them unblocked and try again"
         }
         rollBack(name, server: server)
         loaded.remove(at: i)

@@ -150,6 +150,8 @@ public struct ModuleReply {
     @inlinable public func bulk(_ s: String) { client.reply.bulk(s) }
     /// Null (RESP2 null bulk string).
     @inlinable public func null() { client.reply.null() }
+    /// A null array (RESP2 `*-1`, RESP3 null), BLPOP's timeout reply.
+    public func nullArray() { client.reply.nullArray() }
     /// A double (RESP3 double, RESP2 bulk string).
     @inlinable public func double(_ d: Double) { client.reply.double(d) }
     /// An array of `count` elements: write them next.

@@ -11,6 +11,10 @@ public enum ModuleAPI {
     /// The API version a module was compiled against (inlined into the module at its compile time).
     @_alwaysEmitIntoClient
     public static var compiledVersion: Int { 3 }
+    /// Additions to version 3 that leave modules built before them loadable (a module using one fails to load
+    /// on an older server with `undefined symbol`, a clean refusal): 1 = blocking clients on keys
+    /// (`ModuleContext.blockOnKeys`, `signalReady`, `readyKey`, `canBlock`).
+    public static let hostRevision = 1
 }
 
 /// A custom command module: what a user writes. The same declaration serves a compiled-in plugin (listed in

@@ -71,14 +71,6 @@ public struct ModuleFamily: CommandModule {
 
     /// The kernel handler around a module handler: thrown errors become error replies.
     static func wrap(_ h: @escaping ModuleHandler) -> CommandHandler {
-        return { c in
-            do {
-                try h(ModuleContext(c))
-            } catch let e as ModuleError {
-                c.error(e.message)
-            } catch {
-                c.error("ERR \(error)")
-            }
-        }
+        return { c in ModuleContext.run(h, c) }
     }
 }

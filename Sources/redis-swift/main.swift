@@ -8,6 +8,7 @@ import Scripting
 import Sentinel
 import ThrottlePlugin
 import BloomPlugin
+import QueuePlugin
 
 #if canImport(Glibc)
 import Glibc
@@ -150,7 +151,7 @@ config.running = true
 /// The shared libraries loaded at start (`loadmodule`) and at run time (MODULE LOAD).
 let moduleHost = ModuleHost()
 /// The compiled-in modules (Plugins/), built on the module API like a loaded one.
-let pluginDefinitions: [ModuleDefinition] = [ThrottleModule(), BloomModule()]
+let pluginDefinitions: [ModuleDefinition] = [ThrottleModule(), BloomModule(), QueueModule()]
 let pluginFamilies: [CommandModule] = pluginDefinitions.map { (definition: ModuleDefinition) -> CommandModule in
     do throws(RegistrationError) {
         let family = try ModuleFamily(definition)

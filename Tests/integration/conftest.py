@@ -59,6 +59,17 @@ __all__ = [
 ]
 
 
+# The compiled-in plugins (Plugins/): they are listed by MODULE LIST and INFO's `# Modules` as modules loaded at
+# start. Tests comparing ours with a module-less redis-server start ours with them disabled (NO_PLUGINS).
+PLUGIN_MODULES = (b"redis-cell", b"bf", b"mq")
+NO_PLUGINS = tuple(a for m in PLUGIN_MODULES for a in ("--disable-command-family", m.decode()))
+
+
+def loaded_modules(module_list):
+    """The rows of a decoded MODULE LIST reply that are not compiled-in plugins."""
+    return [m for m in module_list if m[1] not in PLUGIN_MODULES]
+
+
 def ours_binary():
     env = os.environ.get("REDIS_SWIFT_BIN")
     if env:

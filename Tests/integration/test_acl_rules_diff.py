@@ -6,7 +6,7 @@ deterministic and compared byte for byte; the single commands come in Redis's co
 hash seed makes differ from one redis-server process to the next, so they are compared as a multiset.
 
 The greedy choice counts the commands of each category, so it matches Redis's where our command table has the
-same commands. Ours runs without the redis-cell and bf plugins (CL.THROTTLE, BF.*) here, so both tables hold the
+same commands. Ours runs without the compiled-in plugins (CL.THROTTLE, BF.*, MQ.*) here, so both tables hold the
 same commands and the random rules may use every category; they start from
 `-@all`; the fixed cases cover `+@all` and those categories where the result does not depend on the difference.
 """
@@ -15,6 +15,7 @@ import random
 
 import pytest
 
+from conftest import NO_PLUGINS
 from difftools import Pair
 from resp import decode
 
@@ -72,7 +73,7 @@ def commands_of(line):
 
 @pytest.fixture(scope="module")
 def rule_servers(server_factory):
-    ours = server_factory("ours", "--disable-command-family", "redis-cell", "--disable-command-family", "bf")
+    ours = server_factory("ours", *NO_PLUGINS)
     real = server_factory("real")
     yield ours, real
     ours.stop()

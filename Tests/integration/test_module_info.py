@@ -5,6 +5,7 @@ all), and the template's `hello.greeting` config."""
 
 import pytest
 
+from conftest import NO_PLUGINS
 from resp import decode
 from test_module_loading import hello_so  # noqa: F401  (the module-scoped fixture building the template)
 
@@ -29,7 +30,8 @@ def srv(server_factory, hello_so):  # noqa: F811
 def test_modules_section_lists_the_loaded_library(srv):
     with srv.client() as c:
         text = info(c, "modules")
-        assert text.startswith("# Modules\r\nmodule:name=hello,ver=1,api=3,filters=0,usedby=[],using=[],options=[]\r\n")
+        assert text.startswith("# Modules\r\n")
+        assert "\r\nmodule:name=hello,ver=1,api=3,filters=0,usedby=[],using=[],options=[]\r\n" in text
 
 
 def test_module_section_shows_its_prefixed_fields_with_modules_and_everything(srv):
@@ -50,21 +52,21 @@ def test_plain_default_all_and_other_names_leave_module_sections_out(srv):
     with srv.client() as c:
         for args in ((), ("default",), ("all",), ("hello_other",), ("server",)):
             assert "hello_stats" not in info(c, *args), args
-        assert "# Modules\r\nmodule:name=hello" in info(c)
-        assert "# Modules\r\nmodule:name=hello" in info(c, "all")
+        assert "\r\nmodule:name=hello," in info(c)
+        assert "\r\nmodule:name=hello," in info(c, "all")
 
 
 def test_unloaded_module_leaves_info(srv):
     with srv.client() as c:
         assert c.call("MODULE", "UNLOAD", "hello") == b"+OK\r\n"
         assert "hello" not in info(c, "everything")
-        assert info(c, "modules") == "# Modules\r\n"
+        assert "module:name=hello," not in info(c, "modules")
 
 
 def test_modules_section_without_modules_is_redis(server_factory):
     replies = []
     for kind in ("ours", "real"):
-        s = server_factory(kind)
+        s = server_factory(kind, *(NO_PLUGINS if kind == "ours" else ()))
         with s.client() as c:
             replies.append((c.call("INFO", "modules"), info(c, "nosuchsection")))
     assert replies[0] == replies[1]

@@ -3,6 +3,7 @@
 
 import pytest
 
+from conftest import NO_PLUGINS
 from difftools import Pair
 from resp import RespClient
 
@@ -11,7 +12,7 @@ from resp import RespClient
 def closed(server_factory):
     """Both servers with the gates closed and a password; a user who may only GET."""
     args = ("--enable-debug-command", "no", "--enable-module-command", "no", "--requirepass", "pw")
-    ours, real = server_factory("ours", *args), server_factory("real", *args)
+    ours, real = server_factory("ours", *args, *NO_PLUGINS), server_factory("real", *args)
     for srv in (ours, real):
         c = srv.client()
         c.call("AUTH", "pw")

@@ -22,6 +22,27 @@ struct BlockState {
     let command: Command
     /// Whether deleting or overwriting a key wakes this waiter too (XREADGROUP answers with an error then).
     let wakeOnDeletion: Bool
+    /// A module's callbacks (RM_BlockClientOnKeys): asked instead of running the command again.
+    var callbacks: BlockCallbacks? = nil
+}
+
+/// The callbacks of a client a module blocked on keys (Redis's RM_BlockClientOnKeys reply and timeout
+/// callbacks). The client is not run again when a key is ready: `ready` is asked, with the client's original
+/// argv, database and command in place and `Client.wokenByKey` naming the key. Both run as a call of the
+/// blocked command (its stats, slowlog, and propagation: effects it set with `propagateInstead`, else its argv
+/// when it changed data).
+public struct BlockCallbacks {
+    /// A key the client waits on exists and was signalled ready: reply and return true to end the wait, or
+    /// return false (writing nothing) to keep waiting in the same place of the key's queue.
+    public let ready: (Client) -> Bool
+    /// The deadline passed (or CLIENT UNBLOCK ... TIMEOUT): write the timeout reply.
+    public let timeout: (Client) -> Void
+
+    /// Callbacks for `Client.block(onKeys:deadline:callbacks:)`.
+    public init(ready: @escaping (Client) -> Bool, timeout: @escaping (Client) -> Void) {
+        self.ready = ready
+        self.timeout = timeout
+    }
 }
 
 /// A key in a given database, for the blocked-clients index.
@@ -97,11 +118,25 @@ extension Client {
     /// one of the keys is deleted or overwritten (the command then replies its error).
     public func block(onKeys keys: [RBytes], deadline: Int64, timeoutReply: TimeoutReply,
                       resolvedArgv: [RBytes]? = nil, wakeOnDeletion: Bool = false) {
+        block(keys, deadline, timeoutReply, resolvedArgv, wakeOnDeletion, nil)
+    }
+
+    /// Blocks the client on `keys` (in its selected database) with a module's callbacks instead of a re-run:
+    /// when one of the keys exists and is signalled ready, `callbacks.ready` decides whether the client is
+    /// served; at `deadline` (absolute ms; 0 = forever) or on CLIENT UNBLOCK ... TIMEOUT, `callbacks.timeout`
+    /// replies. Waiters of a key are asked in the order they blocked. The command returns without replying.
+    public func block(onKeys keys: [RBytes], deadline: Int64, callbacks: BlockCallbacks) {
+        block(keys, deadline, .null, nil, false, callbacks)
+    }
+
+    private func block(_ keys: [RBytes], _ deadline: Int64, _ timeoutReply: TimeoutReply, _ resolvedArgv: [RBytes]?,
+                       _ wakeOnDeletion: Bool, _ callbacks: BlockCallbacks?) {
         guard let command else { return }
         server.blockSequence += 1
-        let state = BlockState(id: server.blockSequence, keys: keys, db: db, deadline: deadline,
+        var state = BlockState(id: server.blockSequence, keys: keys, db: db, deadline: deadline,
                                timeoutReply: timeoutReply, argv: resolvedArgv ?? argv, command: command,
                                wakeOnDeletion: wakeOnDeletion)
+        state.callbacks = callbacks
         blockState = state
         server.addBlocked(self, state)
         if deadline > 0, let loop = eventLoop {
@@ -144,10 +179,22 @@ extension Server {
     /// its connection go on with buffered input.
     public func unblockWithReply(_ c: Client, error: String?) {
         guard let s = c.blockState else { return }
-        unblock(c)
-        if let error {
+        if error == nil, let callbacks = s.callbacks {
+            // Still blocked while the callback runs, so it cannot block again.
+            runBlockedCallback(c, s, key: nil) { c in
+                callbacks.timeout(c)
+                return true
+            }
+            unblock(c)
+            if callDepth == 0 {
+                if !pendingEffects.isEmpty { flushEffects() }
+                if !readyKeys.isEmpty { serveClientsBlockedOnReadyKeys() }
+            }
+        } else if let error {
+            unblock(c)
             c.error(error)
         } else {
+            unblock(c)
             switch s.timeoutReply {
             case .null: c.reply.null()
             case .nullArray: c.reply.nullArray()
@@ -163,6 +210,32 @@ extension Server {
         unblock(c)
         write(c)
         c.scheduleResume()
+    }
+
+    /// Runs a module's blocked-client callback as a call of the blocked command: its argv, database and command
+    /// in place, `wokenByKey` = `key`, accounted and propagated like the command; returns what `body` returned.
+    @discardableResult
+    func runBlockedCallback(_ c: Client, _ s: BlockState, key: RBytes?, _ body: @escaping (Client) -> Bool) -> Bool {
+        let savedDb = c.db
+        c.db = s.db
+        c.argv = s.argv
+        c.rerunDeadline = s.deadline
+        c.wokenByKey = key
+        var result = false
+        call(c, s.command, handler: { c in result = body(c) })
+        c.rerunDeadline = nil
+        c.wokenByKey = nil
+        if c.db === s.db { c.db = savedDb }
+        return result
+    }
+
+    /// How many clients wait in a command of the family `family` (MODULE UNLOAD refuses a module with blocked
+    /// clients, as Redis).
+    public func blockedClients(family: String) -> Int {
+        guard blockedCount > 0 else { return 0 }
+        return clients.values.reduce(0) { n, c in
+            c.blockState?.command.family == family ? n + 1 : n
+        }
     }
 
     /// Number of clients waiting in blocking commands (INFO's `blocked_clients`).
@@ -199,6 +272,19 @@ extension Server {
                 let db = databases[k.db]
                 for c in waiters {
                     guard let s = c.blockState else { continue }
+                    if let callbacks = s.callbacks {
+                        // A module's waiter is asked whatever the key's type, once the key exists (Redis 7.0's
+                        // serveClientsBlockedOnKeyByModule); it stays in its place when its callback declines.
+                        guard db.table.find(k.key) != nil else { continue }
+                        let served = runBlockedCallback(c, s, key: k.key, callbacks.ready)
+                        if !pendingEffects.isEmpty { flushEffects() }
+                        if served {
+                            unblock(c)
+                            c.releaseArgv()
+                            c.scheduleResume()
+                        }
+                        continue
+                    }
                     // Once the key is gone (an earlier waiter emptied it), the rest keep waiting in order — except
                     // waiters that asked to hear about deletion (XREADGROUP replies an error then).
                     let value = db.get(k.key)

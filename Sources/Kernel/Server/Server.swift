@@ -400,8 +400,9 @@ public final class Server {
     /// Commands that run immediately even inside MULTI.
     static let transactionControl: Set<String> = ["exec", "discard", "multi", "watch", "quit", "reset"]
 
-    /// Calls a resolved command's handler and accounts for it.
-    public func call(_ c: Client, _ cmd: Command) {
+    /// Calls a resolved command's handler (or `handler` in its place: a blocked module client's callback) and
+    /// accounts for it.
+    public func call(_ c: Client, _ cmd: Command, handler: CommandHandler? = nil) {
         c.command = cmd
         let previousClient = currentClient
         currentClient = c
@@ -442,7 +443,7 @@ public final class Server {
         }
         let countedBefore = countsKeyspaceLookups
         countsKeyspaceLookups = cmd.flags.contains(.readonly)
-        cmd.spec.handler!(c)
+        if let handler { handler(c) } else { cmd.spec.handler!(c) }
         countsKeyspaceLookups = countedBefore
         if let effects = c.effectsOverride {
             for e in effects { propagate(db: c.db.id, e) }
