@@ -26,6 +26,10 @@ static inline size_t cmallocinfo_used_bytes(void) {
 static inline size_t cmallocinfo_used_bytes(void) { return 0; }
 #endif
 
+/* `%.17g` of a double into buf (Redis 7.0's addReplyDouble format) without Swift's variadic-argument boxing. */
+#include <stdio.h>
+static inline int cmallocinfo_format_g17(char *buf, size_t n, double d) { return snprintf(buf, n, "%.17g", d); }
+
 /* The calling thread's kernel id (for a per-thread nice value); Swift does not import the SYS_gettid macro. */
 #if defined(__linux__)
 #include <unistd.h>

@@ -33,7 +33,12 @@ extension SortedSetCommands {
         }
         // A plain single pop replies flat; with a count, RESP3 nests the pairs.
         let shape = PopReply(emitKey: false, nested: c.resp > 2 && count != -1, nilWhenEmpty: false)
-        _ = pop(c, keys: [c.argv[1]], max: max, count: count, shape: shape)
+        let key = c.argv[1]
+        switch lookup(c, key) {
+        case .missing: c.reply.arrayHeader(0)
+        case .wrongType: c.error(Errors.wrongType)
+        case .found(let z): pop(c, key, z, max: max, count: count, shape: shape)
+        }
     }
 
     /// Pops from the first of `keys` that holds a set (Redis's `genericZpopCommand`). `count` -1 is a plain
@@ -55,6 +60,13 @@ extension SortedSetCommands {
             if shape.nilWhenEmpty { c.reply.nullArray() } else { c.reply.arrayHeader(0) }
             return nil
         }
+        return pop(c, key, z, max: max, count: count, shape: shape)
+    }
+
+    /// Pops from the set `z` found at `key`; the rest as `pop(_:keys:max:count:shape:)`.
+    @discardableResult
+    static func pop(_ c: Client, _ key: RBytes, _ z: SortedSetObject, max: Bool, count: Int,
+                    shape: PopReply) -> (RBytes, Int)? {
         if count == 0 {
             c.reply.arrayHeader(0)
             return nil

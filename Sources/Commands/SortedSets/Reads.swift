@@ -104,15 +104,16 @@ extension SortedSetCommands {
         }
         // Distinct members: a random subset of `count` ranks, in random order.
         var picked = Set<Int>()
+        var rng = FastRandom()
         if count * 3 > size {
             var ranks = Array(0..<size)
-            ranks.shuffle()
+            ranks.shuffle(using: &rng)
             picked = Set(ranks.prefix(count))
         } else {
-            while picked.count < count { picked.insert(Int.random(in: 0..<size)) }
+            while picked.count < count { picked.insert(Int.random(in: 0..<size, using: &rng)) }
         }
         elementsHeader(c, count, withScores: withScores)
-        for r in picked.shuffled() {
+        for r in picked.shuffled(using: &rng) {
             let (m, s) = z.element(at: r)
             emit(c, m, s, withScores: withScores)
         }

@@ -1,3 +1,4 @@
+import CMallocInfo
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -204,9 +205,33 @@ public enum Numbers {
 
     /// `%.17g`, the form Redis 7.0 replies doubles with (`inf`/`-inf` for infinities).
     public static func formatDouble(_ v: Double) -> RBytes {
-        if v.isInfinite { return v > 0 ? "inf" : "-inf" }
-        if v.isNaN { return "nan" }
-        return RBytes(cFormat("%.17g", v))
+        withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { p in
+            RBytes(UnsafeRawBufferPointer(rebasing: p[0..<writeDouble(v, into: p)]))
+        }
+    }
+
+    /// Writes `formatDouble(v)` at the start of `p` (which must hold 32 bytes) and returns its length. An integral
+    /// value below 10^17 in magnitude is what `%.17g` prints as its plain decimal digits (exponent < precision,
+    /// no fraction to keep), written without `snprintf`; anything else goes through the C library.
+    public static func writeDouble(_ v: Double, into p: UnsafeMutableRawBufferPointer) -> Int {
+        if v.magnitude < 1e17 && v == v.rounded(.towardZero) {
+            if v == 0 && v.sign == .minus {
+                p[0] = UInt8(ascii: "-")
+                p[1] = UInt8(ascii: "0")
+                return 2
+            }
+            return writeDecimal(Int64(v), into: p)
+        }
+        if v.isInfinite {
+            let text: StaticString = v > 0 ? "inf" : "-inf"
+            p.copyMemory(from: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+            return text.utf8CodeUnitCount
+        }
+        if v.isNaN {
+            p.copyBytes(from: "nan".utf8)
+            return 3
+        }
+        return Int(cmallocinfo_format_g17(p.baseAddress!.assumingMemoryBound(to: CChar.self), 32, v))
     }
 
     /// Redis's `d2string`: integers print without a fraction, the rest as `%.17g`.

@@ -29,7 +29,7 @@ extension Entry {
         if counter < 255 {
             let base = Double(counter > Entry.lfuInitialCounter ? counter - Entry.lfuInitialCounter : 0)
             let p = 1.0 / (base * Double(logFactor) + 1)
-            if Double.random(in: 0..<1) < p { counter += 1 }
+            if FastRandom.unit() < p { counter += 1 }
         }
         lru = (nowMinutes << 8) | counter
     }

@@ -274,7 +274,7 @@ final class KeyTableStorage<Value> {
         // A dense slab: uniform sampling of slots.
         if count * 4 >= used {
             while true {
-                let i = Int.random(in: 0..<used)
+                let i = FastRandom.int(in: 0..<used)
                 if values[i] != nil { return i }
             }
         }
@@ -283,17 +283,17 @@ final class KeyTableStorage<Value> {
         var head: Int32 = 0
         while head == 0 {
             if rehashIdx >= 0 {
-                let r = rehashIdx + Int.random(in: 0..<(n0 - rehashIdx + n1))
+                let r = rehashIdx + FastRandom.int(in: 0..<(n0 - rehashIdx + n1))
                 head = r < n0 ? b0![r] : b1![r - n0]
             } else {
-                head = b0![Int.random(in: 0..<n0)]
+                head = b0![FastRandom.int(in: 0..<n0)]
             }
         }
         var len = 0
         var e = head
         while e != 0 { len += 1; e = links[Int(e - 1)] }
         e = head
-        for _ in 0..<Int.random(in: 0..<len) { e = links[Int(e - 1)] }
+        for _ in 0..<FastRandom.int(in: 0..<len) { e = links[Int(e - 1)] }
         return Int(e - 1)
     }
 

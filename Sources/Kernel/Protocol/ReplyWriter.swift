@@ -1,4 +1,7 @@
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes replies in Redis's vocabulary (`addReply*` of networking.c) straight into an outbound buffer, hiding the
 /// differences between RESP2 and RESP3: maps become flat arrays, sets arrays, doubles bulk strings, and so on.
@@ -108,8 +111,8 @@ public struct ReplyWriter {
                 out[0] = UInt8(ascii: "$")
                 var i: Int
                 if len >= 10 {
-                    out[1] = UInt8(ascii: "1")
-                    out[2] = UInt8(48 + len - 10)
+                    out[1] = UInt8(48 + len / 10)
+                    out[2] = UInt8(48 + len % 10)
                     i = 3
                 } else {
                     out[1] = UInt8(48 + len)
@@ -190,13 +193,36 @@ public struct ReplyWriter {
 
     /// A double as Redis 7.0 replies it (`%.17g`; a bulk string in RESP2).
     public mutating func double(_ d: Double) {
-        let text = Numbers.formatDouble(d)
-        if resp == 2 {
-            bulk(text)
-        } else {
-            buffer.writeInteger(UInt8(ascii: ","))
-            text.withUnsafeBytes { _ = buffer.writeBytes($0) }
-            buffer.writeStaticString("\r\n")
+        // `$<len>\r\n<text>\r\n` (RESP2) or `,<text>\r\n` (RESP3), the text formatted in place after room for
+        // the longest header: %.17g is at most 24 bytes, so the length has two digits at most.
+        let resp3 = resp > 2
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 48) { out in
+            let textStart = resp3 ? 1 : 5
+            let n = Numbers.writeDouble(d, into: UnsafeMutableRawBufferPointer(rebasing: out[textStart..<(textStart + 32)]))
+            var i: Int
+            if resp3 {
+                out[0] = UInt8(ascii: ",")
+                i = 1 + n
+            } else {
+                // Move the text right after the real header.
+                out[0] = UInt8(ascii: "$")
+                var h = 1
+                if n >= 10 {
+                    out[h] = UInt8(48 + n / 10)
+                    h += 1
+                }
+                out[h] = UInt8(48 + n % 10)
+                out[h + 1] = 13
+                out[h + 2] = 10
+                h += 3
+                if h != textStart {
+                    memmove(out.baseAddress! + h, out.baseAddress! + textStart, n)  // overlapping: memmove
+                }
+                i = h + n
+            }
+            out[i] = 13
+            out[i + 1] = 10
+            return i + 2
         }
     }
 

@@ -45,6 +45,7 @@ public struct RequestParser {
                 if !argv.isEmpty { argv.removeAll(keepingCapacity: true) }
                 let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self)!
                 if first == UInt8(ascii: "*") {
+                    if parseWhole(&buffer, into: &argv) { return .command }
                     guard let line = try headerLine(&buffer, tooBig: "too big mbulk count string") else {
                         return .needMoreData
                     }
@@ -101,6 +102,53 @@ public struct RequestParser {
             inMultibulk = false
             return .command
         }
+    }
+
+    /// The common case in one pass over the bytes: a whole multibulk command already in the buffer, its count and
+    /// lengths plain decimals (no sign, no leading zero) within the limits. Anything else — incomplete, malformed,
+    /// over a limit, an empty multibulk — returns false having consumed nothing and left `argv` empty, and the
+    /// general path below decodes it (and words its errors) as before.
+    @inline(__always)
+    private func parseWhole(_ buffer: inout ByteBuffer, into argv: inout [RBytes]) -> Bool {
+        let maxBulk = authenticated ? maxBulkLength : Swift.min(maxBulkLength, 16384)
+        let maxArgs = authenticated ? Int(Int32.max) : 10
+        let consumed = buffer.withUnsafeReadableBytes { p -> Int in
+            guard let (n, afterCount) = Self.decimalLine(p, from: 1), n > 0, n <= maxArgs else { return 0 }
+            argv.reserveCapacity(Swift.min(n, 1024))
+            var i = afterCount
+            for _ in 0..<n {
+                guard i < p.count, p[i] == UInt8(ascii: "$"), let (len, body) = Self.decimalLine(p, from: i + 1),
+                      len <= maxBulk, p.count - body >= len + 2 else {
+                    argv.removeAll(keepingCapacity: true)
+                    return 0
+                }
+                argv.append(RBytes(UnsafeRawBufferPointer(rebasing: p[body..<(body + len)])))
+                i = body + len + 2  // the two bytes after the argument are skipped unread, as Redis does
+            }
+            return i
+        }
+        guard consumed > 0 else { return false }
+        buffer.moveReaderIndex(forwardBy: consumed)
+        return true
+    }
+
+    /// A plain decimal (1–18 digits, no leading zero unless it is "0") at `from`, followed by CRLF: its value and
+    /// the index after the LF; nil for anything else.
+    @inline(__always)
+    static func decimalLine(_ p: UnsafeRawBufferPointer, from: Int) -> (Int, Int)? {
+        var i = from
+        var v = 0
+        let n = p.count
+        while i < n {
+            let d = p[i] &- UInt8(ascii: "0")
+            if d > 9 { break }
+            v = v &* 10 &+ Int(d)
+            i += 1
+        }
+        let digits = i - from
+        guard digits > 0 && digits <= 18, digits == 1 || p[from] != UInt8(ascii: "0"),
+              n - i >= 2, p[i] == 13, p[i + 1] == 10 else { return nil }
+        return (v, i + 2)
     }
 
     /// The index of the first `terminator` at or after `from`, or nil if there is none before a NUL byte or the

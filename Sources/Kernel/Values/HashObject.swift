@@ -140,7 +140,7 @@ public final class HashObject: RedisObject {
     /// A uniformly random pair. The hash must not be empty.
     public func randomPair() -> Pair {
         if let table, let slot = table.randomSlot() { return (table.key(at: slot), table.value(at: slot)) }
-        return packedPair(Int.random(in: 0..<count))
+        return packedPair(FastRandom.int(in: 0..<count))
     }
 
     /// `n` distinct random pairs, `0 < n < count`. A listpack hash returns them in storage order, as Redis's
@@ -154,7 +154,7 @@ public final class HashObject: RedisObject {
             var i = 0
             let total = count
             forEachPacked { f, v in
-                if needed > 0 && Int.random(in: 0..<(total - i)) < needed {
+                if needed > 0 && FastRandom.int(in: 0..<(total - i)) < needed {
                     out.append((f, v))
                     needed -= 1
                 }

@@ -9,7 +9,8 @@ enum RandomPick {
             var all: [Int] = []
             all.reserveCapacity(table.count)
             table.forEachSlot { all.append($0) }
-            all.shuffle()
+            var rng = FastRandom()
+            all.shuffle(using: &rng)
             return Array(all.prefix(n))
         }
         var seen = Set<Int>(minimumCapacity: n)

@@ -117,7 +117,7 @@ public final class SetObject: RedisObject {
     /// A uniformly random member. The set must not be empty.
     public func randomMember() -> RBytes {
         if let table, let slot = table.randomSlot() { return table.key(at: slot) }
-        return Numbers.format(ints[Int.random(in: 0..<ints.count)])
+        return Numbers.format(ints[FastRandom.int(in: 0..<ints.count)])
     }
 
     /// Removes and returns a uniformly random member. The set must not be empty.
@@ -127,18 +127,19 @@ public final class SetObject: RedisObject {
             tablePointer.pointee.remove(m)
             return m
         }
-        return Numbers.format(ints.remove(at: Int.random(in: 0..<ints.count)))
+        return Numbers.format(ints.remove(at: FastRandom.int(in: 0..<ints.count)))
     }
 
     /// `n` distinct random members (`0 < n < count`), in random order.
     public func randomDistinctMembers(_ n: Int) -> [RBytes] {
         if let table { return RandomPick.distinctSlots(n, of: table).map { table.key(at: $0) } }
-        if n * 3 > ints.count { return ints.shuffled().prefix(n).map { Numbers.format($0) } }
+        var rng = FastRandom()
+        if n * 3 > ints.count { return ints.shuffled(using: &rng).prefix(n).map { Numbers.format($0) } }
         var seen = Set<Int>(minimumCapacity: n)
         var out: [RBytes] = []
         out.reserveCapacity(n)
         while out.count < n {
-            let i = Int.random(in: 0..<ints.count)
+            let i = FastRandom.int(in: 0..<ints.count)
             if seen.insert(i).inserted { out.append(Numbers.format(ints[i])) }
         }
         return out

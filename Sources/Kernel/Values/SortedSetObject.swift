@@ -187,7 +187,7 @@ public final class SortedSetObject: RedisObject {
 
     /// A uniformly chosen member (the set must not be empty).
     public func randomElement() -> (member: RBytes, score: Double) {
-        if isListpack { return element(at: Int.random(in: 0..<count)) }
+        if isListpack { return element(at: FastRandom.int(in: 0..<count)) }
         let slot = dict.randomSlot()!
         return (dict.key(at: slot), dict.value(at: slot))
     }
@@ -254,6 +254,13 @@ public final class SortedSetObject: RedisObject {
         if isListpack {
             packed.remove(at: packedOffset(ofRank: lo), entries: 2 * (hi - lo))
             return hi - lo
+        }
+        if hi - lo == 1 {
+            // ZPOPMIN/ZPOPMAX's single pop: no list of the doomed members.
+            let (m, s) = tree!.element(at: lo)
+            dict.remove(m)
+            tree!.remove(m, score: s)
+            return 1
         }
         var doomed: [(RBytes, Double)] = []
         doomed.reserveCapacity(hi - lo)
