@@ -257,9 +257,9 @@ public final class SortedSetObject: RedisObject {
         }
         if hi - lo == 1 {
             // ZPOPMIN/ZPOPMAX's single pop: no list of the doomed members.
-            let (m, s) = tree!.element(at: lo)
+            let (m, s) = skiplist.pointee.tree.element(at: lo)
             dict.remove(m)
-            tree!.remove(m, score: s)
+            skiplist.pointee.tree.remove(m, score: s)
             return 1
         }
         var doomed: [(RBytes, Double)] = []
