@@ -77,10 +77,11 @@ def main():
     a = ap.parse_args()
     a.ours = os.path.abspath(a.ours) if os.path.exists(a.ours) else a.ours
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    need = a.connections * 2 + 200
+    # The client (this process) and each server (a child, which inherits the limit) hold n descriptors apiece.
+    need = a.connections + 200
     if soft < need:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(need, hard), hard))
-    n = min(a.connections, (min(need, hard) - 200) // 2)
+    n = min(a.connections, min(need, hard) - 200)
     print("idle connections: %d each" % n)
     for name, binary in (("ours", a.ours), ("redis", a.real)):
         base, after = measure(binary, n)
