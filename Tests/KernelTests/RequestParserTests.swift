@@ -72,4 +72,34 @@ struct RequestParserTests {
     func emptyCommands() throws {
         #expect(try parseAll("*0\r\n\r\n*-1\r\nPING\r\n") == [["PING"]])
     }
+    @Test("a line without quotes splits into the same words as the general splitter")
+    func unquotedFastPathMatchesSplitter() {
+        // Separators and the other bytes around them, in random lines (seeded).
+        let alphabet: [UInt8] = [32, 9, 10, 11, 12, 13, 65, 66, 0x5C, 0x7F, 0xFF, 120]
+        var rng = SplitMix(seed: 18)
+        for _ in 0..<20_000 {
+            let line = (0..<Int(rng.next() % 12)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            line.withUnsafeBytes { p in
+                var fast: [RBytes] = []
+                #expect(InlineSplitter.splitUnquoted(p, into: &fast))
+                #expect(fast == InlineSplitter.split(p), "line \(line)")
+            }
+        }
+        var untouched: [RBytes] = []
+        Array("GET 'a'".utf8).withUnsafeBytes { #expect(!InlineSplitter.splitUnquoted($0, into: &untouched)) }
+        #expect(untouched.isEmpty)
+    }
+}
+
+/// A small seeded generator for the tests above.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

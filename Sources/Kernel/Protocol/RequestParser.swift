@@ -192,11 +192,14 @@ public struct RequestParser {
         let parsed: [RBytes]? = buffer.withUnsafeReadableBytes { p in
             var end = lineLen
             if end > 0 && p[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-            return InlineSplitter.split(UnsafeRawBufferPointer(rebasing: p[0..<end]))
+            let line = UnsafeRawBufferPointer(rebasing: p[0..<end])
+            // The common line (`PING`, `SET k v`) has no quotes: its words go straight into argv.
+            if InlineSplitter.splitUnquoted(line, into: &argv) { return [] }
+            return InlineSplitter.split(line)
         }
         buffer.moveReaderIndex(forwardBy: lineLen + 1)
         guard let args = parsed else { throw .protocolError("unbalanced quotes in request") }
-        argv.append(contentsOf: args)
+        if !args.isEmpty { argv.append(contentsOf: args) }
         return .command
     }
 }
@@ -204,6 +207,22 @@ public struct RequestParser {
 /// Splits an inline command line into arguments like Redis's `sdssplitargs`: spaces separate, `"..."` with
 /// `\n \r \t \b \a \\ \" \xHH` escapes, `'...'` with `\'`. Returns nil on unbalanced quotes.
 public enum InlineSplitter {
+    /// The words of a line without quote characters, appended to `argv` with no intermediate arrays; false (and
+    /// `argv` untouched) if the line has a quote, which `split` handles. The same words as `split`: a word starts
+    /// after any run of space, \t, \n, \r, \v or \f and ends at space, \t, \n or \r (the line holds no NUL).
+    public static func splitUnquoted(_ p: UnsafeRawBufferPointer, into argv: inout [RBytes]) -> Bool {
+        let n = p.count
+        for c in p where c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") { return false }
+        var i = 0
+        while true {
+            while i < n, case let c = p[i], c == 32 || (c >= 9 && c <= 13) { i += 1 }
+            if i >= n { return true }
+            let start = i
+            while i < n, case let c = p[i], c != 32 && c != 9 && c != 10 && c != 13 { i += 1 }
+            argv.append(RBytes(UnsafeRawBufferPointer(rebasing: p[start..<i])))
+        }
+    }
+
     public static func split(_ p: UnsafeRawBufferPointer) -> [RBytes]? {
         var out: [RBytes] = []
         var i = 0
