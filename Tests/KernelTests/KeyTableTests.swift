@@ -3,6 +3,16 @@ import Testing
 
 @Suite("KeyTable")
 struct KeyTableTests {
+    @Test("a slot's hash, link and key share 32 bytes, two slots to a cache line; memory per slot is unchanged")
+    func slotLayout() {
+        #expect(MemoryLayout<KeyTableSlot>.stride == 32)
+        var t = KeyTable<Int>()
+        t.reserve(100)
+        // The slab: 32 bytes of hash + link + key and the value cell per slot, as with four parallel arrays.
+        #expect(t.allocatedBytes == 100 * (4 + 4 + MemoryLayout<RBytes>.stride + MemoryLayout<Int?>.stride)
+                + t.bucketCount * 4)
+    }
+
     @Test("inserted keys are found, removed keys are not")
     func insertFindRemove() {
         var t = KeyTable<Int>()

@@ -157,6 +157,34 @@ struct ZSetTreeTests {
         #expect(!again)
     }
 
+    @Test("removing by rank (first, last, anywhere) returns the entry at that rank and keeps the tree valid")
+    func removeAtRank() {
+        var rng = SeededRandom(state: 7)
+        var t = ZSetTree()
+        var model = Model()
+        for i in 0..<5000 {
+            let m = RBytes("member:\(i)"), s = Double(Int.random(in: 0..<300, using: &rng))
+            t.insert(m, score: s)
+            model.insert(m, s)
+        }
+        var n = 0
+        while model.entries.count > 0 {
+            let r: Int
+            switch n % 3 {
+            case 0: r = 0
+            case 1: r = model.entries.count - 1
+            default: r = Int.random(in: 0..<model.entries.count, using: &rng)
+            }
+            let expected = model.entries.remove(at: r)
+            let got = t.remove(atRank: r)
+            #expect(got.member == expected.member && got.score == expected.score)
+            #expect(t.count == model.entries.count)
+            if n % 700 == 0 { #expect(sameEntries(validate(t), model.entries)) }
+            n += 1
+        }
+        #expect(t.root.isLeaf)
+    }
+
     @Test("random inserts, deletes and queries agree with a sorted array", arguments: [1, 2, 3, 4])
     func randomAgainstModel(seed: UInt64) {
         var rng = SeededRandom(state: seed)
@@ -255,6 +283,26 @@ struct SortedSetObjectTests {
             let copy = z.copy() as! SortedSetObject
             z.removeRange(0..<z.count)
             #expect(z.count == 0 && copy.count == 39)
+        }
+    }
+
+    @Test("find returns the score and a position that updateScore uses, in both encodings")
+    func findAndUpdateAtPosition() {
+        for skiplist in [false, true] {
+            let z = SortedSetObject(skiplist: skiplist)
+            fill(z, 40)
+            #expect(z.find("absent") == nil)
+            let member = z.element(at: 5).member
+            guard let (score, position) = z.find(member) else {
+                Issue.record("member not found")
+                continue
+            }
+            #expect(score == z.score(of: member))
+            z.updateScore(member, at: position, from: score, to: 1000)
+            #expect(z.score(of: member) == 1000)
+            #expect(z.rank(of: member) == 39)
+            #expect(z.count == 40)
+            #expect(z.isListpack == !skiplist)
         }
     }
 

@@ -63,15 +63,25 @@ extension SortedSetCommands {
             c.error("ERR INCR option supports a single increment-element pair")
             return
         }
-        // Every score is checked before anything changes: the command applies fully or not at all.
+        // Every score is checked before anything changes: the command applies fully or not at all. One pair (the
+        // common case) needs no array.
+        var firstScore = 0.0
         var scores: [Double] = []
-        scores.reserveCapacity(pairs / 2)
-        for i in stride(from: scoreIndex, to: argv.count, by: 2) {
-            guard let s = Numbers.parseDouble(argv[i]) else {
+        if pairs == 2 {
+            guard let s = Numbers.parseDouble(argv[scoreIndex]) else {
                 c.error(Errors.notFloat)
                 return
             }
-            scores.append(s)
+            firstScore = s
+        } else {
+            scores.reserveCapacity(pairs / 2)
+            for i in stride(from: scoreIndex, to: argv.count, by: 2) {
+                guard let s = Numbers.parseDouble(argv[i]) else {
+                    c.error(Errors.notFloat)
+                    return
+                }
+                scores.append(s)
+            }
         }
 
         let z: SortedSetObject
@@ -97,7 +107,8 @@ extension SortedSetCommands {
         var added = 0, updated = 0, processed = 0
         var lastScore = 0.0
         var failed = false
-        for (n, score) in scores.enumerated() {
+        for n in 0..<(pairs / 2) {
+            let score = pairs == 2 ? firstScore : scores[n]
             switch add(c, z, argv[scoreIndex + 1 + 2 * n], score, f) {
             case .added(let s):
                 added += 1
@@ -134,7 +145,7 @@ extension SortedSetCommands {
     /// Adds or updates one member under ZADD's flags (Redis's `zsetAdd`).
     static func add(_ c: Client, _ z: SortedSetObject, _ member: RBytes, _ score: Double,
                     _ f: AddFlags) -> AddOutcome {
-        guard let current = z.score(of: member) else {
+        guard let (current, position) = z.find(member) else {
             if f.xx { return .skipped }
             insert(c, z, member, score)
             return .added(score)
@@ -147,7 +158,7 @@ extension SortedSetCommands {
         }
         if (f.lt && newScore >= current) || (f.gt && newScore <= current) { return .skipped }
         if newScore == current { return .unchanged(newScore) }
-        z.updateScore(member, from: current, to: newScore)
+        z.updateScore(member, at: position, from: current, to: newScore)
         return .updated(newScore)
     }
 

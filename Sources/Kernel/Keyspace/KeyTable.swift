@@ -16,9 +16,10 @@ import Darwin
 ///   if the table grows or shrinks between calls.
 /// - `randomSlot()` samples in O(1) expected time (RANDOMKEY, eviction, the active expiry cycle, SPOP).
 ///
-/// Entries live in a slab of parallel arrays (key, value, chain link, hash) addressed by slot number; buckets
-/// hold the head slot of their chain. Slot numbers never change during a rehash. Small keys are stored inline by
-/// `RBytes`, so an entry costs no heap allocation of its own. Copies share storage until one is mutated.
+/// Entries live in a slab of two parallel arrays (hash, chain link and key side by side; value) addressed by slot
+/// number; buckets hold the head slot of their chain. Slot numbers never change during a rehash. Small keys are
+/// stored inline by `RBytes`, so an entry costs no heap allocation of its own. Copies share storage until one is
+/// mutated.
 public struct KeyTable<Value> {
     @usableFromInline var s: KeyTableStorage<Value>?
 
@@ -75,7 +76,7 @@ public struct KeyTable<Value> {
         return (s.find(key, hash: h), h)
     }
 
-    @inlinable public func key(at slot: Int) -> RBytes { s!.keys[slot] }
+    @inlinable public func key(at slot: Int) -> RBytes { s!.slots[slot].key }
     @inlinable public func value(at slot: Int) -> Value { s!.values[slot]! }
     @inlinable public func isUsed(_ slot: Int) -> Bool { s!.values[slot] != nil }
 
@@ -162,7 +163,7 @@ public struct KeyTable<Value> {
               st.used <= KeyTableStorage<Value>.compactLimit else { return }
         var t = KeyTable()
         t.reserve(st.count)
-        st.forEachSlot { t.insertNew(st.keys[$0], st.values[$0]!, hash: st.hashes[$0]) }
+        st.forEachSlot { t.insertNew(st.slots[$0].key, st.values[$0]!, hash: st.slots[$0].hash) }
         s = t.s
     }
 

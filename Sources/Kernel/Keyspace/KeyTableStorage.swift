@@ -4,20 +4,36 @@ import Glibc
 import Darwin
 #endif
 
-/// The storage of a `KeyTable`: the entry slab (parallel C arrays grown with `realloc`) and one bucket array, or
-/// two while a resize moves chains from `b0` to `b1` one bucket at a time.
+/// One slot's hash, chain link and key, side by side: 32 bytes, two to a cache line, so a chain step reads the
+/// hash, the key and the next link from one line (with four parallel arrays it touched three).
+@usableFromInline
+struct KeyTableSlot {
+    @usableFromInline var hash: UInt32
+    /// The next slot of the chain (or of the free list), + 1; 0 ends it.
+    @usableFromInline var link: Int32
+    @usableFromInline var key: RBytes
+
+    @inlinable
+    init(hash: UInt32, link: Int32, key: RBytes) {
+        self.hash = hash
+        self.link = link
+        self.key = key
+    }
+}
+
+/// The storage of a `KeyTable`: the entry slab (two C arrays grown with `realloc`: `slots` holding each slot's
+/// hash, chain link and key, and `values`) and one bucket array, or two while a resize moves chains from `b0` to
+/// `b1` one bucket at a time.
 ///
-/// Chains are linked through `links`; heads and links hold slot + 1 (0 ends a chain), so a fresh `calloc`ed
+/// Chains are linked through the slots' `link`; heads and links hold slot + 1 (0 ends a chain), so a fresh `calloc`ed
 /// bucket array is empty without being written. During a rehash an entry whose `b0` index is below `rehashIdx`
 /// is in `b1`, every other one in `b0` (inserts follow the same rule), so a lookup walks exactly one chain.
-/// Free slots form a list through `links` too. The stored types must be bitwise movable (every Swift type on
+/// Free slots form a list through `link` too. The stored types must be bitwise movable (every Swift type on
 /// Linux is), since `realloc` moves them.
 @usableFromInline
 final class KeyTableStorage<Value> {
-    @usableFromInline var keys: UnsafeMutablePointer<RBytes>
+    @usableFromInline var slots: UnsafeMutablePointer<KeyTableSlot>
     @usableFromInline var values: UnsafeMutablePointer<Value?>
-    @usableFromInline var links: UnsafeMutablePointer<Int32>
-    @usableFromInline var hashes: UnsafeMutablePointer<UInt32>
     /// Initialized slots (used or free).
     @usableFromInline var used = 0
     @usableFromInline var capacity = 0
@@ -39,21 +55,19 @@ final class KeyTableStorage<Value> {
 
     @usableFromInline
     init() {
-        keys = Self.raw(0)
+        slots = Self.raw(0)
         values = Self.raw(0)
-        links = Self.raw(0)
-        hashes = Self.raw(0)
     }
 
     deinit {
         // Free slots hold nil and an empty (inline) key: nothing to release there.
         if count > 0 {
             for i in 0..<used where values[i] != nil {
-                (keys + i).deinitialize(count: 1)
+                (slots + i).deinitialize(count: 1)
                 (values + i).deinitialize(count: 1)
             }
         }
-        free(keys); free(values); free(links); free(hashes)
+        free(slots); free(values)
         free(b0); free(b1)
     }
 
@@ -90,10 +104,8 @@ final class KeyTableStorage<Value> {
     func copy() -> KeyTableStorage {
         let c = KeyTableStorage()
         c.setCapacity(capacity)
-        c.keys.initialize(from: keys, count: used)
+        c.slots.initialize(from: slots, count: used)
         c.values.initialize(from: values, count: used)
-        c.links.update(from: links, count: used)
-        c.hashes.update(from: hashes, count: used)
         c.used = used
         c.count = count
         c.freeHead = freeHead
@@ -113,10 +125,8 @@ final class KeyTableStorage<Value> {
     }
 
     func setCapacity(_ n: Int) {
-        keys = Self.grow(keys, n)
+        slots = Self.grow(slots, n)
         values = Self.grow(values, n)
-        links = Self.grow(links, n)
-        hashes = Self.grow(hashes, n)
         capacity = n
     }
 
@@ -133,8 +143,9 @@ final class KeyTableStorage<Value> {
         var e = headPointer(h).pointee
         while e != 0 {
             let i = Int(e &- 1)
-            if hashes[i] == h && keys[i] == key { return i }
-            e = links[i]
+            let p = slots + i
+            if p.pointee.hash == h && p.pointee.key == key { return i }
+            e = p.pointee.link
         }
         return nil
     }
@@ -156,42 +167,46 @@ final class KeyTableStorage<Value> {
         let slot: Int
         if freeHead != 0 {
             slot = Int(freeHead - 1)
-            freeHead = links[slot]
-            keys[slot] = key
+            freeHead = slots[slot].link
+            let head = headPointer(h)
+            slots[slot] = KeyTableSlot(hash: h, link: head.pointee, key: key)
+            head.pointee = Int32(slot + 1)
             values[slot] = value
         } else {
             if used == capacity { setCapacity(Self.grownCapacity(capacity)) }
             slot = used
-            (keys + slot).initialize(to: key)
+            let head = headPointer(h)
+            (slots + slot).initialize(to: KeyTableSlot(hash: h, link: head.pointee, key: key))
+            head.pointee = Int32(slot + 1)
             (values + slot).initialize(to: value)
             used += 1
         }
-        hashes[slot] = h
-        let head = headPointer(h)
-        links[slot] = head.pointee
-        head.pointee = Int32(slot + 1)
         count += 1
         return slot
     }
 
     func remove(_ key: RBytes, hash h: UInt32) -> Value? {
         if rehashIdx >= 0 { rehashStep(1) }
-        var p = headPointer(h)
-        while p.pointee != 0 {
-            let i = Int(p.pointee - 1)
-            if hashes[i] == h && keys[i] == key {
-                p.pointee = links[i]
+        let head = headPointer(h)
+        var prev: UnsafeMutablePointer<KeyTableSlot>? = nil
+        var e = head.pointee
+        while e != 0 {
+            let i = Int(e &- 1)
+            let q = slots + i
+            if q.pointee.hash == h && q.pointee.key == key {
+                if let prev { prev.pointee.link = q.pointee.link } else { head.pointee = q.pointee.link }
                 let v = values[i]
                 values[i] = nil
-                keys[i] = RBytes()
-                links[i] = freeHead
+                q.pointee.key = RBytes()
+                q.pointee.link = freeHead
                 freeHead = Int32(i + 1)
                 count -= 1
                 // Redis's htNeedsResize: shrink below 1/8 full (Redis: 10%) to the smallest power of two >= count.
                 if rehashIdx < 0 && n0 > 64 && count * 8 < n0 { startRehash(to: Self.sizeFor(count)) }
                 return v
             }
-            p = links + i
+            prev = q
+            e = q.pointee.link
         }
         return nil
     }
@@ -235,9 +250,9 @@ final class KeyTableStorage<Value> {
             }
             while e != 0 {
                 let i = Int(e - 1)
-                let next = links[i]
-                let b = Int(hashes[i] & m1)
-                links[i] = b1[b]
+                let next = slots[i].link
+                let b = Int(slots[i].hash & m1)
+                slots[i].link = b1[b]
                 b1[b] = e
                 e = next
             }
@@ -291,9 +306,9 @@ final class KeyTableStorage<Value> {
         }
         var len = 0
         var e = head
-        while e != 0 { len += 1; e = links[Int(e - 1)] }
+        while e != 0 { len += 1; e = slots[Int(e - 1)].link }
         e = head
-        for _ in 0..<FastRandom.int(in: 0..<len) { e = links[Int(e - 1)] }
+        for _ in 0..<FastRandom.int(in: 0..<len) { e = slots[Int(e - 1)].link }
         return Int(e - 1)
     }
 
@@ -301,7 +316,7 @@ final class KeyTableStorage<Value> {
         var e = head
         while e != 0 {
             let i = Int(e - 1)
-            e = links[i]
+            e = slots[i].link
             visit(i)
         }
     }
@@ -338,6 +353,6 @@ final class KeyTableStorage<Value> {
     }
 
     var allocatedBytes: Int {
-        capacity * (MemoryLayout<RBytes>.stride + MemoryLayout<Value?>.stride + 8) + (n0 + n1) * 4
+        capacity * (MemoryLayout<KeyTableSlot>.stride + MemoryLayout<Value?>.stride) + (n0 + n1) * 4
     }
 }

@@ -125,6 +125,24 @@ public final class SortedSetObject: RedisObject {
         return dict[member]
     }
 
+    /// Where a member is, from `find(_:)`: its pair's offset (listpack) or its hash table slot (skiplist). Valid
+    /// until the set changes.
+    public struct MemberPosition {
+        let index: Int
+    }
+
+    /// The score of `member` and where it is (for `updateScore(_:at:from:to:)`), or nil if it is not in the set:
+    /// ZADD's update finds the member once.
+    public func find(_ member: RBytes) -> (score: Double, position: MemberPosition)? {
+        guard !isListpack else {
+            guard let o = packed.firstOffset(of: member, stride: 2) else { return nil }
+            return (packed.number(at: packed.offset(after: o)), MemberPosition(index: o))
+        }
+        let d = skiplist
+        guard let slot = d.pointee.dict.find(member) else { return nil }
+        return (d.pointee.dict.value(at: slot), MemberPosition(index: slot))
+    }
+
     /// The 0-based rank of `member` in ascending order, or nil if it is not in the set.
     public func rank(of member: RBytes) -> Int? {
         guard let tree else { return packedFind(member)?.rank }
@@ -222,15 +240,21 @@ public final class SortedSetObject: RedisObject {
 
     /// Changes the score of a member that is in the set with score `old`.
     public func updateScore(_ member: RBytes, from old: Double, to new: Double) {
+        guard let found = find(member) else { return }
+        updateScore(member, at: found.position, from: old, to: new)
+    }
+
+    /// Changes the score of a member that `find(_:)` found at `position` with score `old` (no change since).
+    public func updateScore(_ member: RBytes, at position: MemberPosition, from old: Double, to new: Double) {
         if isListpack {
-            guard let found = packedFind(member) else { return }
-            packed.remove(at: found.offset, entries: 2)
+            packed.remove(at: position.index, entries: 2)
             packedInsert(member, new)
             return
         }
-        skiplist.pointee.tree.remove(member, score: old)
-        skiplist.pointee.tree.insert(member, score: new)
-        dict.upsert(member, new)
+        let d = skiplist
+        d.pointee.tree.remove(member, score: old)
+        d.pointee.tree.insert(member, score: new)
+        d.pointee.dict.setValue(new, at: position.index)
     }
 
     /// Removes a member; false if it was not in the set.
@@ -257,9 +281,9 @@ public final class SortedSetObject: RedisObject {
         }
         if hi - lo == 1 {
             // ZPOPMIN/ZPOPMAX's single pop: no list of the doomed members.
-            let (m, s) = skiplist.pointee.tree.element(at: lo)
-            dict.remove(m)
-            skiplist.pointee.tree.remove(m, score: s)
+            let d = skiplist
+            let m = d.pointee.tree.remove(atRank: lo).member
+            d.pointee.dict.remove(m)
             return 1
         }
         var doomed: [(RBytes, Double)] = []

@@ -217,6 +217,33 @@ public struct ZSetTree {
         return true
     }
 
+    /// Removes and returns the entry at a 0-based rank (which must be below `count`): one descent by the
+    /// children's sizes, no comparisons (ZPOPMIN/ZPOPMAX).
+    public mutating func remove(atRank rank: Int) -> (member: RBytes, score: Double) {
+        precondition(rank >= 0 && rank < count, "rank out of range")
+        let e = Self.remove(atRank: rank, from: root)
+        count -= 1
+        if !root.isLeaf && root.children.count == 1 { root = root.children[0] }
+        return e
+    }
+
+    private static func remove(atRank rank: Int, from node: ZSetTreeNode) -> (member: RBytes, score: Double) {
+        if node.isLeaf { return (node.members.remove(at: rank), node.scores.remove(at: rank)) }
+        var r = rank, ci = 0
+        while r >= node.sizes[ci] {
+            r -= node.sizes[ci]
+            ci += 1
+        }
+        let child = node.children[ci]
+        let e = remove(atRank: r, from: child)
+        node.sizes[ci] -= 1
+        let underflow = child.isLeaf ? child.members.count < leafMinimum : child.children.count < innerMinimum
+        if underflow && node.children.count > 1 {
+            rebalance(node, left: ci > 0 ? ci - 1 : ci)
+        }
+        return e
+    }
+
     /// Merges children `left` and `left + 1` of `parent` if they fit in one node, else shares their items evenly.
     private static func rebalance(_ parent: ZSetTreeNode, left l: Int) {
         let a = parent.children[l], b = parent.children[l + 1]
