@@ -16,7 +16,7 @@ import Darwin
 ///   if the table grows or shrinks between calls.
 /// - `randomSlot()` samples in O(1) expected time (RANDOMKEY, eviction, the active expiry cycle, SPOP).
 ///
-/// Entries live in a slab of parallel arrays (key, value, chain link, hash) addressed by slot number; buckets
+/// Entries live in a slab of parallel arrays (key with its hash in its padding, value, chain link) addressed by slot number; buckets
 /// hold the head slot of their chain. Slot numbers never change during a rehash. Small keys are stored inline by
 /// `RBytes`, so an entry costs no heap allocation of its own. Copies share storage until one is mutated.
 public struct KeyTable<Value> {
@@ -50,10 +50,7 @@ public struct KeyTable<Value> {
     }
 
     @inlinable
-    static func hashOf(_ key: RBytes) -> UInt32 {
-        let h = KeyHash.hash(key)
-        return UInt32(truncatingIfNeeded: h ^ (h >> 32))
-    }
+    static func hashOf(_ key: RBytes) -> UInt32 { KeyTableStorage<Value>.hashOf(key) }
 
     @inlinable
     mutating func makeUnique() {
@@ -162,7 +159,7 @@ public struct KeyTable<Value> {
               st.used <= KeyTableStorage<Value>.compactLimit else { return }
         var t = KeyTable()
         t.reserve(st.count)
-        st.forEachSlot { t.insertNew(st.keys[$0], st.values[$0]!, hash: st.hashes[$0]) }
+        st.forEachSlot { t.insertNew(st.keys[$0], st.values[$0]!, hash: st.hash(at: $0)) }
         s = t.s
     }
 

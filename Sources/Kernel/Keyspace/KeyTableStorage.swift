@@ -8,7 +8,10 @@ import Darwin
 /// two while a resize moves chains from `b0` to `b1` one bucket at a time.
 ///
 /// Chains are linked through `links`; heads and links hold slot + 1 (0 ends a chain), so a fresh `calloc`ed
-/// bucket array is empty without being written. During a rehash an entry whose `b0` index is below `rehashIdx`
+/// bucket array is empty without being written. Each slot's 32-bit hash (compared before the key in chains, and
+/// what a rehash moves entries by) lives in the padding of its key: an `RBytes` is 17 bytes in a 24-byte stride,
+/// and the hash takes bytes 20..<24 of the slot (`hash(at:)`), which no store of the key writes, so the table
+/// costs key + value + link per slot, 4 bytes less than with a separate hash array. During a rehash an entry whose `b0` index is below `rehashIdx`
 /// is in `b1`, every other one in `b0` (inserts follow the same rule), so a lookup walks exactly one chain.
 /// Free slots form a list through `links` too. The stored types must be bitwise movable (every Swift type on
 /// Linux is), since `realloc` moves them.
@@ -17,32 +20,70 @@ final class KeyTableStorage<Value> {
     @usableFromInline var keys: UnsafeMutablePointer<RBytes>
     @usableFromInline var values: UnsafeMutablePointer<Value?>
     @usableFromInline var links: UnsafeMutablePointer<Int32>
-    @usableFromInline var hashes: UnsafeMutablePointer<UInt32>
     /// Initialized slots (used or free).
     @usableFromInline var used = 0
-    @usableFromInline var capacity = 0
     @usableFromInline var count = 0
     @usableFromInline var b0: UnsafeMutablePointer<Int32>?
     @usableFromInline var n0 = 0
     @usableFromInline var b1: UnsafeMutablePointer<Int32>?
     @usableFromInline var n1 = 0
-    /// The next `b0` bucket to move, or -1 when no rehash runs.
-    @usableFromInline var rehashIdx = -1
-    // The two small fields last, where they share one word (an instance is 117 bytes, a 128-byte malloc chunk:
-    // every small hash, set and sorted set has one).
+    // The small fields last, where they share two words (an instance is 101 bytes, a 112-byte malloc chunk:
+    // every hashtable-encoded hash, set and sorted set has one). Slots and buckets are numbered in 32 bits anyway
+    // (chain links are `Int32`).
+    @usableFromInline var capacity32: Int32 = 0
+    @usableFromInline var rehashIdx32: Int32 = -1
     /// Head of the free-slot list (slot + 1; 0 when empty).
     @usableFromInline var freeHead: Int32 = 0
     var compactionSuspended = false
+
+    /// Slots allocated in the slab.
+    @inlinable var capacity: Int {
+        get { Int(capacity32) }
+        set { capacity32 = Int32(newValue) }
+    }
+
+    /// The next `b0` bucket to move, or -1 when no rehash runs.
+    @inlinable var rehashIdx: Int {
+        get { Int(rehashIdx32) }
+        set { rehashIdx32 = Int32(truncatingIfNeeded: newValue) }
+    }
+
+    /// The bucket-selecting hash of `key` (the 64-bit `KeyHash` folded to 32 bits).
+    @inlinable
+    static func hashOf(_ key: RBytes) -> UInt32 {
+        let h = KeyHash.hash(key)
+        return UInt32(truncatingIfNeeded: h ^ (h >> 32))
+    }
+
+    /// Where a slot's hash sits inside its key's 24-byte stride: past the key's 17 bytes, which every store of an
+    /// `RBytes` is limited to (a struct may hold another field right after one).
+    @usableFromInline static var hashOffset: Int { 20 }
+
+    /// Whether keys leave room for the hash in their padding (true on every 64-bit platform; checked at init).
+    static var hashFitsInKeyPadding: Bool {
+        MemoryLayout<RBytes>.size <= hashOffset && MemoryLayout<RBytes>.stride >= hashOffset + 4
+    }
+
+    /// The stored hash of slot `i`'s key.
+    @inlinable @inline(__always)
+    func hash(at i: Int) -> UInt32 {
+        UnsafeRawPointer(keys + i).load(fromByteOffset: Self.hashOffset, as: UInt32.self)
+    }
+
+    @inlinable @inline(__always)
+    func setHash(_ h: UInt32, at i: Int) {
+        UnsafeMutableRawPointer(keys + i).storeBytes(of: h, toByteOffset: Self.hashOffset, as: UInt32.self)
+    }
 
     /// Slabs up to this many slots are compacted (renumbered) when sparse; larger ones keep free slots.
     static var compactLimit: Int { 8192 }
 
     @usableFromInline
     init() {
+        precondition(Self.hashFitsInKeyPadding, "RBytes must leave 4 bytes of padding at offset 20")
         keys = Self.raw(0)
         values = Self.raw(0)
         links = Self.raw(0)
-        hashes = Self.raw(0)
     }
 
     deinit {
@@ -53,7 +94,7 @@ final class KeyTableStorage<Value> {
                 (values + i).deinitialize(count: 1)
             }
         }
-        free(keys); free(values); free(links); free(hashes)
+        free(keys); free(values); free(links)
         free(b0); free(b1)
     }
 
@@ -91,9 +132,10 @@ final class KeyTableStorage<Value> {
         let c = KeyTableStorage()
         c.setCapacity(capacity)
         c.keys.initialize(from: keys, count: used)
+        // An element-wise copy of the keys: the hashes in their padding are copied on their own.
+        for i in 0..<used { c.setHash(hash(at: i), at: i) }
         c.values.initialize(from: values, count: used)
         c.links.update(from: links, count: used)
-        c.hashes.update(from: hashes, count: used)
         c.used = used
         c.count = count
         c.freeHead = freeHead
@@ -116,7 +158,6 @@ final class KeyTableStorage<Value> {
         keys = Self.grow(keys, n)
         values = Self.grow(values, n)
         links = Self.grow(links, n)
-        hashes = Self.grow(hashes, n)
         capacity = n
     }
 
@@ -133,7 +174,7 @@ final class KeyTableStorage<Value> {
         var e = headPointer(h).pointee
         while e != 0 {
             let i = Int(e &- 1)
-            if hashes[i] == h && keys[i] == key { return i }
+            if hash(at: i) == h && keys[i] == key { return i }
             e = links[i]
         }
         return nil
@@ -166,7 +207,7 @@ final class KeyTableStorage<Value> {
             (values + slot).initialize(to: value)
             used += 1
         }
-        hashes[slot] = h
+        setHash(h, at: slot)
         let head = headPointer(h)
         links[slot] = head.pointee
         head.pointee = Int32(slot + 1)
@@ -179,7 +220,7 @@ final class KeyTableStorage<Value> {
         var p = headPointer(h)
         while p.pointee != 0 {
             let i = Int(p.pointee - 1)
-            if hashes[i] == h && keys[i] == key {
+            if hash(at: i) == h && keys[i] == key {
                 p.pointee = links[i]
                 let v = values[i]
                 values[i] = nil
@@ -236,7 +277,7 @@ final class KeyTableStorage<Value> {
             while e != 0 {
                 let i = Int(e - 1)
                 let next = links[i]
-                let b = Int(hashes[i] & m1)
+                let b = Int(hash(at: i) & m1)
                 links[i] = b1[b]
                 b1[b] = e
                 e = next
@@ -338,6 +379,6 @@ final class KeyTableStorage<Value> {
     }
 
     var allocatedBytes: Int {
-        capacity * (MemoryLayout<RBytes>.stride + MemoryLayout<Value?>.stride + 8) + (n0 + n1) * 4
+        capacity * (MemoryLayout<RBytes>.stride + MemoryLayout<Value?>.stride + 4) + (n0 + n1) * 4
     }
 }
