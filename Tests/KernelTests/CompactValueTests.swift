@@ -100,6 +100,58 @@ final class CompactValueTests: XCTestCase {
         XCTAssertEqual(skip.count, 1)
     }
 
+    func testKeyTableStorageFitsA112ByteChunkAndCopiesKeepTheirHashes() {
+        // Every hashtable-encoded hash, set and sorted set has one: 101 bytes of instance, 104 usable in glibc's
+        // 112-byte chunk (it was 117 bytes, a 128-byte chunk).
+        let storage = KeyTableStorage<Void>()
+        XCTAssertLessThanOrEqual(heapBytes(storage), 104)
+        var t = KeyTable<Void>()
+        for j in 0..<10 { t.insertNew(RBytes("m:\(j)"), ()) }
+        for j in 0..<10 { t.upsert(RBytes("m:\(j)"), ()) }
+        XCTAssertEqual(t.count, 10, "every key found again through its stored hash")
+        let st = t.s!
+        for slot in 0..<st.used {
+            XCTAssertEqual(st.slots[slot].hash, KeyTable<Void>.hashOf(st.slots[slot].key))
+        }
+        var copy = t
+        copy.insertNew(RBytes("fresh"), ())
+        XCTAssertEqual(copy.count, 11)
+        for j in 0..<10 { XCTAssertNotNil(copy.find(RBytes("m:\(j)")), "the copied slab carries the hashes") }
+        let perSlot = MemoryLayout<KeyTableSlot>.stride + MemoryLayout<Void?>.stride
+        XCTAssertEqual(t.allocatedBytes, t.s!.capacity * perSlot + (t.s!.n0 + t.s!.n1) * 4)
+    }
+
+    func testSmallListIsOneNodeInAOneChunkNodeTable() {
+        let l = ListObject()
+        for j in 0..<10 { l.pushBack(RBytes("item:\(j)")) }
+        XCTAssertEqual(l.nodeCount, 1)
+        XCTAssertLessThanOrEqual(l.nodeTableBytes, 24, "8-byte count and one node handle, a 32-byte malloc chunk")
+    }
+
+    func testLongListKeepsItsOrderAsItsNodeTableGrowsAndShrinks() {
+        let l = ListObject()
+        var model: [RBytes] = []
+        for j in 0..<30_000 {
+            let e = RBytes("element:\(j)")
+            if j % 3 == 0 { l.pushFront(e); model.insert(e, at: 0) } else { l.pushBack(e); model.append(e) }
+        }
+        XCTAssertGreaterThan(l.nodeCount, 40)
+        l.insert(RBytes("middle"), at: 15_000)
+        model.insert(RBytes("middle"), at: 15_000)
+        let c = l.copy() as! ListObject
+        l.removeFirst(14_000); model.removeFirst(14_000)
+        l.removeLast(15_990); model.removeLast(15_990)
+        XCTAssertEqual(l.count, model.count)
+        XCTAssertEqual(Array(l), model)
+        XCTAssertLessThanOrEqual(l.nodeCount, 2)
+        XCTAssertLessThanOrEqual(l.nodeTableBytes, 8 + 8 * 8, "the table shrank with the list")
+        XCTAssertEqual(c.count, 30_001, "the copy has its own nodes")
+        XCTAssertEqual(c[15_000], RBytes("middle"))
+        while l.popBack() != nil {}
+        XCTAssertEqual(l.nodeCount, 0)
+        XCTAssertTrue(l.isEmpty)
+    }
+
     func testSmallKeyTableSlabsGrowByHalfPowersOfTwo() {
         var c = 0
         var seen: [Int] = []

@@ -51,10 +51,7 @@ public struct KeyTable<Value> {
     }
 
     @inlinable
-    static func hashOf(_ key: RBytes) -> UInt32 {
-        let h = KeyHash.hash(key)
-        return UInt32(truncatingIfNeeded: h ^ (h >> 32))
-    }
+    static func hashOf(_ key: RBytes) -> UInt32 { KeyTableStorage<Value>.hashOf(key) }
 
     @inlinable
     mutating func makeUnique() {

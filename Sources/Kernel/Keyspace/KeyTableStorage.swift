@@ -36,19 +36,38 @@ final class KeyTableStorage<Value> {
     @usableFromInline var values: UnsafeMutablePointer<Value?>
     /// Initialized slots (used or free).
     @usableFromInline var used = 0
-    @usableFromInline var capacity = 0
     @usableFromInline var count = 0
     @usableFromInline var b0: UnsafeMutablePointer<Int32>?
     @usableFromInline var n0 = 0
     @usableFromInline var b1: UnsafeMutablePointer<Int32>?
     @usableFromInline var n1 = 0
-    /// The next `b0` bucket to move, or -1 when no rehash runs.
-    @usableFromInline var rehashIdx = -1
-    // The two small fields last, where they share one word (an instance is 117 bytes, a 128-byte malloc chunk:
-    // every small hash, set and sorted set has one).
+    // The small fields last, where they share two words (an instance is 101 bytes, a 112-byte malloc chunk:
+    // every hashtable-encoded hash, set and sorted set has one). Slots and buckets are numbered in 32 bits anyway
+    // (chain links are `Int32`).
+    @usableFromInline var capacity32: Int32 = 0
+    @usableFromInline var rehashIdx32: Int32 = -1
     /// Head of the free-slot list (slot + 1; 0 when empty).
     @usableFromInline var freeHead: Int32 = 0
     var compactionSuspended = false
+
+    /// Slots allocated in the slab.
+    @inlinable var capacity: Int {
+        get { Int(capacity32) }
+        set { capacity32 = Int32(newValue) }
+    }
+
+    /// The next `b0` bucket to move, or -1 when no rehash runs.
+    @inlinable var rehashIdx: Int {
+        get { Int(rehashIdx32) }
+        set { rehashIdx32 = Int32(truncatingIfNeeded: newValue) }
+    }
+
+    /// The bucket-selecting hash of `key` (the 64-bit `KeyHash` folded to 32 bits).
+    @inlinable
+    static func hashOf(_ key: RBytes) -> UInt32 {
+        let h = KeyHash.hash(key)
+        return UInt32(truncatingIfNeeded: h ^ (h >> 32))
+    }
 
     /// Slabs up to this many slots are compacted (renumbered) when sparse; larger ones keep free slots.
     static var compactLimit: Int { 8192 }

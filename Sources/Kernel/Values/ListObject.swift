@@ -8,8 +8,8 @@
 /// Redis 7.0 reports every list's encoding as `quicklist`. Indexes are 0-based from the head; callers resolve
 /// negative (from the tail) indexes themselves and pass valid ones.
 public final class ListObject: RedisObject {
-    /// The nodes, head first; none is empty.
-    private var nodes: ContiguousArray<PackedList> = []
+    /// The nodes, head first; none is empty. Freed by `deinit`.
+    private var nodes = ListNodes()
     /// Number of elements.
     public private(set) var count = 0
 
@@ -54,7 +54,7 @@ public final class ListObject: RedisObject {
     }
 
     deinit {
-        for i in nodes.indices { nodes[i].release() }
+        nodes.releaseAll()
     }
 
     public override var typeName: String { "list" }
@@ -62,12 +62,18 @@ public final class ListObject: RedisObject {
 
     public override func copy() -> RedisObject {
         let l = ListObject()
-        l.nodes = ContiguousArray(nodes.map { $0.copy() })
+        l.nodes = nodes.copyAll()
         l.count = count
         return l
     }
 
     public var isEmpty: Bool { count == 0 }
+
+    /// Bytes of the node table (not the nodes): a one-node list's is one 32-byte malloc chunk.
+    var nodeTableBytes: Int { nodes.allocatedBytes }
+
+    /// Number of nodes.
+    var nodeCount: Int { nodes.count }
 
     /// The element at `index` (0 ..< count).
     public subscript(index: Int) -> RBytes {
@@ -234,7 +240,8 @@ public final class ListObject: RedisObject {
     /// The index of the first element equal to `element`.
     public func firstIndex(of element: RBytes) -> Int? {
         var base = 0
-        for node in nodes {
+        for n in nodes.indices {
+            let node = nodes[n]
             if let o = node.firstOffset(of: element) {
                 var i = 0, p = 0
                 while p < o {
