@@ -33,6 +33,8 @@ public struct RequestParser {
 
     private var remainingArgs = 0
     private var inMultibulk = false
+    /// Whether a multibulk command is partly decoded: its first arguments are in the vector, which must be kept.
+    public var isInsideCommand: Bool { inMultibulk }
 
     public init() {}
 

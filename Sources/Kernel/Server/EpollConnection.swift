@@ -246,8 +246,9 @@ final class EpollConnection {
             }
         }
         executing = false
-        // Released once per batch: the parser overwrote each command's arguments with the next one's in place.
-        if !c.isBlocked { c.releaseArgv() }
+        // Released once per batch (the parser overwrote each command's arguments with the next one's in place),
+        // unless they are the first arguments of a command not wholly read yet.
+        if !c.isBlocked && !parser.isInsideCommand { c.releaseArgv() }
         c.queryBufferLength = input.readableBytes
         if !overOutputLimit && !c.closedForOutputLimit && c.pendingOutputBytes > OutputThresholds.checkFloor
             && server.outputLimitExceeded(c) {
