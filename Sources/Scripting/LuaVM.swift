@@ -270,7 +270,14 @@ final class LuaVM {
             if t == LUA_TSTRING {
                 var len = 0
                 let p = rb_tolstring(L, i, &len)
-                arg = RBytes(UnsafeRawBufferPointer(start: p, count: len))
+                let bytes = UnsafeRawBufferPointer(start: p, count: len)
+                let j = Int(i) - 1
+                // Over the previous call's argument in place: a long key repeated by a loop costs no allocation.
+                if j < fake.argv.count {
+                    fake.argv[j].assign(bytes)
+                    continue
+                }
+                arg = RBytes(bytes)
             } else if t == LUA_TNUMBER {
                 if lua_isinteger(L, i) != 0 {
                     arg = Numbers.format(Int64(lua_tointegerx(L, i, nil)))

@@ -67,6 +67,25 @@ struct RBytesTests {
         #expect(RBytes(s).lowercased().array == expected)
     }
 
+    @Test("assign copies the bytes in, and never changes another holder of a shared long string")
+    func assignKeepsValueSemantics() {
+        let long1 = Array("counter:000000000001".utf8), long2 = Array("counter:000000000002".utf8)
+        var a = RBytes(long1)
+        let kept = a  // shares a's storage, as a key a command stored
+        long2.withUnsafeBytes { a.assign($0) }
+        #expect(a.array == long2)
+        #expect(kept.array == long1)
+        // Unshared, same length: overwritten in place; other lengths and short strings: canonical new values.
+        long1.withUnsafeBytes { a.assign($0) }
+        #expect(a == RBytes(long1))
+        for text in ["short", "", "a longer argument than before, 40+ bytes", "sixteen-bytes-16"] {
+            let bytes = Array(text.utf8)
+            bytes.withUnsafeBytes { a.assign($0) }
+            #expect(a == RBytes(bytes) && a.array == bytes, "\(text)")
+        }
+        #expect(kept.array == long1)
+    }
+
     @Test("option names compare case-insensitively")
     func optionNames() {
         #expect(RBytes("ex").equalsIgnoringCase("EX"))

@@ -27,6 +27,34 @@ struct RequestParserTests {
         #expect(cmds == [["SET", "k", "hello"], ["PING"]])
     }
 
+    @Test("the previous command's arguments are overwritten in place and cut to the new count")
+    func argumentsOverwrittenInPlace() throws {
+        var parser = RequestParser()
+        var argv: [RBytes] = []
+        var buffer = ByteBuffer()
+        let first = ["EVALSHA", String(repeating: "a", count: 40), "1", "counter:000000000001"]
+        let second = ["INCR", "counter:000000000002"]
+        for cmd in [first, second, first] {
+            var wire = "*\(cmd.count)\r\n"
+            for a in cmd { wire += "$\(a.utf8.count)\r\n\(a)\r\n" }
+            buffer.writeString(wire)
+        }
+        #expect(try parser.parse(&buffer, into: &argv) == .command)
+        #expect(argv.map(\.string) == first)
+        let kept = argv  // held by a command (MULTI's queue, an effect): must not change
+        #expect(try parser.parse(&buffer, into: &argv) == .command)
+        #expect(argv.map(\.string) == second)
+        #expect(kept.map(\.string) == first)
+        #expect(try parser.parse(&buffer, into: &argv) == .command)
+        #expect(argv.map(\.string) == first)
+        // An incomplete command after a complete one starts from an empty vector.
+        buffer.writeString("*2\r\n$4\r\nINCR\r\n$20\r\ncounter")
+        #expect(try parser.parse(&buffer, into: &argv) == .needMoreData)
+        buffer.writeString(":000000000003\r\n")
+        #expect(try parser.parse(&buffer, into: &argv) == .command)
+        #expect(argv.map(\.string) == ["INCR", "counter:000000000003"])
+    }
+
     @Test("inline commands split on spaces and honour quotes")
     func inline() throws {
         let cmds = try parseAll("SET a \"hello world\"\r\nGET 'a'\n\r\n")

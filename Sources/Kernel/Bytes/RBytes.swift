@@ -130,6 +130,22 @@ public struct RBytes: Hashable, Sendable {
         return try body(&a)
     }
 
+    /// Replaces the bytes with a copy of `bytes`. A heap string of the same length is overwritten in place —
+    /// without an allocation when this value holds its only reference (the parser refilling the argument vector:
+    /// redis-benchmark's 20-byte keys, a 40-byte SHA1), copied first when it is shared (an argument a command
+    /// kept), exactly as a mutation of any shared value. Anything else is a new value, as `RBytes(bytes)`.
+    @inlinable
+    public mutating func assign(_ bytes: UnsafeRawBufferPointer) {
+        let n = bytes.count
+        if n > 16, case .heap(var a) = storage, a.count == n {
+            storage = .inline(0, 0, 0)  // `a` is then the only reference if this value was
+            a.withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
+            storage = .heap(a)
+        } else {
+            self = RBytes(bytes)
+        }
+    }
+
     /// A copy of `range` of the bytes.
     @inlinable
     public func slice(_ range: Range<Int>) -> RBytes {

@@ -33,6 +33,8 @@ public struct RequestParser {
 
     private var remainingArgs = 0
     private var inMultibulk = false
+    /// Whether a multibulk command is partly decoded: its first arguments are in the vector, which must be kept.
+    public var isInsideCommand: Bool { inMultibulk }
 
     public init() {}
 
@@ -41,11 +43,12 @@ public struct RequestParser {
         while true {
             guard buffer.readableBytes > 0 else { return .needMoreData }
             if !inMultibulk {
-                // Usually already empty (the connection releases each command's arguments once it ran).
-                if !argv.isEmpty { argv.removeAll(keepingCapacity: true) }
                 let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self)!
+                // The fast path overwrites the previous command's arguments in place; everything else starts from
+                // an empty vector.
+                if first == UInt8(ascii: "*") && parseWhole(&buffer, into: &argv) { return .command }
+                if !argv.isEmpty { argv.removeAll(keepingCapacity: true) }
                 if first == UInt8(ascii: "*") {
-                    if parseWhole(&buffer, into: &argv) { return .command }
                     guard let line = try headerLine(&buffer, tooBig: "too big mbulk count string") else {
                         return .needMoreData
                     }
@@ -106,25 +109,31 @@ public struct RequestParser {
 
     /// The common case in one pass over the bytes: a whole multibulk command already in the buffer, its count and
     /// lengths plain decimals (no sign, no leading zero) within the limits. Anything else — incomplete, malformed,
-    /// over a limit, an empty multibulk — returns false having consumed nothing and left `argv` empty, and the
-    /// general path below decodes it (and words its errors) as before.
+    /// over a limit, an empty multibulk — returns false having consumed nothing (`argv` then holds garbage the
+    /// caller clears), and the general path below decodes it (and words its errors) as before.
+    ///
+    /// `argv` may still hold the previous command's arguments (an epoll-served connection releases them once per
+    /// read batch): they are overwritten in place (`RBytes.assign`), so a long argument of the same length as the
+    /// previous command's reuses its storage, and the vector is cut to this command's count.
     @inline(__always)
     private func parseWhole(_ buffer: inout ByteBuffer, into argv: inout [RBytes]) -> Bool {
         let maxBulk = authenticated ? maxBulkLength : Swift.min(maxBulkLength, 16384)
         let maxArgs = authenticated ? Int(Int32.max) : 10
         let consumed = buffer.withUnsafeReadableBytes { p -> Int in
             guard let (n, afterCount) = Self.decimalLine(p, from: 1), n > 0, n <= maxArgs else { return 0 }
-            argv.reserveCapacity(Swift.min(n, 1024))
+            let previous = argv.count
+            if previous == 0 { argv.reserveCapacity(Swift.min(n, 1024)) }
             var i = afterCount
-            for _ in 0..<n {
+            for k in 0..<n {
                 guard i < p.count, p[i] == UInt8(ascii: "$"), let (len, body) = Self.decimalLine(p, from: i + 1),
                       len <= maxBulk, p.count - body >= len + 2 else {
-                    argv.removeAll(keepingCapacity: true)
                     return 0
                 }
-                argv.append(RBytes(UnsafeRawBufferPointer(rebasing: p[body..<(body + len)])))
+                let arg = UnsafeRawBufferPointer(rebasing: p[body..<(body + len)])
+                if k < previous { argv[k].assign(arg) } else { argv.append(RBytes(arg)) }
                 i = body + len + 2  // the two bytes after the argument are skipped unread, as Redis does
             }
+            if previous > n { argv.removeLast(previous - n) }
             return i
         }
         guard consumed > 0 else { return false }

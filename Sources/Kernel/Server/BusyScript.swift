@@ -23,8 +23,9 @@ public final class BusyScript: @unchecked Sendable {
     var lastPeerPoll: Int64 = 0
     /// Set while the hook runs a peer's command: the dispatcher then refuses what Redis refuses while busy.
     var servingPeer = false
-    /// Registers the sockets accepted for the calling thread's I/O loop that it has not taken yet (set by the
-    /// listener; called by the hook with the data lock held, so that they become peers it serves).
+    /// Registers the sockets accepted for the calling thread's I/O loop that it has not taken yet, and sends the
+    /// replies that loop holds until the end of its turn (set by the listener; called by the hook with the data
+    /// lock held, so that new sockets become peers it serves and earlier replies do not wait for the script).
     var takeAcceptedOnCurrentLoop: (() -> Void)?
 
     init() {}

@@ -36,8 +36,18 @@ public final class Client {
     public var closeAfterReply = false
     public let createdAt: Int64
     public var lastInteraction: Int64
+    /// The last command looked up or run, for CLIENT LIST's `cmd=`; nil before the first. A reference, not the
+    /// name: setting it to the same command again is one pointer comparison (it is set up to three times per
+    /// command), where a `String` assignment retains and releases.
+    public internal(set) var lastCommand: Command?
     /// Full name of the last command run (`client|list`), for CLIENT LIST's `cmd=`.
-    public var lastCommandName = "NULL"
+    public var lastCommandName: String { lastCommand?.fullName ?? "NULL" }
+
+    /// Records `cmd` as the client's last command (CLIENT LIST's `cmd=`).
+    @inline(__always)
+    func noteCommand(_ cmd: Command) {
+        if lastCommand !== cmd { lastCommand = cmd }
+    }
     public let address: String
     public let localAddress: String
     /// Whether the last command replied with an error (for failed_calls).
@@ -169,8 +179,11 @@ public final class Client {
         effectsOverride = effects
     }
 
-    /// Drops the executed command's arguments so that an idle client keeps none alive (Redis's
-    /// `freeClientArgv`); the vector's storage is kept unless a huge command grew it.
+    /// Drops the executed commands' arguments so that an idle client keeps none alive (Redis's
+    /// `freeClientArgv`); the vector's storage is kept unless a huge command grew it. An epoll-served connection
+    /// calls it once per read batch, not per command: within a batch the parser overwrites the previous
+    /// command's arguments in place (`RBytes.assign`), so an argument of more than 16 bytes that no command kept
+    /// (INCR's key, PFADD's element, EVALSHA's SHA1) reuses its storage instead of one allocation per command.
     func releaseArgv() {
         if argv.capacity > 1024 { argv = [] } else { argv.removeAll(keepingCapacity: true) }
     }

@@ -9,6 +9,7 @@ extension EpollConnection {
     /// Sends `out` after what is queued: directly when nothing is, the rest queued until the socket is writable.
     /// `counted`: the bytes are already in the client's `unflushedBytes` (a chunk taken during a batch).
     func enqueue(_ out: inout ByteBuffer, counted: Bool = false) {
+        if held != nil { sendHeld() }
         guard !closed else {
             if counted { client?.unflushedBytes.wrappingDecrement(by: out.readableBytes, ordering: .relaxed) }
             return
@@ -37,6 +38,13 @@ extension EpollConnection {
         if !counted { client?.unflushedBytes.wrappingIncrement(by: out.readableBytes, ordering: .relaxed) }
         queue.append(out)
         updateWatch()
+    }
+
+    /// Sends the replies held until the end of the loop's turn (see `held`).
+    func sendHeld() {
+        guard var out = held else { return }
+        held = nil  // `out` holds the only reference again: once sent, it becomes the next reply buffer
+        enqueue(&out)
     }
 
     /// One `send`: the bytes taken, 0 when the socket is full, -1 when it failed.
@@ -85,6 +93,7 @@ extension EpollConnection {
 
     /// Closes once the queued output is sent (no more input is read or run).
     func closeAfterSending() {
+        if held != nil { sendHeld() }
         closeWhenSent = true
         if queue.isEmpty { close() } else { updateWatch() }
     }
@@ -140,6 +149,7 @@ extension EpollConnection {
     func close() {
         guard !closed else { return }
         closed = true
+        held = nil
         if let c = client {
             var queued = 0
             for b in queue { queued += b.readableBytes }

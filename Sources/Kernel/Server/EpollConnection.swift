@@ -26,6 +26,9 @@ final class EpollConnection {
     var spare: ByteBuffer?
     /// Output the socket has not taken yet, oldest first (counted in the client's `unflushedBytes`).
     var queue: [ByteBuffer] = []
+    /// The replies of this loop turn's batch, sent at the end of the turn (`EpollLoop.sendHeldReplies`), or by
+    /// the next `enqueue`, before anything else.
+    var held: ByteBuffer?
     var closed = false
     /// The connection closes once `queue` is sent (QUIT, protocol error, a rejected connection).
     var closeWhenSent = false
@@ -220,7 +223,6 @@ final class EpollConnection {
                 stall.lap(c.lastCommandName)
             }
             parser.authenticated = c.authenticated
-            if !c.isBlocked { c.releaseArgv() }
             // The batch's time slice is used: the rest of the pipeline waits for the loop's other connections.
             if server.batchSliceUsed {
                 stoppedForTime = true
@@ -244,6 +246,9 @@ final class EpollConnection {
             }
         }
         executing = false
+        // Released once per batch (the parser overwrote each command's arguments with the next one's in place),
+        // unless they are the first arguments of a command not wholly read yet.
+        if !c.isBlocked && !parser.isInsideCommand { c.releaseArgv() }
         c.queryBufferLength = input.readableBytes
         if !overOutputLimit && !c.closedForOutputLimit && c.pendingOutputBytes > OutputThresholds.checkFloor
             && server.outputLimitExceeded(c) {
@@ -304,7 +309,14 @@ final class EpollConnection {
         chunks = []
         if var out = output {
             output = nil  // `out` holds the only reference: once sent, it becomes the next reply buffer
-            enqueue(&out)
+            if loop.dispatching && !closeAfter && !stoppedForOutput && queue.isEmpty && held == nil {
+                // Sent once the loop has served its other ready sockets (Redis writes replies in beforeSleep):
+                // the peer is then woken once for the replies of a whole turn, not once per reply.
+                held = out
+                loop.holdsReplies(of: self)
+            } else {
+                enqueue(&out)
+            }
         }
         if closeAfter && !heldForSync {
             closeAfterSending()

@@ -28,6 +28,15 @@ final class EpollLoop: @unchecked Sendable {
     /// whose batch used its time slice waits there, so the loop's other connections are read first.
     private var afterPoll: [() -> Void] = []
     private var afterPollRunning: [() -> Void] = []
+    /// Set while the loop serves the events of one `epoll_wait` (loop thread only): replies of the batches run
+    /// meanwhile are held (`EpollConnection.held`) and sent together at the end of the turn.
+    private(set) var dispatching = false
+    /// Whether replies are held until the end of the turn: unless `REDIS_SWIFT_SEND_PER_BATCH` is set (an internal
+    /// switch for measuring: each batch's replies then leave at once, as before).
+    let holdsRepliesPerTurn = getenv("REDIS_SWIFT_SEND_PER_BATCH") == nil
+    /// Connections holding replies until the end of the turn (loop thread only).
+    private var holding: [EpollConnection] = []
+    private var holdingSent: [EpollConnection] = []
     /// The loop's thread (`pthread_self` once it runs, 0 before): atomic, since any thread asks `inLoop`.
     private let thread = ManagedAtomic<UInt>(0)
     /// The buffer reads go into (lent to the connection being read; kept by it only when a command is incomplete),
@@ -130,6 +139,11 @@ final class EpollLoop: @unchecked Sendable {
             let n = epoll_wait(epfd, events, CInt(capacity), afterPoll.isEmpty ? -1 : 0)
             defer { runAfterPoll() }
             if n < 0 { continue }
+            dispatching = holdsRepliesPerTurn
+            defer {
+                dispatching = false
+                sendHeldReplies()
+            }
             for i in 0..<Int(n) {
                 let fd = CInt(truncatingIfNeeded: events[i].data.u64)
                 let mask = events[i].events
@@ -147,6 +161,21 @@ final class EpollLoop: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Registers a connection whose batch's replies wait for the end of the turn (`dispatching`).
+    func holdsReplies(of conn: EpollConnection) {
+        holding.append(conn)
+    }
+
+    /// Sends the replies held during the turn, in the order their batches ran (loop thread). Also called by a
+    /// busy script's hook on this loop: replies of batches that ran before the script are not held while it runs
+    /// past its threshold.
+    func sendHeldReplies() {
+        guard !holding.isEmpty else { return }
+        swap(&holding, &holdingSent)
+        for conn in holdingSent { conn.sendHeld() }
+        holdingSent.removeAll(keepingCapacity: true)
     }
 
     private func runAfterPoll() {

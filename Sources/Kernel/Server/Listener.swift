@@ -48,7 +48,10 @@ public final class Listener {
             spareEpoll = EpollLoop(server: server, name: "io-spare", timers: spareGroup.next())
             let loops = epollLoops + [spareEpoll!]
             server.busyScript.takeAcceptedOnCurrentLoop = {
-                for loop in loops where loop.inLoop { loop.takeAccepted(dataLockHeld: true) }
+                for loop in loops where loop.inLoop {
+                    loop.takeAccepted(dataLockHeld: true)
+                    loop.sendHeldReplies()
+                }
             }
         }
     }

@@ -283,7 +283,7 @@ public final class Server {
             }
         }
         // Redis sets the client's current/last command as soon as it is looked up (CLIENT LIST `cmd=`, ACL LOG).
-        c.lastCommandName = cmd.fullName
+        c.noteCommand(cmd)
         guard cmd.acceptsArgumentCount(c.argv.count) else {
             reject(c, cmd, Errors.arity(cmd.fullName))
             return
@@ -359,7 +359,7 @@ public final class Server {
                 return
             }
             c.multi?.queued.append((cmd, c.argv))
-            c.lastCommandName = cmd.fullName
+            c.noteCommand(cmd)
             c.reply.status("QUEUED")
             return
         }
@@ -403,12 +403,14 @@ public final class Server {
     /// Calls a resolved command's handler (or `handler` in its place: a blocked module client's callback) and
     /// accounts for it.
     public func call(_ c: Client, _ cmd: Command, handler: CommandHandler? = nil) {
-        c.command = cmd
+        // Compared first: a pipeline repeats the command, and a class reference stored again is a retain and a
+        // release for nothing.
+        if c.command !== cmd { c.command = cmd }
         let previousClient = currentClient
         currentClient = c
         defer { currentClient = previousClient }
         c.commandFailed = false
-        c.effectsOverride = nil
+        if c.effectsOverride != nil { c.effectsOverride = nil }
         callDepth += 1
         defer { callDepth -= 1 }
         let dirtyBefore = dirty
@@ -433,7 +435,7 @@ public final class Server {
         if callDepth == 1 {
             commandTime = start / 1000
             // As Redis's processCommand: the running command is already `cmd=` in its own CLIENT INFO/LIST line.
-            c.lastCommandName = cmd.fullName
+            c.noteCommand(cmd)
         }
         let replyMark = c.reply.buffer.writerIndex
         if snapshot != nil && cmd.flags.contains(.write) { snapshotBeforeWrite(c, cmd) }
@@ -470,7 +472,7 @@ public final class Server {
             feedMonitors(c, cmd)
         }
         stats.totalCommands += 1
-        c.lastCommandName = cmd.fullName
+        c.noteCommand(cmd)
         if c.tracking != nil {
             if cmd.flags.contains(.readonly) { trackingRememberKeys(c, cmd) }
             if callDepth == 1 {

@@ -66,7 +66,7 @@ extension Client {
         inExec = true
         for (cmd, args) in queued {
             argv = args
-            lastCommandName = cmd.fullName
+            noteCommand(cmd)
             // Its module was unloaded since it was queued: it no longer exists.
             if cmd.unregistered {
                 error("ERR unknown command '\(Errors.truncated(args[0], 128))', with args beginning with: ")
