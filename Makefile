@@ -121,13 +121,13 @@ test-sanitize-thread-only:
 	mkdir -p $(SANITIZE_LOGS)
 	TSAN_OPTIONS="halt_on_error=$(SANITIZE_HALT) suppressions=$(TSAN_SUPP) $(call SANITIZE_LOG_OPT,tsan) $${TSAN_OPTIONS:-}" \
 		REDIS_SWIFT_BIN=$(CURDIR)/.build-tsan/redis-swift-io2 \
-		REDIS_REAL_BIN=$(CURDIR)/.build-tsan/redis-server-io2 IT_SANITIZER=thread IT_IO_THREADS=2 IT_TEST_TIMEOUT=600 IT_SOCKET_TIMEOUT=120 IT_DEADLINE_SCALE=10 \
+		REDIS_REAL_BIN=$(CURDIR)/.build-tsan/redis-server-io2 IT_SANITIZER=thread IT_IO_THREADS=2 IT_TEST_TIMEOUT=600 IT_SOCKET_TIMEOUT=300 IT_DEADLINE_SCALE=10 \
 		$(PYTHON) -m pytest -q -o faulthandler_timeout=1800 $(SANITIZE_TESTS)
 
 test-sanitize-address-only:
 	mkdir -p $(SANITIZE_LOGS)
 	ASAN_OPTIONS="detect_leaks=0 abort_on_error=1 halt_on_error=$(SANITIZE_HALT) $(call SANITIZE_LOG_OPT,asan) $${ASAN_OPTIONS:-}" \
-		REDIS_SWIFT_BIN=$(CURDIR)/.build-asan/debug/redis-swift IT_SANITIZER=address IT_TEST_TIMEOUT=600 IT_SOCKET_TIMEOUT=120 IT_DEADLINE_SCALE=10 \
+		REDIS_SWIFT_BIN=$(CURDIR)/.build-asan/debug/redis-swift IT_SANITIZER=address IT_TEST_TIMEOUT=600 IT_SOCKET_TIMEOUT=300 IT_DEADLINE_SCALE=10 \
 		$(PYTHON) -m pytest -q -o faulthandler_timeout=1800 $(SANITIZE_TESTS)
 
 clean:
