@@ -63,6 +63,12 @@ final class ScriptRun {
         self.isEval = isEval
         self.startNs = Clock.monotonicNanoseconds()
     }
+
+    /// Ends the run: lets go of the caller's SHA argument, so the next request's parse can overwrite that buffer
+    /// in place instead of allocating a new one (`RBytes.assign`).
+    func end() {
+        runName = .function("")
+    }
 }
 
 extension LuaVM {
@@ -143,6 +149,7 @@ extension LuaVM {
         let status = debugger != nil ? rb_run_debug(L, 0) : rb_run(L, isEval ? 0 : 2)
         server.propagationMask = savedMask
         server.busyScript.end()
+        run.end()
         self.run = nil
         if status == LUA_OK {
             LuaConvert.writeReply(self, to: c, scriptResp: fake.resp)

@@ -13,8 +13,11 @@ import Glibc
 /// client's back-pressure threshold the pipeline stops and the socket is not read (`paused`) until the queue is
 /// sent; while paused the soft output limit is re-checked every second, as the NIO handler does.
 final class EpollConnection {
-    unowned let loop: EpollLoop
-    let server: Server
+    /// The loop that owns this connection; it outlives every connection it serves (unowned(unsafe): no atomic
+    /// strong retain on each read event).
+    unowned(unsafe) let loop: EpollLoop
+    /// The server; it outlives every connection.
+    unowned(unsafe) let server: Server
     let fd: CInt
     let unix: Bool
     var client: Client?
