@@ -153,6 +153,7 @@ extension KeysCommands {
         switch value {
         case .string: return value
         case .object(let o): return .object(o.copy())
+        case .packed(let p): return .packed(p.duplicate())
         }
     }
 }

@@ -156,7 +156,7 @@ extension ServerCommands {
             c.error(Errors.noSuchKey)
             return
         }
-        let entry = c.db.table.value(at: slot)
+        let entry = c.db.entry(at: slot)
         let clock = c.server.lruClock & 0x00FF_FFFF
         let lru = entry.lru & 0x00FF_FFFF
         let idle = Int64((clock &- lru) & 0x00FF_FFFF)
@@ -169,6 +169,8 @@ extension ServerCommands {
         switch entry.value {
         case .object(let o):
             address = UInt(bitPattern: Unmanaged.passUnretained(o).toOpaque())
+        case .packed(let p):
+            address = UInt(bitPattern: p.address)
         case .string(let s):
             // Short strings live inside the key table's entry (no allocation of their own): no address to show.
             address = s.count > RBytes.inlineCapacity ? s.array.withUnsafeBytes { UInt(bitPattern: $0.baseAddress) } : 0

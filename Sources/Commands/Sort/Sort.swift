@@ -104,7 +104,7 @@ func sort(_ c: Client, readonly: Bool) {
     switch c.db.get(argv[1]) {
     case nil:
         break
-    case .string?:
+    case .string?, .packed?:  // (`get` hands collections out as objects: never `.packed`)
         c.error(Errors.wrongType)
         return
     case .object(let o)?:

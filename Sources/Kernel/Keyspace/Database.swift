@@ -39,6 +39,7 @@ public final class Database {
     /// The value of a live key.
     public func get(_ key: RBytes) -> Value? {
         guard let s = slot(key) else { return nil }
+        if case .packed = table.values[s]!.value { return hydrate(at: s) }
         return table.values[s]!.value
     }
 
@@ -46,18 +47,24 @@ public final class Database {
     public func exists(_ key: RBytes) -> Bool { slot(key, touch: false) != nil }
 
     /// The value at a slot returned by `slot(_:)`.
-    public func value(at slot: Int) -> Value { table.values[slot]!.value }
+    public func value(at slot: Int) -> Value {
+        if case .packed = table.values[slot]!.value { return hydrate(at: slot) }
+        return table.values[slot]!.value
+    }
 
     /// Replaces the value at a slot (TTL unchanged).
     public func replaceValue(at slot: Int, with value: Value) {
         if server.snapshot != nil { willChange(slot: slot) }
+        table.values[slot]!.value.releaseOwned()
         table.values[slot]!.replace(with: value)
+        if case .object = value { server.notePackable(db: id, slot: slot) }
     }
 
     /// Moves the value out of a slot so it can be mutated in place without a copy; put it back with
     /// `replaceValue(at:with:)` before any other keyspace call.
     public func takeValue(at slot: Int) -> Value {
         if server.snapshot != nil { willChange(slot: slot) }
+        if case .packed = table.values[slot]!.value { _ = hydrate(at: slot) }
         let v = table.values[slot]!.value
         table.values[slot]!.value = .string(RBytes())
         return v
@@ -75,18 +82,22 @@ public final class Database {
             if server.snapshot != nil { willChange(slot: s) }
             if server.blockedCount > 0 { streamMayBeGone(key, table.values[s]!.value) }
             if server.config.lazyfreeLazyServerDel { overwriteLazily(slot: s) }
+            table.values[s]!.value.releaseOwned()
             table.values[s] = newEntry(value)
             if !keepTTL && expires.count > 0 { expires.remove(key) }
+            if case .object = value { server.notePackable(db: id, slot: s) }
         } else {
-            table.insertNew(key, newEntry(value), hash: hash)
+            let s = table.insertNew(key, newEntry(value), hash: hash)
             if !fromImage { keyAdded(key) }
+            if case .object = value { server.notePackable(db: id, slot: s) }
         }
     }
 
     /// Adds a key known to be absent.
     public func add(_ key: RBytes, _ value: Value) {
-        table.insertNew(key, newEntry(value))
+        let s = table.insertNew(key, newEntry(value))
         keyAdded(key)
+        if case .object = value { server.notePackable(db: id, slot: s) }
     }
 
     /// Redis 7.0's dbAdd side effects: clients blocked on the key are signalled (RENAME, MOVE, COPY, SMOVE... into
@@ -135,6 +146,7 @@ public final class Database {
         guard let old = table.remove(key) else { return false }
         if expires.count > 0 { expires.remove(key) }
         if server.blockedCount > 0 { streamMayBeGone(key, old.value) }
+        old.value.releaseOwned()
         return true
     }
 
@@ -204,7 +216,10 @@ public final class Database {
     /// Removes an expired key and returns it to the server for propagation.
     func reclaimExpired(_ key: RBytes) {
         if server.snapshot != nil { willChange(key: key) }
-        if let old = table.remove(key), server.blockedCount > 0 { streamMayBeGone(key, old.value) }
+        if let old = table.remove(key) {
+            if server.blockedCount > 0 { streamMayBeGone(key, old.value) }
+            old.value.releaseOwned()
+        }
         expires.remove(key)
     }
 
@@ -279,7 +294,10 @@ extension Database {
     }
 
     /// The full entry (value, LRU clock, flags) at a slot.
-    public func entry(at slot: Int) -> Entry { table.values[slot]! }
+    public func entry(at slot: Int) -> Entry {
+        if case .packed = table.values[slot]!.value { _ = hydrate(at: slot) }
+        return table.values[slot]!
+    }
 }
 
 /// The outcome of reading a key that must hold one type (Redis's lookupKey + checkType).

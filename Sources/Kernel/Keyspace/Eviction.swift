@@ -127,6 +127,8 @@ extension Server {
         case .object:
             // About 40 bytes per element or node: refined by re-reading the allocator after the pass.
             return (heap + 64 + 40 * Int64(LazyFreer.freeEffort(db.table.value(at: slot).value)), slots, false)
+        case .packed(let p):
+            return (heap + Int64(p.allocatedBytes), slots, false)
         }
     }
 

@@ -81,6 +81,7 @@ final class KeyTableStorage<Value> {
     deinit {
         // Free slots hold nil and an empty (inline) key: nothing to release there.
         if count > 0 {
+            if Value.self == Entry.self { releasePackedEntries() }
             for i in 0..<used where values[i] != nil {
                 (slots + i).deinitialize(count: 1)
                 (values + i).deinitialize(count: 1)
@@ -140,6 +141,7 @@ final class KeyTableStorage<Value> {
         c.n1 = n1
         c.rehashIdx = rehashIdx
         c.compactionSuspended = compactionSuspended
+        if Value.self == Entry.self { c.duplicatePackedEntries() }
         return c
     }
 

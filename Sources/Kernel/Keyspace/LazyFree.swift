@@ -73,7 +73,12 @@ extension Database {
         guard let slot = table.find(key) else { return nil }
         let effort = LazyFreer.freeEffort(table.values[slot]!.value)
         if server.blockedCount > 0 { streamMayBeGone(key, table.values[slot]!.value) }
-        let box = LazyFreeBox(table.remove(key))
+        let removed = table.remove(key)
+        removed?.value.releaseOwned()  // a packed block is small: freed here, and the box must not hold it
+        let box = LazyFreeBox(removed.map { e -> Entry? in
+            if case .packed = e.value { return nil }
+            return e
+        } ?? nil)
         if expires.count > 0 { expires.remove(key) }
         return (box, effort)
     }

@@ -100,6 +100,8 @@ public enum MemoryUsage {
     /// Bytes of a key's value (excluding the key), sampling at most `samples` elements of a collection (0 = all).
     public static func valueBytes(_ e: Entry, samples: Int, settings: Settings = Settings()) -> Int {
         switch e.value {
+        case .packed(let p):
+            return p.withObject { valueBytes(Entry(.object($0), lru: 0), samples: samples, settings: settings) }
         case .string(let s):
             switch e.encodingName {
             case "int": return robj

@@ -2,12 +2,16 @@
 public enum Value {
     case string(RBytes)
     case object(RedisObject)
+    /// A compact collection at rest, without its object: only keyspace entries hold this case (`PackedValue`);
+    /// `Database`'s accessors hand it out as `.object`.
+    case packed(PackedValue)
 
     /// The name TYPE replies with.
     public var typeName: String {
         switch self {
         case .string: return "string"
         case .object(let o): return o.typeName
+        case .packed(let p): return p.typeName
         }
     }
 
@@ -18,6 +22,7 @@ public enum Value {
             if s.count <= 20 && Numbers.isCanonicalInt(s) { return "int" }
             return s.count <= 44 ? "embstr" : "raw"
         case .object(let o): return o.encodingName
+        case .packed(let p): return p.encodingName
         }
     }
 }
@@ -33,6 +38,9 @@ open class RedisObject {
     open var encodingName: String { "raw" }
     /// A deep copy, for COPY.
     open func copy() -> RedisObject { self }
+    /// If the object is in a compact encoding (listpack hash or sorted set, intset), gives its block away for the
+    /// keyspace to keep without the object (`PackedValue`), leaving the object empty; nil otherwise.
+    open func detachPacked() -> PackedValue? { nil }
 }
 
 /// A keyspace slot's content: the value plus the access clock OBJECT IDLETIME and eviction read.

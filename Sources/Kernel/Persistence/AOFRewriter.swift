@@ -81,6 +81,8 @@ public enum AOFRewriter {
     /// The commands recreating one key.
     static func emit(key: RBytes, value: Value, into out: inout [UInt8]) {
         switch value {
+        case .packed(let p):
+            p.withObject { emit(key: key, value: .object($0), into: &out) }
         case .string(let s):
             AOFCommandReader.encode(["SET", key, s], into: &out)
         case .object(let o):

@@ -69,6 +69,8 @@ public enum DatasetDigest {
             d.mix(s)
         case .object(let o):
             mixObject(o, into: &d)
+        case .packed(let p):
+            p.withObject { mixObject($0, into: &d) }
         }
         if hasExpire { d.xor(expireMarker) }
     }

@@ -4,7 +4,7 @@ extension RDBEncoder {
     /// types). Writers should skip (and report) values it refuses.
     public static func supports(_ value: Value) -> Bool {
         switch value {
-        case .string: return true
+        case .string, .packed: return true
         case .object(let o): return o is ListObject || o is HashObject || o is SetObject || o is SortedSetObject
             || o is StreamObject || o is CustomObject
         }
@@ -14,6 +14,7 @@ extension RDBEncoder {
     static func typeByte(_ value: Value) -> UInt8 {
         switch value {
         case .string: return RDBFormat.ValueType.string
+        case .packed(let p): return p.withObject { typeByte(.object($0)) }
         case .object(let o):
             switch o {
             case is ListObject: return RDBFormat.ValueType.listQuicklist2
@@ -30,6 +31,8 @@ extension RDBEncoder {
     /// The payload after the type byte.
     mutating func writeValuePayload(_ value: Value) {
         switch value {
+        case .packed(let p):
+            p.withObject { writeValuePayload(.object($0)) }
         case .string(let s):
             writeString(s)
         case .object(let o):

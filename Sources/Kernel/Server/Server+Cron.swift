@@ -10,6 +10,8 @@ extension Server {
         updateClocks()
         stats.sampleOps(now: commandTime)
         stall.lap("clocks")
+        // Entries a load or a module left as objects go back at rest (after commands this already happened).
+        if !packableNoted.isEmpty { dehydrateNoted() }
         if debugFlags.cronPaused { return }
         // While the dataset loads at start (the loader lets clients in between batches) nothing else runs.
         if loading { return }

@@ -84,6 +84,11 @@ public final class Server {
     /// Memory of the evictable clients as last refreshed (`maxmemory-clients`, ClientMemory.swift).
     var clientsMemory = 0
     var callDepth = 0
+    /// Keyspace entries holding a compact collection as an object, to put back at rest (`notePackable`): database
+    /// id in the high 32 bits, slot in the low 32.
+    var packableNoted: [UInt64] = []
+    /// Emptied compact-collection objects reused by hydration (`PackedObjectPool`).
+    var packedPool = PackedObjectPool()
     /// End time (µs) of the previous command of the current read batch, or 0.
     var clockAnchor: Int64 = 0
     /// End time (µs) of the previous nested call of the running top-level command (its start before the first).
@@ -447,6 +452,7 @@ public final class Server {
         countsKeyspaceLookups = cmd.flags.contains(.readonly)
         if let handler { handler(c) } else { cmd.spec.handler!(c) }
         countsKeyspaceLookups = countedBefore
+        if !packableNoted.isEmpty { dehydrateNoted() }
         if let effects = c.effectsOverride {
             for e in effects { propagate(db: c.db.id, e) }
         } else if dirty != dirtyBefore && !propagationTargets.isEmpty {

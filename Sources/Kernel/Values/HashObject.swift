@@ -26,6 +26,21 @@ public final class HashObject: RedisObject {
 
     public override init() {}
 
+    /// A listpack hash over `block` (a `PackedValue`'s), which it now owns.
+    init(adopting block: UnsafeMutableRawPointer) {
+        super.init()
+        packed.block = block
+    }
+
+    /// Takes `block` as its content (an emptied object from the pool).
+    func adopt(_ block: UnsafeMutableRawPointer) { packed.block = block }
+
+    public override func detachPacked() -> PackedValue? {
+        guard isListpack, let b = packed.block else { return nil }
+        packed.block = nil
+        return PackedValue(block: b, kind: .hash)
+    }
+
     deinit {
         if isListpack { packed.release() } else { Box.destroy(packed.block!) }
     }

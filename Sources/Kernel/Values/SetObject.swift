@@ -23,6 +23,21 @@ public final class SetObject: RedisObject {
 
     public override init() {}
 
+    /// An intset over `block` (a `PackedValue`'s), which it now owns.
+    init(adopting block: UnsafeMutableRawPointer) {
+        super.init()
+        ints.block = block
+    }
+
+    /// Takes `block` as its content (an emptied object from the pool).
+    func adopt(_ block: UnsafeMutableRawPointer) { ints.block = block }
+
+    public override func detachPacked() -> PackedValue? {
+        guard isIntset, let b = ints.block else { return nil }
+        ints.block = nil
+        return PackedValue(block: b, kind: .intset)
+    }
+
     deinit {
         if isIntset { ints.release() } else { Box.destroy(ints.block!) }
     }
