@@ -225,35 +225,3 @@ extension EpollLoop {
         }
     }
 }
-
-/// The loop a connection's work runs on: its NIO event loop (the `REDIS_SWIFT_NIO_CLIENTS` fallback) or its epoll
-/// loop. `AOF.sendAfterSync` runs the group fsync there, after the loop's current turn, so that the batches of one
-/// turn share it.
-enum ConnectionLoop {
-    case nio(EventLoop)
-    case epoll(EpollLoop)
-
-    /// Runs `task` on the loop after the current turn.
-    func execute(_ task: @escaping () -> Void) {
-        switch self {
-        case .nio(let loop): loop.execute(task)
-        case .epoll(let loop): loop.execute(task)
-        }
-    }
-
-    /// Runs `task` on the loop `delay` from now (an epoll loop's timers are its NIO loop's, then `execute`).
-    func schedule(in delay: TimeAmount, _ task: @escaping () -> Void) {
-        switch self {
-        case .nio(let loop): loop.scheduleTask(in: delay, task)
-        case .epoll(let loop): loop.timers.scheduleTask(in: delay) { loop.execute(task) }
-        }
-    }
-
-    /// Whether the calling thread is the loop's.
-    var inLoop: Bool {
-        switch self {
-        case .nio(let loop): return loop.inEventLoop
-        case .epoll(let loop): return loop.inLoop
-        }
-    }
-}

@@ -202,22 +202,15 @@ public final class Server {
     /// Takes the next client id (any thread).
     public func takeClientId() -> UInt64 { nextClientId.loadThenWrappingIncrement(ordering: .relaxed) }
 
-    /// Creates and registers a client. Call with the lock held.
-    /// `id`: one taken with `takeClientId()` when the connection was accepted (a fresh one otherwise).
-    public func addClient(channel: Channel?, allocator: ByteBufferAllocator = ByteBufferAllocator(),
-                          id: UInt64? = nil) -> Client {
-        let c = Client(id: id ?? takeClientId(), server: self, channel: channel, allocator: allocator)
-        if channel != nil {
-            clients[c.id] = c
-            stats.totalConnections += 1
-        }
-        return c
+    /// Creates an internal client (scripts, AOF loading, the master link's client, tests): no connection, not in
+    /// `clients` (CLIENT LIST does not show it). Call with the lock held.
+    public func addClient() -> Client {
+        Client(id: takeClientId(), server: self)
     }
 
     /// Registers the client of a socket served by an `EpollLoop`. Call with the lock held.
     func addSocketClient(address: String, local: String, unix: Bool, timers: EventLoop, id: UInt64) -> Client {
-        let c = Client(id: id, server: self, channel: nil, allocator: ByteBufferAllocator(),
-                       socket: (address, local, unix, timers))
+        let c = Client(id: id, server: self, socket: (address, local, unix, timers))
         clients[c.id] = c
         stats.totalConnections += 1
         return c
