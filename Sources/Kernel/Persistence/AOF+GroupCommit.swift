@@ -39,9 +39,7 @@ extension AOF {
     /// (retried every 2 ms) rather than holding the loop, whose other clients must get -BUSY (never deaf).
     private func runGroupSync(on loop: EpollLoop) {
         guard server.lockDataUnlessScriptRuns() else {
-            loop.timers.scheduleTask(in: .milliseconds(2)) {
-                loop.execute { [unowned(unsafe) self] in self.runGroupSync(on: loop) }
-            }
+            loop.schedule(in: .milliseconds(2)) { [unowned(unsafe) self] in self.runGroupSync(on: loop) }
             return
         }
         let ready = groupSync()

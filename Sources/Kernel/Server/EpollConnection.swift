@@ -126,12 +126,9 @@ final class EpollConnection {
     private func retrySoon() {
         guard !retryScheduled else { return }
         retryScheduled = true
-        let loop = self.loop
-        loop.timers.scheduleTask(in: .milliseconds(2)) {
-            loop.execute { [self] in
-                retryScheduled = false
-                resume()
-            }
+        loop.schedule(in: .milliseconds(2)) { [self] in
+            retryScheduled = false
+            resume()
         }
     }
 

@@ -77,6 +77,11 @@ final class EpollLoop: @unchecked Sendable {
         }
     }
 
+    /// Runs `task` on the loop thread `delay` from now: the timer is one of `timers`, whose task hops here.
+    func schedule(in delay: TimeAmount, _ task: @escaping () -> Void) {
+        timers.scheduleTask(in: delay) { [self] in execute(task) }
+    }
+
     /// Runs `task` on the loop thread after the next poll of the sockets and their events (call on the loop).
     func executeAfterNextPoll(_ task: @escaping () -> Void) {
         afterPoll.append(task)
