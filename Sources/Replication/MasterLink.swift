@@ -42,7 +42,7 @@ final class MasterLink {
         self.server = server
         self.host = host
         self.port = port
-        masterClient = server.addClient(channel: nil)
+        masterClient = server.addClient()
         masterClient.linkKind = .master
         masterClient.authenticated = true
     }

@@ -23,7 +23,7 @@ final class EvalEngine {
 
     init(server: Server) {
         vm = LuaVM(server: server, kind: 0)
-        fake = server.addClient(channel: nil)
+        fake = server.addClient()
     }
 
     /// The engine of `server`, created on first use (call with the data lock held).

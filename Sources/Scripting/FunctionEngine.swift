@@ -35,7 +35,7 @@ final class FunctionEngine {
     init(server: Server) {
         self.server = server
         vm = LuaVM(server: server, kind: 1)
-        fake = server.addClient(channel: nil)
+        fake = server.addClient()
         vm.registrar = { [unowned self] L in self.register(L) }
     }
 

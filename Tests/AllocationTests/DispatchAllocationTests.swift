@@ -20,7 +20,7 @@ final class AllocationHarness {
         config.slowlogLogSlowerThan = -1
         let s = Server(config: config, modules: modules, log: Logger(minimum: nil))
         server = s
-        client = s.lock.withLock { s.addClient(channel: nil) }
+        client = s.lock.withLock { s.addClient() }
     }
 
     /// `args` as a RESP multibulk request, `times` times over.

@@ -12,7 +12,7 @@ final class TargetHarness {
 
     init() {
         server = Server(config: Config(), modules: BuiltinModules.all, log: Logger(minimum: nil))
-        client = server.addClient(channel: nil)
+        client = server.addClient()
         server.addPropagationSink(consumes: .aof) { [unowned self] _, argv in self.aof.append(argv.map(\.string)) }
         server.addPropagationSink(consumes: .replicas) { [unowned self] _, argv in
             self.replicas.append(argv.map(\.string))
@@ -49,7 +49,7 @@ struct PropagationTargetTests {
         let server = Server(config: Config(), modules: BuiltinModules.all, log: Logger(minimum: nil))
         var seen: [[String]] = []
         server.addPropagationSink(consumes: .aof) { _, argv in seen.append(argv.map(\.string)) }
-        let c = server.addClient(channel: nil)
+        let c = server.addClient()
         c.argv = ["PUBLISH", "ch", "m"].map { RBytes($0) }
         server.lock.withLock { server.execute(c) }
         #expect(seen.isEmpty)

@@ -11,7 +11,7 @@ final class Harness {
 
     init() {
         server = Server(config: Config(), modules: BuiltinModules.all, log: Logger(minimum: nil))
-        client = server.addClient(channel: nil)
+        client = server.addClient()
         server.addPropagationSink { [unowned self] db, argv in
             self.effects.append(["db\(db)"] + argv.map(\.string))
         }

@@ -13,7 +13,7 @@ final class ScriptHarness {
     init() {
         server = Server(config: Config(), modules: BuiltinModules.all + [EvalCommands(), FunctionCommands()],
                         log: Logger(minimum: nil))
-        client = server.addClient(channel: nil)
+        client = server.addClient()
         server.addPropagationSink { [unowned self] _, argv in self.effects.append(argv.map(\.string)) }
     }
 

@@ -1,7 +1,7 @@
-"""Replies sent straight to the socket (issue 18, Connection+DirectWrite.swift), compared with redis-server.
+"""Replies sent straight to the socket (issue 18, EpollConnection+Output.swift), compared with redis-server.
 
-A batch's replies leave with one send(2) when NIO holds nothing for the connection; what the socket does not take
-is handed to NIO, and no later direct write may overtake it. These tests make the socket refuse: a client with a
+A batch's replies leave with one send(2) when nothing is queued for the connection; what the socket does not take
+is queued until it is writable, and no later direct write may overtake it. These tests make the socket refuse: a client with a
 small receive buffer pipelines many replies of random sizes (seeded) without reading, then reads them all, and
 the bytes must equal redis-server's byte for byte (no reply lost, duplicated or reordered).
 """

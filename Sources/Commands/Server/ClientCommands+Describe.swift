@@ -33,13 +33,13 @@ extension ClientCommands {
     /// One CLIENT LIST / CLIENT INFO line (without the newline), with Redis 7.0's fields in Redis's order.
     ///
     /// Fields the kernel has no state for are reported as their idle values, which is what they are here:
-    /// `oll` 0 (replies are handed to NIO per read batch), `omem` the output not yet on the socket (reply buffer plus
-    /// NIO's pending writes, as counted for output limits). Of the buffers,
-    /// only what the client object holds is known: `qbuf` is the unparsed input of the current read batch,
-    /// `qbuf-free` is 0 (the free space of NIO's read buffer is not visible), `argv-mem` the bytes of the
-    /// retained argument vector, `rbs` the capacity of the reply buffer, `rbp` and `obl` the bytes currently in it
-    /// (no peak is tracked), and `tot-mem` the sum of those plus NIO's pending output (`Client.memoryUsage`). `events` is always `r`: every connection is read,
-    /// and pending writes are NIO's.
+    /// `oll` 0 (replies are sent per read batch), `omem` the output not yet on the socket (reply buffer plus the
+    /// connection's queued writes, as counted for output limits). Of the buffers, only what the client object
+    /// holds is known: `qbuf` is the unparsed input of the current read batch, `qbuf-free` is 0 (the free space of
+    /// the loop's read buffer is not the client's), `argv-mem` the bytes of the retained argument vector, `rbs` the
+    /// capacity of the reply buffer, `rbp` and `obl` the bytes currently in it (no peak is tracked), and `tot-mem`
+    /// the sum of those plus the queued output (`Client.memoryUsage`). `events` is always `r`: every connection is
+    /// read, and pending writes are the connection's.
     static func describe(_ client: Client, current: Client, fds: inout SocketDescriptors) -> String {
         let now = current.server.commandTime
         let argvMem = client.argv.reduce(0) { $0 + $1.count }
@@ -101,7 +101,7 @@ extension ClientCommands {
 
 /// Finds the file descriptor of a client's socket.
 ///
-/// SwiftNIO does not expose a channel's descriptor, so this asks the kernel: it lists `/proc/self/fd` once and
+/// The client does not hold its connection's descriptor, so this asks the kernel: it lists `/proc/self/fd` once and
 /// matches each socket's own and peer address (`getsockname`/`getpeername`) against the client's. A client whose
 /// socket cannot be found (no `/proc`, or an internal client without a connection) reports `-1`, as Redis does
 /// for connection-less clients.
@@ -141,7 +141,7 @@ struct SocketDescriptors {
             }
         }
         guard rc == 0 else { return nil }
-        // inet_ntop, as NIO formats the client's addresses; IPv6 in brackets.
+        // inet_ntop, as `EpollLoop.describe` formats the client's addresses; IPv6 in brackets.
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch Int32(storage.ss_family) {
         case AF_INET:

@@ -12,7 +12,7 @@ import Glibc
 extension AOF {
     /// A reply held until the file is synced.
     struct SyncWaiter {
-        let loop: ConnectionLoop
+        let loop: EpollLoop
         let client: Client
         let send: () -> Void
     }
@@ -26,18 +26,18 @@ extension AOF {
     }
 
     /// Holds `send` until the next group fsync, which is scheduled on `loop` if none is pending. Lock held.
-    func sendAfterSync(_ c: Client, loop: ConnectionLoop, _ send: @escaping () -> Void) {
+    func sendAfterSync(_ c: Client, loop: EpollLoop, _ send: @escaping () -> Void) {
         c.repliesAwaitingSync += 1
         syncWaiters.append(SyncWaiter(loop: loop, client: c, send: send))
         guard !groupSyncScheduled else { return }
         groupSyncScheduled = true
-        // Runs after the other channels' reads of this loop turn: their batches share the fsync.
+        // Runs after the other connections' reads of this loop turn: their batches share the fsync.
         loop.execute { [unowned(unsafe) self] in self.runGroupSync(on: loop) }
     }
 
     /// The group fsync on `loop`, then the held replies. A script that took the data meanwhile postpones it
     /// (retried every 2 ms) rather than holding the loop, whose other clients must get -BUSY (never deaf).
-    private func runGroupSync(on loop: ConnectionLoop) {
+    private func runGroupSync(on loop: EpollLoop) {
         guard server.lockDataUnlessScriptRuns() else {
             loop.schedule(in: .milliseconds(2)) { [unowned(unsafe) self] in self.runGroupSync(on: loop) }
             return

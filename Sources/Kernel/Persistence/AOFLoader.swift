@@ -115,7 +115,7 @@ extension AOF {
         var first = true
         var replayed = 0
         let loadedBeforeFile = server.loadingProgress.loadedBytes
-        let client = server.addClient(channel: nil)
+        let client = server.addClient()
         client.authenticated = true
         var validUpTo: Int64 = 0
         var validBeforeMulti: Int64 = 0

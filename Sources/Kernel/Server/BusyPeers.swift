@@ -11,8 +11,8 @@ import Glibc
 /// `busy-reply-threshold` the hook polls the sockets of the connections of its own loop and answers what
 /// arrived — `-BUSY` to most commands, the `allow-busy` ones (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE,
 /// MULTI, WATCH, AUTH, HELLO, ...) run as in Redis. This is safe because the hook runs on that loop's thread
-/// (NIO is not reading these sockets meanwhile, and their handlers' state belongs to this thread) and holds the
-/// data lock (the clients' state may be touched). Connections of other loops answer for themselves.
+/// (the loop is not reading these sockets meanwhile, and their connections' state belongs to this thread) and
+/// holds the data lock (the clients' state may be touched). Connections of other loops answer for themselves.
 final class BusyPeer {
     /// Whether the calling thread is the connection's loop: only a hook running there may serve it.
     let onOwnLoop: () -> Bool

@@ -3,8 +3,8 @@ import NIOCore
 
 /// One connection's state: what it selected, negotiated and is executing, and the reply being written.
 ///
-/// All fields are read and written only while holding the server's data lock, except the `channel`, which
-/// belongs to the connection's event loop.
+/// All fields are read and written only while holding the server's data lock, except `unflushedBytes` (atomic,
+/// updated from the connection's loop).
 public final class Client {
     /// CLIENT REPLY modes.
     public enum ReplyMode { case on, off, skip, skipNext }
@@ -12,8 +12,6 @@ public final class Client {
     public let id: UInt64
     /// The server; it outlives every client (unowned(unsafe) avoids two atomics per access on the hot path).
     public unowned(unsafe) let server: Server
-    /// The connection, or nil for internal clients (scripts, AOF loading, tests).
-    public let channel: Channel?
     /// The command being executed: name first, then its arguments.
     public var argv: [RBytes] = []
     /// The command table row of the command being executed.
@@ -57,7 +55,7 @@ public final class Client {
     var subscribedChannels: [RBytes] = []
     var subscribedPatterns: [RBytes] = []
     var subscribedShardChannels: [RBytes] = []
-    /// Bytes handed to NIO and not yet written to the socket (updated from the connection's loop).
+    /// Replies taken from the reply buffer and not yet written to the socket (updated from the connection's loop).
     public let unflushedBytes = ManagedAtomic<Int>(0)
     /// When the client went over its soft output limit (ms), or 0.
     var softLimitSince: Int64 = 0
@@ -99,50 +97,32 @@ public final class Client {
     /// limit class).
     public var linkKind: ReplicationLinkKind = .normal
 
-    /// Set for a connection served by an `EpollLoop` (no NIO channel): closes it from any thread.
+    /// Set by the connection's `EpollLoop`: closes it from any thread.
     var socketClose: (() -> Void)?
-    /// Whether this client is a connection (NIO channel or epoll socket), not an internal client.
+    /// Whether this client is a connection (a socket served by an `EpollLoop`), not an internal client.
     public let isConnection: Bool
-    /// A NIO loop for this connection's timers (blocking timeouts, WAIT): its channel's, or one given to an
-    /// epoll-served connection (the timer's work takes the data lock and wakes the connection's own loop).
+    /// A NIO loop for this connection's timers (blocking timeouts, WAIT), given by its `EpollLoop` (the timer's
+    /// work takes the data lock and wakes the connection's own loop); nil for internal clients.
     public let eventLoop: EventLoop?
     /// Whether the connection came through the Unix socket (CLIENT LIST flag `U`).
     public let isUnixSocket: Bool
 
-    init(id: UInt64, server: Server, channel: Channel?, allocator: ByteBufferAllocator,
-         socket: (address: String, local: String, unix: Bool, timers: EventLoop)? = nil) {
+    /// `socket`: the connection's ends (Redis's `ip:port`, or `/path/redis.sock:0` at both ends of a Unix-socket
+    /// client), and its loop's timers; nil for an internal client.
+    init(id: UInt64, server: Server, socket: (address: String, local: String, unix: Bool, timers: EventLoop)? = nil) {
         self.id = id
-        self.isConnection = channel != nil || socket != nil
-        self.eventLoop = channel?.eventLoop ?? socket?.timers
+        self.isConnection = socket != nil
+        self.eventLoop = socket?.timers
         self.server = server
-        self.channel = channel
-        self.reply = ReplyWriter(buffer: allocator.buffer(capacity: 256))
+        self.reply = ReplyWriter(buffer: ByteBufferAllocator().buffer(capacity: 256))
         self.db = server.databases[0]
         self.authenticated = !server.acl.authRequired
-        self.aclUser = channel == nil && socket == nil ? nil : server.acl.defaultUser
+        self.aclUser = socket == nil ? nil : server.acl.defaultUser
         self.createdAt = server.commandTime
         self.lastInteraction = server.commandTime
-        if let socket {
-            self.address = socket.address
-            self.localAddress = socket.local
-            self.isUnixSocket = socket.unix
-        } else if case .unixDomainSocket = channel?.localAddress {
-            self.isUnixSocket = true
-            // Redis names both ends of a Unix-socket client after the socket file: `/path/redis.sock:0`.
-            self.address = server.config.unixsocket + ":0"
-            self.localAddress = self.address
-        } else {
-            self.isUnixSocket = false
-            self.address = channel?.remoteAddress.map(Client.format) ?? ""
-            self.localAddress = channel?.localAddress.map(Client.format) ?? ""
-        }
-    }
-
-    static func format(_ a: SocketAddress) -> String {
-        switch a {
-        case .v6: return "[\(a.ipAddress ?? "")]:\(a.port ?? 0)"
-        default: return "\(a.ipAddress ?? ""):\(a.port ?? 0)"
-        }
+        self.address = socket?.address ?? ""
+        self.localAddress = socket?.local ?? ""
+        self.isUnixSocket = socket?.unix ?? false
     }
 
     /// The RESP version negotiated with HELLO.
@@ -191,14 +171,12 @@ public final class Client {
     /// Asks the connection to close after pending replies are written.
     public func close() { closeAfterReply = true }
 
-    /// Closes another client's connection: none of its pending input runs, and the channel is closed on its
-    /// event loop after the current task. Safe with the data lock held (closing the channel synchronously would
-    /// re-enter the lock from `channelInactive` when the caller runs on the same loop).
+    /// Closes another client's connection: none of its pending input runs, and the socket is closed on its
+    /// loop after the current task. Safe with the data lock held (closing synchronously would re-enter the lock
+    /// when the caller runs on the same loop).
     public func disconnect() {
         closeAfterReply = true
-        if let socketClose { return socketClose() }
-        guard let channel else { return }
-        channel.eventLoop.execute { channel.close(promise: nil) }
+        socketClose?()
     }
 }
 

@@ -3,7 +3,7 @@
 /// evictable clients reaches the limit, the clients using the most are closed first.
 extension Client {
     /// Bytes this client holds: unparsed input, the argument vector, the reply buffer's storage and the output
-    /// NIO has not written yet (CLIENT LIST's `tot-mem`).
+    /// not yet written to the socket (CLIENT LIST's `tot-mem`).
     public var memoryUsage: Int {
         var argvBytes = 0
         for a in argv { argvBytes &+= a.count }

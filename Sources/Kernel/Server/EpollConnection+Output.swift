@@ -108,12 +108,9 @@ extension EpollConnection {
     private func scheduleRecheck() {
         guard !recheckPending else { return }
         recheckPending = true
-        let loop = self.loop
-        loop.timers.scheduleTask(in: .seconds(1)) {
-            loop.execute { [self] in
-                recheckPending = false
-                recheckWhilePaused()
-            }
+        loop.schedule(in: .seconds(1)) { [self] in
+            recheckPending = false
+            recheckWhilePaused()
         }
     }
 
@@ -172,8 +169,7 @@ extension EpollConnection {
             server.busyScript.peers[ObjectIdentifier(self)] = nil
             server.lock.unlock()
         } else {
-            let loop = self.loop
-            loop.timers.scheduleTask(in: .milliseconds(5)) { loop.execute { [self] in forget() } }
+            loop.schedule(in: .milliseconds(5)) { [self] in forget() }
         }
     }
 }

@@ -4,14 +4,13 @@ import NIOCore
 import Glibc
 #endif
 
-/// One client socket served by an `EpollLoop` (issue 18): the same batch rules as `ConnectionHandler` — the data
-/// lock taken once per read, every complete command of the read executed, the replies sent with one `send(2)` —
-/// without NIO. Only the loop's thread touches it (a busy script's hook runs on that thread too).
+/// One client socket served by an `EpollLoop` (issue 18): the data lock taken once per read, every complete
+/// command of the read executed, the replies sent with one `send(2)` — no channel pipeline. Only the loop's thread touches it (a busy script's hook runs on that thread too).
 ///
 /// Output the socket does not take waits in `queue` (counted in the client's `unflushedBytes`, so output limits,
 /// back-pressure and CLIENT LIST `omem` see it) and is sent when epoll reports the socket writable. Past the
 /// client's back-pressure threshold the pipeline stops and the socket is not read (`paused`) until the queue is
-/// sent; while paused the soft output limit is re-checked every second, as the NIO handler does.
+/// sent; while paused the soft output limit is re-checked every second (Redis checks it as it appends).
 final class EpollConnection {
     /// The loop that owns this connection; it outlives every connection it serves (unowned(unsafe): no atomic
     /// strong retain on each read event).
@@ -101,7 +100,7 @@ final class EpollConnection {
             rejection = "-ERR max number of clients reached\r\n"
         } else if server.config.protectedMode && server.acl.defaultUser.state.nopass && !remote.loopback {
             server.stats.rejectedConnections += 1
-            rejection = ConnectionHandler.protectedModeError
+            rejection = Server.protectedModeError
         } else {
             let local = unix ? remote.0 : EpollLoop.describe(fd, peer: false).0
             let c = server.addSocketClient(address: remote.0, local: local, unix: unix, timers: loop.timers,
@@ -120,8 +119,8 @@ final class EpollConnection {
         }
     }
 
-    /// Takes the data lock: waits for it unless a script holds it, then returns false at once (see
-    /// `ConnectionHandler.acquireData`).
+    /// Takes the data lock: waits for it unless a script holds it, in which case it returns false at once (the
+    /// caller answers -BUSY or retries shortly) — so no loop other than the script's ever waits on a script.
     private func acquireData() -> Bool {
         server.lockDataUnlessScriptRuns()
     }
@@ -130,12 +129,9 @@ final class EpollConnection {
     private func retrySoon() {
         guard !retryScheduled else { return }
         retryScheduled = true
-        let loop = self.loop
-        loop.timers.scheduleTask(in: .milliseconds(2)) {
-            loop.execute { [self] in
-                retryScheduled = false
-                resume()
-            }
+        loop.schedule(in: .milliseconds(2)) { [self] in
+            retryScheduled = false
+            resume()
         }
     }
 
@@ -277,7 +273,7 @@ final class EpollConnection {
             output = nil
             chunks = []
             if closeAfter { closeWhenSent = true }
-            server.aof.sendAfterSync(c, loop: .epoll(loop)) { [self] in
+            server.aof.sendAfterSync(c, loop: loop) { [self] in
                 for var chunk in heldChunks { enqueue(&chunk, counted: true) }
                 if var out = held { enqueue(&out) }
                 if closeAfter { closeAfterSending() }

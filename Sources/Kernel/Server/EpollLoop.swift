@@ -77,6 +77,11 @@ final class EpollLoop: @unchecked Sendable {
         }
     }
 
+    /// Runs `task` on the loop thread `delay` from now: the timer is one of `timers`, whose task hops here.
+    func schedule(in delay: TimeAmount, _ task: @escaping () -> Void) {
+        timers.scheduleTask(in: delay) { [self] in execute(task) }
+    }
+
     /// Runs `task` on the loop thread after the next poll of the sockets and their events (call on the loop).
     func executeAfterNextPoll(_ task: @escaping () -> Void) {
         afterPoll.append(task)
@@ -222,38 +227,6 @@ extension EpollLoop {
                 let ip = String(cString: text)
                 return ("\(ip):\(UInt16(bigEndian: a.pointee.sin_port))", ip.hasPrefix("127."))
             }
-        }
-    }
-}
-
-/// The loop a connection's work runs on: its NIO event loop (the `REDIS_SWIFT_NIO_CLIENTS` fallback) or its epoll
-/// loop. `AOF.sendAfterSync` runs the group fsync there, after the loop's current turn, so that the batches of one
-/// turn share it.
-enum ConnectionLoop {
-    case nio(EventLoop)
-    case epoll(EpollLoop)
-
-    /// Runs `task` on the loop after the current turn.
-    func execute(_ task: @escaping () -> Void) {
-        switch self {
-        case .nio(let loop): loop.execute(task)
-        case .epoll(let loop): loop.execute(task)
-        }
-    }
-
-    /// Runs `task` on the loop `delay` from now (an epoll loop's timers are its NIO loop's, then `execute`).
-    func schedule(in delay: TimeAmount, _ task: @escaping () -> Void) {
-        switch self {
-        case .nio(let loop): loop.scheduleTask(in: delay, task)
-        case .epoll(let loop): loop.timers.scheduleTask(in: delay) { loop.execute(task) }
-        }
-    }
-
-    /// Whether the calling thread is the loop's.
-    var inLoop: Bool {
-        switch self {
-        case .nio(let loop): return loop.inEventLoop
-        case .epoll(let loop): return loop.inLoop
         }
     }
 }

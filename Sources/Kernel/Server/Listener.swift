@@ -9,15 +9,15 @@ import Glibc
 
 /// Binds the configured addresses, runs the I/O loops and the periodic server cron, and stops on request.
 ///
-/// Connections are accepted by a thread of their own (not an I/O loop), which places each one on an I/O loop —
-/// or, while a script holds the data, on the spare loop, so that a new redis-cli can always send SCRIPT KILL
-/// (never deaf, DESIGN §3). NIO's ServerBootstrap cannot choose the loop per connection, hence the plain
-/// `accept` and `ClientBootstrap.withConnectedSocket`.
+/// Connections are accepted by a thread of their own (not an I/O loop), which places each one on an I/O loop
+/// (`EpollLoop`) — or, while a script holds the data, on the spare loop, so that a new redis-cli can always send
+/// SCRIPT KILL (never deaf, DESIGN §3).
 public final class Listener {
     public let server: Server
+    /// NIO loops for timers (one per I/O loop: its connections' timers), the cron and background work.
     let group: MultiThreadedEventLoopGroup
-    /// Serves connections accepted while a script runs (never a loop a script occupies).
-    let spareGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// The timers of the spare loop: a NIO loop of its own, so that they never wait behind another loop's work.
+    let spareTimers = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     var listenFds: [CInt] = []
     /// The listening Unix-domain socket (`unixsocket`), if any; its connections skip the TCP options.
     var unixFd: CInt?
@@ -32,26 +32,24 @@ public final class Listener {
     /// The port actually bound (useful with `port 0`).
     public private(set) var boundPort: Int?
 
-    /// The client I/O loops of our own (`EpollLoop`, one per `io-threads`; issue 18). Empty when the environment
-    /// sets `REDIS_SWIFT_NIO_CLIENTS` (an internal switch: NIO's `ConnectionHandler` then serves clients, as before).
-    var epollLoops: [EpollLoop] = []
-    /// Serves connections accepted while a script runs, as `spareGroup` does for NIO.
-    var spareEpoll: EpollLoop?
+    /// The client I/O loops (`EpollLoop`, one per `io-threads`; issue 18).
+    let epollLoops: [EpollLoop]
+    /// Serves connections accepted while a script runs (never a loop a script occupies).
+    let spareEpoll: EpollLoop
     private var nextEpoll = 0
 
     public init(server: Server) {
         self.server = server
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, server.config.ioThreads))
-        if getenv("REDIS_SWIFT_NIO_CLIENTS") == nil {
-            let n = max(1, server.config.ioThreads)
-            epollLoops = (0..<n).map { EpollLoop(server: server, name: "io-\($0)", timers: group.next()) }
-            spareEpoll = EpollLoop(server: server, name: "io-spare", timers: spareGroup.next())
-            let loops = epollLoops + [spareEpoll!]
-            server.busyScript.takeAcceptedOnCurrentLoop = {
-                for loop in loops where loop.inLoop {
-                    loop.takeAccepted(dataLockHeld: true)
-                    loop.sendHeldReplies()
-                }
+        let n = max(1, server.config.ioThreads)
+        let group = self.group
+        epollLoops = (0..<n).map { EpollLoop(server: server, name: "io-\($0)", timers: group.next()) }
+        spareEpoll = EpollLoop(server: server, name: "io-spare", timers: spareTimers.next())
+        let loops = epollLoops + [spareEpoll]
+        server.busyScript.takeAcceptedOnCurrentLoop = {
+            for loop in loops where loop.inLoop {
+                loop.takeAccepted(dataLockHeld: true)
+                loop.sendHeldReplies()
             }
         }
     }
@@ -258,9 +256,9 @@ public final class Listener {
     }
 
     /// Redis's anetEnableTcpNoDelay and anetKeepAlive (first probe after `tcp-keepalive` seconds, then every third
-    /// of it, 3 probes), with setsockopt on the accepted socket. Not through NIO's channel options: in release builds
-    /// they reached the kernel as SO_DEBUG instead of SO_KEEPALIVE (strace), which needs CAP_NET_ADMIN, so a server
-    /// run as a non-root user (any container) closed every connection right after accepting it.
+    /// of it, 3 probes), with setsockopt on the accepted socket. (Once set through NIO's channel options, they
+    /// reached the kernel in release builds as SO_DEBUG instead of SO_KEEPALIVE (strace), which needs
+    /// CAP_NET_ADMIN, so a server run as a non-root user closed every connection right after accepting it.)
     private static func tune(_ fd: CInt, keepalive: Int) {
         func set(_ level: CInt, _ name: CInt, _ value: CInt) {
             var v = value
@@ -279,33 +277,9 @@ public final class Listener {
         let server = self.server
         let clientId = server.takeClientId()
         if !unix { Listener.tune(fd, keepalive: cfg.tcpKeepalive) }
-        if let spare = spareEpoll {
-            if server.busyScript.running != .none { return spare.adopt(fd, unix: unix, clientId: clientId) }
-            nextEpoll = (nextEpoll + 1) % epollLoops.count
-            return epollLoops[nextEpoll].adopt(fd, unix: unix, clientId: clientId)
-        }
-        let loop = server.busyScript.running == .none ? group.next() : spareGroup.next()
-        if unix {
-            ClientBootstrap(group: loop)
-                .channelOption(.maxMessagesPerRead, value: 16)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server, clientId: clientId))
-                    }
-                }
-                .withConnectedSocket(fd)
-                .whenFailure { _ in close(fd) }
-            return
-        }
-        ClientBootstrap(group: loop)
-            .channelOption(.maxMessagesPerRead, value: 16)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: server, fd: fd, clientId: clientId))
-                }
-            }
-            .withConnectedSocket(fd)
-            .whenFailure { _ in close(fd) }
+        if server.busyScript.running != .none { return spareEpoll.adopt(fd, unix: unix, clientId: clientId) }
+        nextEpoll = (nextEpoll + 1) % epollLoops.count
+        epollLoops[nextEpoll].adopt(fd, unix: unix, clientId: clientId)
     }
 
     struct ListenError: Error, CustomStringConvertible {
@@ -345,7 +319,7 @@ public final class Listener {
         for fd in listenFds { close(fd) }
         if let fd = unixFd { close(fd) }
         try? group.syncShutdownGracefully()
-        try? spareGroup.syncShutdownGracefully()
+        try? spareTimers.syncShutdownGracefully()
     }
 }
 

@@ -13,13 +13,13 @@ public struct OutputBufferLimit: Sendable, Equatable {
     }
 }
 
-/// Output bookkeeping thresholds shared by the connection handler and the delivery paths (docs/RELIABILITY.md).
+/// Output bookkeeping thresholds shared by the connections (`EpollConnection`) and the delivery paths (docs/RELIABILITY.md).
 public enum OutputThresholds {
     /// Below this many unsent bytes a client's limits are not looked at (Redis checks them only once its 16 KiB
     /// static reply buffer is full): the per-reply cost is one add and one compare.
     public static let checkFloor = 16 * 1024
-    /// NIO's default high write-buffer watermark: parsing a client's pipeline pauses once this much output is
-    /// unsent (and its class has no larger limit), reading resumes when NIO reports the channel writable again.
+    /// Back-pressure (NIO's default high write-buffer watermark, kept): parsing a client's pipeline pauses once
+    /// this much output is unsent (and its class has no larger limit); it resumes once the output drains.
     public static let backPressure = 64 * 1024
     /// During a batch, the reply buffer is handed on in chunks of about this size (no single doubling buffer).
     public static let chunk = 512 * 1024
@@ -34,7 +34,7 @@ extension Server {
 
     /// Whether `c` must be disconnected for holding too much unsent output (hard limit, or soft limit for
     /// longer than its seconds, as Redis's `checkClientOutputBufferLimits`). Counts the reply buffer plus what
-    /// NIO has not written to the socket yet.
+    /// is not written to the socket yet.
     func outputLimitExceeded(_ c: Client) -> Bool {
         let limit = outputLimit(for: c)
         if limit.hard == 0 && limit.soft == 0 { return false }
@@ -53,7 +53,7 @@ extension Server {
     }
 
     /// How much unsent output `c` may hold before its pipeline stops being parsed: its class's limit when set
-    /// plus a margin (so that the limit, not back-pressure, decides, as in Redis), else the NIO watermark.
+    /// plus a margin (so that the limit, not back-pressure, decides, as in Redis), else `OutputThresholds.backPressure`.
     func backPressureThreshold(for c: Client) -> Int {
         let limit = outputLimit(for: c)
         let configured = limit.hard > 0 ? limit.hard : limit.soft
@@ -84,7 +84,7 @@ extension Client {
 }
 
 extension Client {
-    /// Output not yet on the socket: the reply buffer plus what NIO has not written (a diskless sync paces
+    /// Output not yet on the socket: the reply buffer plus what the socket has not taken (a diskless sync paces
     /// itself on it).
     public var pendingOutputBytes: Int { reply.buffer.readableBytes &+ unflushedBytes.load(ordering: .relaxed) }
 }

@@ -202,51 +202,6 @@ public final class Server {
         return id
     }
 
-    // MARK: - Clients
-
-    /// Takes the next client id (any thread).
-    public func takeClientId() -> UInt64 { nextClientId.loadThenWrappingIncrement(ordering: .relaxed) }
-
-    /// Creates and registers a client. Call with the lock held.
-    /// `id`: one taken with `takeClientId()` when the connection was accepted (a fresh one otherwise).
-    public func addClient(channel: Channel?, allocator: ByteBufferAllocator = ByteBufferAllocator(),
-                          id: UInt64? = nil) -> Client {
-        let c = Client(id: id ?? takeClientId(), server: self, channel: channel, allocator: allocator)
-        if channel != nil {
-            clients[c.id] = c
-            stats.totalConnections += 1
-        }
-        return c
-    }
-
-    /// Registers the client of a socket served by an `EpollLoop`. Call with the lock held.
-    func addSocketClient(address: String, local: String, unix: Bool, timers: EventLoop, id: UInt64) -> Client {
-        let c = Client(id: id, server: self, channel: nil, allocator: ByteBufferAllocator(),
-                       socket: (address, local, unix, timers))
-        clients[c.id] = c
-        stats.totalConnections += 1
-        return c
-    }
-
-    /// Forgets a client. Call with the lock held.
-    public func removeClient(_ c: Client) {
-        if c.isMonitor { removeMonitor(c) }
-        c.disableTracking()
-        unblock(c)
-        c.unwatchAll()
-        c.unsubscribeAll(.channel, notify: false)
-        c.unsubscribeAll(.pattern, notify: false)
-        c.unsubscribeAll(.shard, notify: false)
-        clients[c.id] = nil
-        forgetClientMemory(c)
-        for hook in clientRemovedHooks { hook(c) }
-    }
-
-    /// Registers work run when a connection goes away (replication forgets its replicas here).
-    public func addClientRemovedHook(_ hook: @escaping (Client) -> Void) {
-        clientRemovedHooks.append(hook)
-    }
-
     // MARK: - Dispatch
 
     /// Runs `client.argv` as a command: lookup, arity, auth, then the handler. Call with the lock held.
@@ -497,7 +452,7 @@ public final class Server {
         }
     }
 
-    // MARK: - Effects
+    // MARK: - Read batches
 
     /// Marks the start of a connection's read batch: consecutive commands may share clock reads until
     /// `afterBatch`.
@@ -522,94 +477,6 @@ public final class Server {
     /// (as Redis 7.0's `mstime()`: the snapshot is frozen for the whole script there).
     public var nowMilliseconds: Int64 { callDepth > 1 ? Clock.unixMilliseconds() : commandTime }
 
-    /// Whether an effect propagated now would reach anyone (a replica link, the AOF): commands skip building
-    /// rewritten effects (`Client.propagateInstead`) when it would not.
-    public var hasEffectConsumers: Bool { !propagationTargets.isDisjoint(with: propagationMask) }
-
-    /// Records an effect for the consumers of `target` (replicas, AOF): the one propagation seam (DESIGN §5).
-    /// Effects of one top-level command are sent together after it, wrapped in MULTI/EXEC when there is more
-    /// than one (Redis's alsoPropagate + propagatePendingCommands). Free when no sink consumes `target`.
-    public func propagate(db: Int, _ argv: [RBytes], target: PropagationTarget = .all) {
-        let target = target.intersection(propagationMask)
-        guard !propagationTargets.isDisjoint(with: target) else { return }
-        pendingEffects.append((db, argv, target))
-    }
-
-    /// Sends the pending effects of the command that just finished. As in Redis, the MULTI/EXEC wrapper depends
-    /// on the number of effects of all targets, and goes to every sink.
-    func flushEffects() {
-        let effects = pendingEffects
-        pendingEffects.removeAll(keepingCapacity: true)
-        let wrap = effects.count > 1
-        for (consumes, sink) in propagationSinks {
-            if wrap { sink(effects[0].db, ["MULTI"]) }
-            for e in effects where !e.target.isDisjoint(with: consumes) { sink(e.db, e.argv) }
-            if wrap { sink(effects[effects.count - 1].db, ["EXEC"]) }
-        }
-    }
-
-    /// Registers a consumer of the effects propagated to any of the targets in `consumes` (the AOF consumes
-    /// `.aof`, replication `.replicas`).
-    public func addPropagationSink(consumes: PropagationTarget = .all, _ sink: @escaping (Int, [RBytes]) -> Void) {
-        propagationSinks.append((consumes, sink))
-        propagationTargets.formUnion(consumes)
-    }
-
-    /// Registers a hook run after every key modification.
-    public func addKeyModifiedHook(_ hook: @escaping (Database, RBytes) -> Void) {
-        keyModifiedHooks.append(hook)
-    }
-
-    /// Every mutation ends here (Redis's `signalModifiedKey` + `dirty++`).
-    public func keyModified(_ db: Database, _ key: RBytes, changes: Int64 = 1) {
-        dirty += changes
-        if !watchers.isEmpty { touchWatchedKey(db, key) }
-        if !tracking.trackingClients.isEmpty { trackingInvalidateKey(key) }
-        for hook in keyModifiedHooks { hook(db, key) }
-    }
-
-    /// A keyspace event (`set`, `del`, `expired`, ...) of the given class for `key`: the seam keyspace
-    /// notifications (`notify-keyspace-events`) publish from. Every write command calls it with Redis's event name.
-    public func notify(_ type: KeyspaceEventClass, _ event: StaticString, _ key: RBytes, db: Int) {
-        for listener in keyspaceEventListeners { listener(type, event, key, db) }
-        guard keyspaceEventFlags.contains(type) && !keyspaceEventFlags.isDisjoint(with: [.keyspaceChannel, .keyeventChannel]) else { return }
-        let eventBytes = RBytes(UnsafeRawBufferPointer(start: event.utf8Start, count: event.utf8CodeUnitCount))
-        if keyspaceEventFlags.contains(.keyspaceChannel) {
-            var channel = Array("__keyspace@\(db)__:".utf8)
-            key.withUnsafeBytes { channel.append(contentsOf: $0) }
-            publish(RBytes(channel), eventBytes)
-        }
-        if keyspaceEventFlags.contains(.keyeventChannel) {
-            var channel = Array("__keyevent@\(db)__:".utf8)
-            eventBytes.withUnsafeBytes { channel.append(contentsOf: $0) }
-            publish(RBytes(channel), key)
-        }
-    }
-
-    /// The parsed `notify-keyspace-events` flags.
-    var keyspaceEventFlags: KeyspaceEventClass {
-        get { _keyspaceEventFlags }
-        set { _keyspaceEventFlags = newValue }
-    }
-
-    /// Registers a receiver of keyspace events.
-    public func addKeyspaceEventListener(_ l: @escaping (KeyspaceEventClass, StaticString, RBytes, Int) -> Void) {
-        keyspaceEventListeners.append(l)
-    }
-
-    /// A key's TTL passed: delete it and propagate `DEL` as its effect.
-    func keyExpired(_ db: Database, _ key: RBytes) {
-        if config.lazyfreeLazyExpire { deleteKey(db, key, lazy: true) } else { db.reclaimExpired(key) }
-        stats.expiredKeys += 1
-        keyModified(db, key, changes: 0)
-        notify(.expired, "expired", key, db: db.id)
-        // Redis 7.0 (propagateDeletion → alsoPropagate) queues the deletion with the effects of the command that
-        // met the key, so a write to an expired key streams as MULTI, DEL, the write, EXEC.
-        propagate(db: db.id, [config.lazyfreeLazyExpire ? "UNLINK" : "DEL", key])
-        // Outside a command (the active cycle) each expiry is its own effect.
-        if callDepth == 0 && !pendingEffects.isEmpty { flushEffects() }
-    }
-
     // MARK: - Time
 
     /// Refreshes the time snapshots (the cron does this; commands refresh `commandTime`).
@@ -627,43 +494,5 @@ public final class Server {
         shuttingDown.store(true, ordering: .relaxed)
         aof.shutdown()
         onShutdown?()
-    }
-}
-
-/// Where an effect goes (Redis's PROPAGATE_AOF / PROPAGATE_REPL): PUBLISH, for one, reaches replicas but not
-/// the AOF.
-public struct PropagationTarget: OptionSet, Sendable {
-    public let rawValue: UInt8
-    /// Creates a target set from its bits.
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    /// The append-only file.
-    public static let aof = PropagationTarget(rawValue: 1)
-    /// The replication stream (backlog and replicas).
-    public static let replicas = PropagationTarget(rawValue: 2)
-    /// Both: what a write command's effects reach.
-    public static let all: PropagationTarget = [.aof, .replicas]
-}
-
-/// Wall and monotonic clocks.
-public enum Clock {
-    @inlinable
-    public static func unixMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
-
-    @inlinable
-    public static func unixMicroseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
-    }
-
-    @inlinable
-    public static func monotonicNanoseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 }
