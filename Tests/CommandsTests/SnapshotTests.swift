@@ -60,6 +60,8 @@ final class SnapshotHarness {
                 return "zset:" + items.joined(separator: ",")
             }
             return "?"
+        case .packed(let p):
+            return p.withObject { describe(.object($0)) }
         }
     }
 

@@ -52,7 +52,7 @@ extension KeysCommands {
             if let pattern, !Glob.matches(pattern, key) { continue }
             if let typeName {
                 // The lookup reclaims an expired key, which then has type "none".
-                let name = c.db.slot(key, touch: false).map { c.db.value(at: $0).typeName } ?? "none"
+                let name = c.db.slot(key, touch: false).map { c.db.typeName(at: $0) } ?? "none"
                 if !typeMatches(typeName, name) { continue }
             }
             if c.db.expireTime(key) != nil && !c.db.exists(key) { continue }

@@ -55,7 +55,7 @@ public final class Database {
     /// Replaces the value at a slot (TTL unchanged).
     public func replaceValue(at slot: Int, with value: Value) {
         if server.snapshot != nil { willChange(slot: slot) }
-        table.values[slot]!.value.releaseOwned()
+        releaseOwnedValue(at: slot)
         table.values[slot]!.replace(with: value)
         if case .object = value { server.notePackable(db: id, slot: slot) }
     }
@@ -82,7 +82,7 @@ public final class Database {
             if server.snapshot != nil { willChange(slot: s) }
             if server.blockedCount > 0 { streamMayBeGone(key, table.values[s]!.value) }
             if server.config.lazyfreeLazyServerDel { overwriteLazily(slot: s) }
-            table.values[s]!.value.releaseOwned()
+            releaseOwnedValue(at: s)
             table.values[s] = newEntry(value)
             if !keepTTL && expires.count > 0 { expires.remove(key) }
             if case .object = value { server.notePackable(db: id, slot: s) }

@@ -32,9 +32,11 @@ public struct PackedValue {
     /// The block (owned by the entry): in the `PackedBlock` layout, or without its header words (*bare*) when
     /// `header` is not 0.
     let block: UnsafeMutableRawPointer
-    /// A bare block's header words (never 0: a collection at rest is not empty), else 0. At rest a small block
-    /// drops its 4 or 8 header bytes into the entry, which has room for them: 10 integers of 4 bytes then take a
-    /// 48-byte malloc chunk instead of 64.
+    /// A bare block's header words (never 0: a collection at rest is not empty), else 0. At rest a small intset
+    /// drops its 4-byte header into the entry, which has room for it: 10 integers of 4 bytes then take a 48-byte
+    /// malloc chunk instead of 64. It costs a copy (a malloc and a free) each way, so it is kept to intsets, where
+    /// it decides whether a small set is above or below Redis's size; a listpack's 8 header bytes gained less in
+    /// `bench/memory.py` than the two allocations per command cost.
     let header: UInt64
     public let kind: Kind
 
@@ -65,7 +67,7 @@ public struct PackedValue {
 
     /// The value at rest: a small block without its header (the old block is freed); others unchanged.
     func strippingHeader() -> PackedValue {
-        guard header == 0 else { return self }
+        guard header == 0, kind == .intset else { return self }
         let h = loadedHeader
         let n = payloadBytes(header: h)
         guard h != 0, n <= Self.bareLimit else { return self }
@@ -149,7 +151,7 @@ public struct PackedValue {
         let n = malloc_usable_size(block)
         guard let b = malloc(n) else { fatalError("out of memory") }
         b.copyMemory(from: block, byteCount: n)
-        return PackedValue(block: b, kind: kind)
+        return PackedValue(block: b, kind: kind, header: header)
     }
 
     /// The name TYPE replies with.
@@ -205,6 +207,9 @@ extension Database {
     /// dehydrating after the command; returns the entry's value.
     @inline(never)
     func hydrate(at slot: Int) -> Value {
+        // A table shared with a copy (a walk holding `db.table`) is copied first: the block read below must be
+        // this table's own.
+        table.makeUnique()
         guard case .packed(let p) = table.values[slot]!.value else { return table.values[slot]!.value }
         let v = Value.object(p.hydrate(from: &server.packedPool))
         table.values[slot]!.value = v
@@ -218,6 +223,7 @@ extension Database {
     func dehydrate(at slot: Int) {
         guard slot < table.slotCount, table.isUsed(slot),
               case .object(var o) = table.values[slot]!.value else { return }
+        table.makeUnique()
         // The entry lets go of its reference, so `o` is the only one unless someone else holds the object.
         table.values[slot]!.value = .string(RBytes())
         if isKnownUniquelyReferenced(&o), let p = o.detachPacked() {
@@ -227,6 +233,20 @@ extension Database {
             table.values[slot]!.value = .object(o)
         }
     }
+}
+
+extension Database {
+    /// Frees what the entry at `slot` owns before it is overwritten (on this table's own copy of the block).
+    @inline(__always)
+    func releaseOwnedValue(at slot: Int) {
+        if case .packed = table.values[slot]!.value {
+            table.makeUnique()
+            table.values[slot]!.value.releaseOwned()
+        }
+    }
+
+    /// The TYPE name of the value at `slot`, without waking a packed value.
+    public func typeName(at slot: Int) -> String { table.values[slot]!.value.typeName }
 }
 
 extension Server {

@@ -1,4 +1,5 @@
 import Atomics
+import Synchronization
 import NIOCore
 
 /// One connection's state: what it selected, negotiated and is executing, and the reply being written.
@@ -56,7 +57,7 @@ public final class Client {
     var subscribedPatterns: [RBytes] = []
     var subscribedShardChannels: [RBytes] = []
     /// Replies taken from the reply buffer and not yet written to the socket (updated from the connection's loop).
-    public let unflushedBytes = ManagedAtomic<Int>(0)
+    public let unflushedBytes = Atomic<Int>(0)
     /// When the client went over its soft output limit (ms), or 0.
     var softLimitSince: Int64 = 0
     /// Its share of `Server.clientsMemory` as last refreshed (`maxmemory-clients`).

@@ -11,14 +11,14 @@ extension EpollConnection {
     func enqueue(_ out: inout ByteBuffer, counted: Bool = false) {
         if held != nil { sendHeld() }
         guard !closed else {
-            if counted { client?.unflushedBytes.wrappingDecrement(by: out.readableBytes, ordering: .relaxed) }
+            if counted { client?.unflushedBytes.wrappingSubtract(out.readableBytes, ordering: .relaxed) }
             return
         }
         let size = out.readableBytes
         if queue.isEmpty {
             let sent = sendSome(out)
             if sent == size {
-                if counted { client?.unflushedBytes.wrappingDecrement(by: size, ordering: .relaxed) }
+                if counted { client?.unflushedBytes.wrappingSubtract(size, ordering: .relaxed) }
                 if spare == nil && out.capacity <= OutputThresholds.checkFloor {
                     out.clear()
                     spare = out
@@ -26,16 +26,16 @@ extension EpollConnection {
                 return
             }
             if sent < 0 {
-                if counted { client?.unflushedBytes.wrappingDecrement(by: size, ordering: .relaxed) }
+                if counted { client?.unflushedBytes.wrappingSubtract(size, ordering: .relaxed) }
                 close()
                 return
             }
             if sent > 0 {
                 out.moveReaderIndex(forwardBy: sent)
-                if counted { client?.unflushedBytes.wrappingDecrement(by: sent, ordering: .relaxed) }
+                if counted { client?.unflushedBytes.wrappingSubtract(sent, ordering: .relaxed) }
             }
         }
-        if !counted { client?.unflushedBytes.wrappingIncrement(by: out.readableBytes, ordering: .relaxed) }
+        if !counted { client?.unflushedBytes.wrappingAdd(out.readableBytes, ordering: .relaxed) }
         queue.append(out)
         updateWatch()
     }
@@ -67,7 +67,7 @@ extension EpollConnection {
             let size = queue[0].readableBytes
             let sent = sendSome(queue[0])
             if sent < 0 { return close() }
-            if sent > 0 { client?.unflushedBytes.wrappingDecrement(by: sent, ordering: .relaxed) }
+            if sent > 0 { client?.unflushedBytes.wrappingSubtract(sent, ordering: .relaxed) }
             if sent < size {
                 queue[0].moveReaderIndex(forwardBy: sent)
                 break
@@ -150,7 +150,7 @@ extension EpollConnection {
         if let c = client {
             var queued = 0
             for b in queue { queued += b.readableBytes }
-            c.unflushedBytes.wrappingDecrement(by: queued, ordering: .relaxed)
+            c.unflushedBytes.wrappingSubtract(queued, ordering: .relaxed)
         }
         queue = []
         loop.forget(fd)

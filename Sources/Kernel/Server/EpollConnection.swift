@@ -239,7 +239,7 @@ final class EpollConnection {
                 }
                 if c.reply.buffer.readableBytes >= OutputThresholds.chunk, let out = takeOutput(c) {
                     // A long batch's output leaves in chunks, not one buffer doubling its way up.
-                    c.unflushedBytes.wrappingIncrement(by: out.readableBytes, ordering: .relaxed)
+                    c.unflushedBytes.wrappingAdd(out.readableBytes, ordering: .relaxed)
                     chunks.append(out)
                 }
             }
@@ -283,7 +283,7 @@ final class EpollConnection {
         server.lock.unlock()
         if overOutputLimit {
             // Redis frees such a client without writing what it holds.
-            for chunk in chunks { c.unflushedBytes.wrappingDecrement(by: chunk.readableBytes, ordering: .relaxed) }
+            for chunk in chunks { c.unflushedBytes.wrappingSubtract(chunk.readableBytes, ordering: .relaxed) }
             close()
             return
         }

@@ -44,6 +44,8 @@ struct RDBFileTests {
                 return out
             }
             return []
+        case .packed(let p):
+            return p.withObject { contents(.object($0)) }
         }
     }
 
