@@ -83,6 +83,12 @@ public final class ListObject: RedisObject {
     /// Number of nodes.
     var nodeCount: Int { nodes.count }
 
+    /// Bytes of entries in node `i` (for memory tests).
+    func nodeUsedBytes(_ i: Int) -> Int { nodes[i].endOffset }
+
+    /// Bytes node `i`'s block occupies, header included (`malloc_usable_size`; for memory tests).
+    func nodeAllocatedBytes(_ i: Int) -> Int { nodes[i].allocatedBytes }
+
     /// The element at `index` (0 ..< count).
     public subscript(index: Int) -> RBytes {
         get {
@@ -138,6 +144,7 @@ public final class ListObject: RedisObject {
     /// Adds `elements` after the last one, in order (RPUSH of several elements). The run that goes into one node
     /// is measured first and the node grown once for it (`reserve(_:toHold:adding:)`).
     public func pushBack(contentsOf elements: ArraySlice<RBytes>) {
+        if elements.count == 1 { return pushBack(elements[elements.startIndex]) }
         var i = elements.startIndex
         while i != elements.endIndex {
             invalidate()
@@ -159,6 +166,7 @@ public final class ListObject: RedisObject {
     /// Adds `elements` before the first one, one after another (LPUSH of several elements: the last ends up
     /// first), growing the head node once for each run that goes into it.
     public func pushFront(contentsOf elements: ArraySlice<RBytes>) {
+        if elements.count == 1 { return pushFront(elements[elements.startIndex]) }
         var i = elements.startIndex
         while i != elements.endIndex {
             invalidate()
