@@ -26,6 +26,16 @@ static inline size_t cmallocinfo_used_bytes(void) {
 static inline size_t cmallocinfo_used_bytes(void) { return 0; }
 #endif
 
+/* No fastbins (M_MXFAST 0): glibc parks freed chunks of up to 128 bytes in per-size "fast" lists that are never
+   merged with their neighbours, and a keyspace whose small values are freed and reallocated at another size (a
+   collection's packed block put back at rest) kept about one such orphan per key. Without fastbins they go through
+   the ordinary bins, are coalesced and reused (the per-thread tcache still serves the fast path). */
+static inline void cmallocinfo_disable_fastbins(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MXFAST, 0);
+#endif
+}
+
 /* `%.17g` of a double into buf (Redis 7.0's addReplyDouble format) without Swift's variadic-argument boxing. */
 #include <stdio.h>
 static inline int cmallocinfo_format_g17(char *buf, size_t n, double d) { return snprintf(buf, n, "%.17g", d); }

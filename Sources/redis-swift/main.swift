@@ -14,6 +14,8 @@ import QueuePlugin
 import Glibc
 #endif
 
+ProcessSetup.tuneAllocator()
+
 /// `redis-swift [path/to/redis.conf] [--directive value ...]`, like `redis-server`.
 let arguments = Array(CommandLine.arguments.dropFirst())
 

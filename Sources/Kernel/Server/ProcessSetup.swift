@@ -1,10 +1,17 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CMallocInfo
 
 /// What redis-server does to its own process at start and exit: daemonizing, the pid file, the ASCII logo,
 /// the OOM score. Called from main before the server's threads exist (daemonize) or around start and shutdown.
 public enum ProcessSetup {
+    /// Allocator settings made before anything else runs (see `cmallocinfo_disable_fastbins`; issue 18's memory
+    /// per small collection).
+    public static func tuneAllocator() {
+        cmallocinfo_disable_fastbins()
+    }
+
     /// `daemonize yes`: forks, the parent exits 0, the child leads a new session with stdin/stdout/stderr on
     /// /dev/null (so a log without a `logfile` goes nowhere, as in Redis). Call before any thread is started.
     public static func daemonize() {
