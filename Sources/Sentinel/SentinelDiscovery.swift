@@ -132,10 +132,12 @@ extension Sentinel {
             && now - m.infoRefresh < infoPeriod * 2
     }
 
-    /// Whether the instance has been reachable (no SDOWN, no pending ping) for `ms`.
+    /// Whether the instance has not entered SDOWN or ODOWN in the last `ms` (Redis's
+    /// sentinelRedisInstanceNoDownFor). A ping in flight is not a down state: counting it made a reconfiguration
+    /// wait for an INFO reply that happened to arrive with no PING pending, which could take minutes.
     func noDownFor(_ ri: SentinelInstance, _ ms: Int64) -> Bool {
         var most = ri.sDownSinceTime
-        if ri.actPingTime > most { most = ri.actPingTime }
+        if ri.oDownSinceTime > most { most = ri.oDownSinceTime }
         return most == 0 || now - most > ms
     }
 

@@ -131,3 +131,33 @@ struct SentinelConfigTests {
         #expect(s.currentEpoch == 7)
     }
 }
+
+@Suite("Sentinel's down-state bookkeeping")
+struct SentinelDownStateTests {
+    func replica() throws -> (Sentinel, SentinelInstance) {
+        let s = Sentinel(configPath: "/nonexistent")
+        for l in ["sentinel monitor m 127.0.0.1 6379 2", "sentinel known-replica m 127.0.0.1 6380"] {
+            try s.applyDirective(l.split(separator: " ").dropFirst().map(String.init))
+        }
+        return (s, s.masters[0].slaves[0])
+    }
+
+    @Test("a ping in flight is not a down state (a reconfiguration does not wait for a quiet link)")
+    func pendingPingIsNotDown() throws {
+        let (s, ri) = try replica()
+        ri.actPingTime = s.now
+        #expect(s.noDownFor(ri, 8000))
+    }
+
+    @Test("an SDOWN or ODOWN entered within the window blocks, an older one does not")
+    func recentDownBlocks() throws {
+        let (s, ri) = try replica()
+        ri.sDownSinceTime = s.now - 9000
+        #expect(s.noDownFor(ri, 8000))
+        ri.oDownSinceTime = s.now - 1000
+        #expect(!s.noDownFor(ri, 8000))
+        ri.oDownSinceTime = 0
+        ri.sDownSinceTime = s.now - 1000
+        #expect(!s.noDownFor(ri, 8000))
+    }
+}
