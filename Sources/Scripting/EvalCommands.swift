@@ -223,13 +223,9 @@ enum ScriptingMemory {
         return fixed2(d / (1024 * 1024 * 1024)) + "G"
     }
 
+    /// `%.2f`, as bytesToHuman prints (through libc, not `Double.description`, whose float printer is not
+    /// otherwise paged in: the first INFO no longer faults 128 KB of libswiftCore's code into the RSS).
     private static func fixed2(_ d: Double) -> String {
-        let r = (d * 100).rounded() / 100
-        var s = String(r)
-        if let dot = s.firstIndex(of: ".") {
-            let decimals = s.distance(from: dot, to: s.endIndex) - 1
-            if decimals < 2 { s += String(repeating: "0", count: 2 - decimals) }
-        }
-        return s
+        String(decoding: Numbers.cFormat("%.2f", d), as: UTF8.self)
     }
 }

@@ -128,6 +128,43 @@ final class CompactValueTests: XCTestCase {
         XCTAssertLessThanOrEqual(l.nodeTableBytes, 24, "8-byte count and one node handle, a 32-byte malloc chunk")
     }
 
+    func testFullListNodeIsOneEightKiBMallocChunk() {
+        let l = ListObject()
+        for j in 0..<1000 { l.pushBack(RBytes("item:\(j)")) }
+        XCTAssertEqual(l.nodeCount, 2)
+        XCTAssertLessThanOrEqual(l.nodeUsedBytes(0), ListObject.nodeFill)
+        XCTAssertEqual(l.nodeAllocatedBytes(0), 8192 - 8, "malloc_usable_size of an 8,192-byte glibc chunk")
+    }
+
+    func testMultiElementPushesLeaveNoSpareRoomInTheTailNode() {
+        // bench/memory.py's 1000-item list: ten RPUSHes of 100 elements.
+        let l = ListObject()
+        for start in stride(from: 0, to: 1000, by: 100) {
+            l.pushBack(contentsOf: (start..<(start + 100)).map { RBytes("item:\($0)") }[...])
+        }
+        XCTAssertEqual(l.nodeCount, 2)
+        XCTAssertEqual(l.nodeAllocatedBytes(0), 8192 - 8)
+        let tail = l.nodeCount - 1
+        // The block is an 8-byte header and the entries; glibc rounds the chunk to 16 bytes.
+        XCTAssertLessThan(l.nodeAllocatedBytes(tail) - 8 - l.nodeUsedBytes(tail), 16)
+    }
+
+    func testListNodeCapacityClassesFillWholeChunks() {
+        var previous = 0
+        for needed in 1...ListObject.nodeFill {
+            let c = ListObject.capacityClass(needed)
+            XCTAssertGreaterThanOrEqual(c, needed)
+            XCTAssertLessThanOrEqual(c, ListObject.nodeFill)
+            XCTAssertEqual((c + ListObject.chunkOverhead) % 16, 0, "a whole glibc chunk")
+            XCTAssertLessThanOrEqual(c + ListObject.chunkOverhead, Swift.max(256, (needed + ListObject.chunkOverhead) * 5 / 4 + 16),
+                                     "at most a quarter spare")
+            XCTAssertGreaterThanOrEqual(c, previous)
+            previous = c
+        }
+        XCTAssertEqual(ListObject.capacityClass(ListObject.nodeFill - 100), ListObject.nodeFill)
+        XCTAssertEqual(ListObject.capacityClass(1700) + ListObject.chunkOverhead, 1792)
+    }
+
     func testLongListKeepsItsOrderAsItsNodeTableGrowsAndShrinks() {
         let l = ListObject()
         var model: [RBytes] = []

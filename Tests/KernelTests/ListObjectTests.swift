@@ -79,6 +79,32 @@ struct ListObjectTests {
         #expect(Array(l) == model)
     }
 
+    @Test("multi-element pushes at either end give the order of one push after another, across node boundaries")
+    func batchPushesMatchSinglePushes() {
+        var rng = SystemRandomNumberGenerator()
+        let batched = ListObject(), single = ListObject()
+        for _ in 0..<400 {
+            let n = Int.random(in: 1...120, using: &rng)
+            let elements = (0..<n).map { _ -> RBytes in
+                // Mostly short elements, a few long enough to fill or overflow a node on their own.
+                let length = Int.random(in: 0..<50, using: &rng) == 0 ? Int.random(in: 4_000...9_000, using: &rng)
+                    : Int.random(in: 0...20, using: &rng)
+                return RBytes(String(repeating: "x", count: length) + "\(Int.random(in: 0..<1000, using: &rng))")
+            }
+            if Bool.random(using: &rng) {
+                batched.pushBack(contentsOf: elements[...])
+                for e in elements { single.pushBack(e) }
+            } else {
+                batched.pushFront(contentsOf: elements[...])
+                for e in elements { single.pushFront(e) }
+            }
+            #expect(batched.count == single.count)
+        }
+        #expect(Array(batched) == Array(single))
+        #expect(batched.nodeCount == single.nodeCount, "the same node fill rule")
+        for i in stride(from: 0, to: batched.count, by: 37) { #expect(batched[i] == single[i]) }
+    }
+
     @Test("copy is deep")
     func deepCopy() {
         let l = ListObject([RBytes("a"), RBytes("b")])

@@ -33,7 +33,7 @@ extension ListCommands {
             list = ListObject()
             c.db.add(key, .object(list))
         }
-        for element in c.argv[2...] { push(list, element, end) }
+        if end == .head { list.pushFront(contentsOf: c.argv[2...]) } else { list.pushBack(contentsOf: c.argv[2...]) }
         c.reply.integer(list.count)
         c.server.keyModified(c.db, key, changes: Int64(c.argv.count - 2))
         c.server.notify(.list, end == .head ? "lpush" : "rpush", key, db: c.db.id)

@@ -12,6 +12,7 @@ public enum RDBValueReader {
             let n = try r.count()
             let list = ListObject()
             for _ in 0..<n { list.pushBack(RBytes(try r.string())) }
+            list.trimTail()
             return n == 0 ? nil : .object(list)
         case T.set:
             let n = try r.count()
@@ -101,8 +102,9 @@ public enum RDBValueReader {
                 let items = try blob.withUnsafeBytes {
                     type == T.listQuicklist2 ? try Listpack.decode($0, base: at) : try Ziplist.decode($0, base: at)
                 }
-                for item in items { list.pushBack(RBytes(item.bytes)) }
+                list.pushBack(contentsOf: items.map { RBytes($0.bytes) }[...])
             }
+            list.trimTail()
             return list.isEmpty ? nil : .object(list)
         case T.streamListpacks, T.streamListpacks2:
             return try readStream(type: type, from: &r)

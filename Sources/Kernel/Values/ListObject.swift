@@ -16,6 +16,14 @@ public final class ListObject: RedisObject {
     /// The byte size a node grows to before a new node starts (Redis's default `list-max-listpack-size -2`).
     static let nodeBytes = 8192
 
+    /// Bytes of entries a node takes before a new node starts: its block (8-byte header and the entries) plus
+    /// glibc's 8-byte chunk header then fill one 8,192-byte chunk exactly, as a full Redis listpack fills
+    /// jemalloc's 8 KiB size class (entries up to 8,185 bytes there, 8,176 here).
+    static let nodeFill = nodeBytes - chunkOverhead
+
+    /// Bytes a node's malloc chunk holds besides its entries: the block's header and glibc's chunk header.
+    static let chunkOverhead = PackedBlock.headerBytes + 8
+
     /// The last position looked up by index: element `index` is entry `offset` of node `node`, whose first
     /// element has index `nodeStart`.
     private final class Cursor {
@@ -75,6 +83,12 @@ public final class ListObject: RedisObject {
     /// Number of nodes.
     var nodeCount: Int { nodes.count }
 
+    /// Bytes of entries in node `i` (for memory tests).
+    func nodeUsedBytes(_ i: Int) -> Int { nodes[i].endOffset }
+
+    /// Bytes node `i`'s block occupies, header included (`malloc_usable_size`; for memory tests).
+    func nodeAllocatedBytes(_ i: Int) -> Int { nodes[i].allocatedBytes }
+
     /// The element at `index` (0 ..< count).
     public subscript(index: Int) -> RBytes {
         get {
@@ -125,6 +139,54 @@ public final class ListObject: RedisObject {
         grow(nodes.count - 1, by: size)
         nodes[nodes.count - 1].append(element)
         count += 1
+    }
+
+    /// Adds `elements` after the last one, in order (RPUSH of several elements). The run that goes into one node
+    /// is measured first and the node grown once for it (`reserve(_:toHold:adding:)`).
+    public func pushBack(contentsOf elements: ArraySlice<RBytes>) {
+        if elements.count == 1 { return pushBack(elements[elements.startIndex]) }
+        var i = elements.startIndex
+        while i != elements.endIndex {
+            invalidate()
+            if nodes.isEmpty || !fits(nodes[nodes.count - 1], adding: PackedList.stringEntrySize(elements[i].count)) {
+                sealNode(nodes.count - 1)
+                nodes.append(PackedList())
+            }
+            let t = nodes.count - 1
+            let (end, bytes) = run(of: elements, from: i, into: nodes[t])
+            reserve(t, toHold: nodes[t].endOffset + bytes, adding: bytes)
+            while i != end {
+                nodes[t].append(elements[i])
+                count += 1
+                i += 1
+            }
+        }
+    }
+
+    /// Adds `elements` before the first one, one after another (LPUSH of several elements: the last ends up
+    /// first), growing the head node once for each run that goes into it.
+    public func pushFront(contentsOf elements: ArraySlice<RBytes>) {
+        if elements.count == 1 { return pushFront(elements[elements.startIndex]) }
+        var i = elements.startIndex
+        while i != elements.endIndex {
+            invalidate()
+            if nodes.isEmpty || !fits(nodes[0], adding: PackedList.stringEntrySize(elements[i].count)) {
+                nodes.insert(PackedList(), at: 0)
+                sealNode(1)
+            }
+            let (end, bytes) = run(of: elements, from: i, into: nodes[0])
+            reserve(0, toHold: nodes[0].endOffset + bytes, adding: bytes)
+            while i != end {
+                nodes[0].insert(elements[i], at: 0)
+                count += 1
+                i += 1
+            }
+        }
+    }
+
+    /// Gives back the spare capacity of the tail node (after a load, where no push follows soon).
+    public func trimTail() {
+        sealNode(nodes.count - 1)
     }
 
     /// Removes and returns the first element.
@@ -275,22 +337,58 @@ public final class ListObject: RedisObject {
 
     // MARK: - Nodes
 
-    /// Whether `node` can take an entry of `size` bytes without passing the node size (an empty node always can).
+    /// Whether `node` can take an entry of `size` bytes without passing the node fill (an empty node always can).
     @inline(__always)
     private func fits(_ node: PackedList, adding size: Int) -> Bool {
-        node.isEmpty || (node.endOffset + size <= ListObject.nodeBytes && node.count < 65535)
+        node.isEmpty || (node.endOffset + size <= ListObject.nodeFill && node.count < 65535)
     }
 
-    /// Makes room in node `n` for `size` more bytes: exactly (to 16 bytes) while small, then by a quarter of the
-    /// capacity up to the node size, so a run of pushes does not copy a large node each time.
+    /// How many of `elements` from `start` join `node` (at least one: the caller made sure the first fits), as
+    /// the index past the last of them and the bytes they add.
+    private func run(of elements: ArraySlice<RBytes>, from start: Int, into node: PackedList) -> (end: Int, bytes: Int) {
+        var used = node.endOffset, entries = node.count, bytes = 0
+        var j = start
+        repeat {
+            let size = PackedList.stringEntrySize(elements[j].count)
+            if entries > 0 && !(used + size <= ListObject.nodeFill && entries < 65535) { break }
+            used += size
+            bytes += size
+            entries += 1
+            j += 1
+        } while j != elements.endIndex
+        return (j, bytes)
+    }
+
+    /// Makes room in node `n` for `size` more bytes (one element), through the capacity classes.
     @inline(__always)
     private func grow(_ n: Int, by size: Int) {
         let needed = nodes[n].endOffset + size
-        let capacity = nodes[n].capacity
-        if capacity < needed {
-            let step = capacity < 256 ? needed : Swift.min(capacity + capacity / 4, ListObject.nodeBytes)
-            nodes[n].reserveExactly(Swift.max(needed, step))
-        }
+        if nodes[n].capacity < needed { nodes[n].reserveExactly(ListObject.capacityClass(needed)) }
+    }
+
+    /// Makes room in node `n` for `needed` bytes in all, `added` of them new (a run of elements pushed together).
+    /// A run that brings at least an eighth of the node's bytes gets exactly the room it needs (to glibc's 16
+    /// bytes), so a list loaded by multi-element pushes keeps no spare capacity in its tail node and each copy of
+    /// the node is paid for by at least an eighth of its bytes being new; a smaller run grows the node through the
+    /// capacity classes, as single pushes do.
+    @inline(__always)
+    private func reserve(_ n: Int, toHold needed: Int, adding added: Int) {
+        guard nodes[n].capacity < needed else { return }
+        nodes[n].reserveExactly(added * 8 >= needed ? needed : ListObject.capacityClass(needed))
+    }
+
+    /// The capacity a node needing `needed` bytes grows to: the block (8-byte header and the capacity) plus glibc's
+    /// 8-byte chunk header fill a whole malloc chunk from a grid like jemalloc's size classes (16-byte steps up to
+    /// 256 bytes, then four classes per power of two: 320, 384, 448, 512, 640, ... 8,192), capped at the node
+    /// fill. Growing by classes bounds both the copies (a realloc only when a class is passed) and the spare
+    /// room (under a quarter, as Redis's listpacks get from jemalloc); a full node's chunk is 8,192 bytes.
+    static func capacityClass(_ needed: Int) -> Int {
+        let overhead = chunkOverhead
+        if needed >= nodeFill { return needed }
+        let chunk = needed + overhead
+        if chunk <= 256 { return (chunk + 15) & ~15 - overhead }
+        let step = 1 << (Int.bitWidth - (chunk - 1).leadingZeroBitCount - 3)   // a quarter of the power of two below
+        return Swift.min((chunk + step - 1) & ~(step - 1) - overhead, nodeFill)
     }
 
     /// Gives back the spare capacity of a node no longer at the growing end.

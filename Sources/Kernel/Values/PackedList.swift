@@ -283,7 +283,8 @@ public struct PackedEntries<Layout: PackedLayout> {
     }
 
     /// Replaces the bytes `range` with `size` new bytes written by `write` (given their start), adding
-    /// `countDelta` to the entry count. The buffer shrinks when it would keep more than half of it unused.
+    /// `countDelta` to the entry count. The buffer shrinks when a removal leaves more than half of it unused (not
+    /// on a growth: room an owner reserved ahead for several entries is kept).
     mutating func splice(_ range: Range<Int>, size: Int, countDelta: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Void) {
         let used = endOffset
         let newUsed = used - range.count + size
@@ -302,7 +303,7 @@ public struct PackedEntries<Layout: PackedLayout> {
         PackedBlock.setWord0(b, UInt32(newUsed))
         PackedBlock.setWord1(b, UInt32(newCount))
         let capacity = PackedBlock.capacity(b)
-        if newUsed * 2 < capacity && capacity > 64 { block = PackedBlock.resize(b, capacity: newUsed) }
+        if newUsed < used && newUsed * 2 < capacity && capacity > 64 { block = PackedBlock.resize(b, capacity: newUsed) }
     }
 
     static func writeString(_ bytes: RBytes, to p: UnsafeMutablePointer<UInt8>) {
