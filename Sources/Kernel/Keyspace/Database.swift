@@ -23,6 +23,7 @@ public final class Database {
 
     /// The slot of a live key, expiring it first if its time has passed. Touches the LRU clock.
     public func slot(_ key: RBytes, touch: Bool = true) -> Int? {
+        let server = self.server  // one retain for the lookup, not one per access through the unowned reference
         guard let s = table.find(key) else {
             if server.countsKeyspaceLookups { server.stats.keyspaceMisses += 1 }
             return nil

@@ -11,8 +11,9 @@ public final class Client {
     public enum ReplyMode { case on, off, skip, skipNext }
 
     public let id: UInt64
-    /// The server; it outlives every client (unowned(unsafe) avoids two atomics per access on the hot path).
-    public unowned(unsafe) let server: Server
+    /// The server. A strong `let`, so handlers reading `c.server` borrow it instead of retaining and releasing it
+    /// at each access (what an `unowned(unsafe)` reference costs); the server drops a client when it disconnects.
+    public let server: Server
     /// The command being executed: name first, then its arguments.
     public var argv: [RBytes] = []
     /// The command table row of the command being executed.

@@ -204,13 +204,7 @@ extension EpollConnection {
         server.stats.netInputBytes += Int64(newBytes)
         var failure: RequestParser.Failure?
         executing = true
-        while !c.closeAfterReply && !c.isBlocked {
-            do throws(RequestParser.Failure) {
-                guard try parser.parse(&input, into: &c.argv) == .command else { break }
-            } catch {
-                failure = error
-                break
-            }
+        while !c.closeAfterReply && !c.isBlocked && parseNext(into: c, failure: &failure) {
             server.executeWhileBusy(c)
             parser.authenticated = c.authenticated
         }

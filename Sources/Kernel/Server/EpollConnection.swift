@@ -12,11 +12,12 @@ import Glibc
 /// client's back-pressure threshold the pipeline stops and the socket is not read (`paused`) until the queue is
 /// sent; while paused the soft output limit is re-checked every second (Redis checks it as it appends).
 final class EpollConnection {
-    /// The loop that owns this connection; it outlives every connection it serves (unowned(unsafe): no atomic
-    /// strong retain on each read event).
-    unowned(unsafe) let loop: EpollLoop
-    /// The server; it outlives every connection.
-    unowned(unsafe) let server: Server
+    /// The loop that owns this connection. Strong `let`s, so a method reading them borrows them: an
+    /// `unowned(unsafe)` reference is copied into a strong one (a retain and a release) at each access. The loop
+    /// lets the connection go when it closes, so there is no lasting cycle.
+    let loop: EpollLoop
+    /// The server.
+    let server: Server
     let fd: CInt
     let unix: Bool
     var client: Client?
@@ -173,6 +174,18 @@ final class EpollConnection {
         process()
     }
 
+    /// Parses the next complete command of the query buffer into the client's arguments: false at the end of
+    /// what arrived, or on malformed input (`failure` says which).
+    @inline(__always)
+    func parseNext(into c: Client, failure: inout RequestParser.Failure?) -> Bool {
+        do throws(RequestParser.Failure) {
+            return try parser.parse(&input, into: &c.argv) == .command
+        } catch {
+            failure = error
+            return false
+        }
+    }
+
     /// Parses and executes every complete command of the query buffer under the data lock, then sends the replies.
     private func process() {
         guard !paused, !closeWhenSent else { return }
@@ -209,13 +222,7 @@ final class EpollConnection {
         server.stats.totalReadsProcessed += 1
         c.queryBufferLength = input.readableBytes
         let threshold = server.backPressureThreshold(for: c)
-        while !c.closeAfterReply && !c.isBlocked {
-            do throws(RequestParser.Failure) {
-                guard try parser.parse(&input, into: &c.argv) == .command else { break }
-            } catch {
-                failure = error
-                break
-            }
+        while !c.closeAfterReply && !c.isBlocked && parseNext(into: c, failure: &failure) {
             server.execute(c)
             if StallWatch.enabled {
                 batchCount += 1
