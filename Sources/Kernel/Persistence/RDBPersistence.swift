@@ -13,7 +13,9 @@ public final class RDBPersistence {
     /// `server.dirty` when the last successful save started.
     public internal(set) var dirtyAtLastSave: Int64 = 0
     /// Whether the last background save succeeded (`rdb_last_bgsave_status`).
-    public internal(set) var lastBgsaveOK = true
+    public internal(set) var lastBgsaveOK = true {
+        didSet { server.lastBgsaveFailed = !lastBgsaveOK }
+    }
     /// Seconds the last background save took, or -1.
     public internal(set) var lastBgsaveSeconds: Int64 = -1
     /// Successful saves since start (`rdb_saves`).

@@ -147,6 +147,9 @@ public final class Server {
     var clientRemovedHooks: [(Client) -> Void] = []
     /// RDB persistence state (SAVE, BGSAVE, save points).
     public private(set) lazy var rdb = RDBPersistence(server: self)
+    /// `rdb.lastBgsaveOK` negated, kept here so that each write command's MISCONF check reads a flag, not the
+    /// lazily created `rdb` (a retain and a release per command; issue 18).
+    var lastBgsaveFailed = false
     /// Users, permissions and the ACL log.
     public private(set) lazy var acl = ACLRegistry(server: self)
     /// Set while a file is being replayed at start (maxmemory does not refuse the replayed writes, as in Redis;
@@ -288,7 +291,7 @@ public final class Server {
                 return
             }
         }
-        if cmd.refusedOnPersistenceError && rdb.deniesWrites {
+        if cmd.refusedOnPersistenceError && lastBgsaveFailed && rdb.deniesWrites {
             reject(c, cmd, RDBPersistence.misconfError)
             return
         }
