@@ -9,7 +9,8 @@ final class LuaVM {
     /// The Lua state; replaced by `reset` (SCRIPT FLUSH, FUNCTION FLUSH).
     private(set) var L: OpaquePointer
     let kind: Int32
-    unowned(unsafe) let server: Server
+    /// The server (a strong `let`, borrowed by readers; see `Database.server`).
+    let server: Server
     /// The script running now, if any.
     var run: ScriptRun?
     /// The run record every run of this VM reuses.

@@ -45,8 +45,9 @@ extension HyperLogLogCommands {
 
     /// Redis's lookup + isHLLObjectOrReply.
     static func lookup(_ c: Client, _ key: RBytes) -> HLLLookup {
-        guard let slot = c.db.slot(key) else { return .missing }
-        guard case .string(let s) = c.db.value(at: slot) else {
+        let db = c.db
+        guard let slot = db.slot(key) else { return .missing }
+        guard case .string(let s) = db.value(at: slot) else {
             c.error(Errors.wrongType)
             return .replied
         }

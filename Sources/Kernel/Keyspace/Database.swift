@@ -4,9 +4,10 @@
 /// Storage never writes RESP: it returns values and flags; commands format replies.
 public final class Database {
     public let id: Int
-    /// The owner, told about expired keys so the effect (`DEL`) is propagated.
-    // unowned(unsafe): the server outlives every database, and checked unowned loads cost two atomics per access.
-    unowned(unsafe) let server: Server
+    /// The owner, told about expired keys so the effect (`DEL`) is propagated. A strong `let`, borrowed by
+    /// readers: an `unowned(unsafe)` one is copied into a strong reference (a retain and a release) at each read
+    /// (issue 18). The server keeps its databases for its whole life, so the cycle is never meant to break.
+    let server: Server
     public internal(set) var table = KeyTable<Entry>()
     /// Absolute expiry in Unix milliseconds, only for keys that have one.
     public internal(set) var expires = KeyTable<Int64>()
@@ -23,8 +24,7 @@ public final class Database {
 
     /// The slot of a live key, expiring it first if its time has passed. Touches the LRU clock.
     public func slot(_ key: RBytes, touch: Bool = true) -> Int? {
-        let server = self.server  // one retain for the lookup, not one per access through the unowned reference
-        guard let s = table.find(key) else {
+        guard let s = table.findInPlace(key) else {
             if server.countsKeyspaceLookups { server.stats.keyspaceMisses += 1 }
             return nil
         }

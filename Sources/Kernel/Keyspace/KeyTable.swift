@@ -65,6 +65,15 @@ public struct KeyTable<Value> {
         return s.find(key, hash: Self.hashOf(key))
     }
 
+    /// `find` for a table held in a class's stored property: the mutating (inout) access borrows the storage,
+    /// where a read of the property retains it around the lookup and releases it after (issue 18). Changes
+    /// nothing.
+    @inlinable
+    public mutating func findInPlace(_ key: RBytes) -> Int? {
+        guard let s, s.count != 0 else { return nil }
+        return s.find(key, hash: Self.hashOf(key))
+    }
+
     /// The slot of `key` (or nil) plus its hash, so an insert after a failed lookup hashes once.
     @inlinable
     public func findWithHash(_ key: RBytes) -> (slot: Int?, hash: UInt32) {

@@ -10,6 +10,9 @@ public final class Command {
     public let parent: Command?
     /// Subcommands by lower-case name.
     public private(set) var subcommands: [RBytes: Command] = [:]
+    /// Whether `subcommands` is not empty: the dispatcher asks once per command, and a read of the dictionary
+    /// itself is a retain and a release (issue 18).
+    public let hasSubcommands: Bool
 
     public var calls: Int64 = 0
     public var microseconds: Int64 = 0
@@ -53,6 +56,7 @@ public final class Command {
         self.categories = row?.categories ?? spec.allCategories
         self.keySpecs = spec.keySpecs ?? row?.specs ?? Command.legacySpecs(spec)
         self.channels = spec.channels ?? ChannelSpec.builtin[fullName]
+        self.hasSubcommands = !spec.subcommands.isEmpty
         for sub in spec.subcommands {
             subcommands[RBytes(sub.name)] = Command(spec: sub, family: family, parent: self, module: module)
         }

@@ -33,7 +33,7 @@ extension Server {
         }
         if let found = looked {
             cmd = found
-            if !found.subcommands.isEmpty && c.argv.count >= 2 {
+            if found.hasSubcommands && c.argv.count >= 2 {
                 if let sub = found.subcommands[c.argv[1].lowercased()] {
                     cmd = sub
                 } else if found.spec.handler == nil {
@@ -66,7 +66,7 @@ extension Server {
             if replication.role == .replica && config.replicaReadOnly && !obeyed {
                 return rejectNested(cmd, "READONLY You can't write against a read only replica.")
             }
-            if rdb.deniesWrites && !obeyed {
+            if lastBgsaveFailed && rdb.deniesWrites && !obeyed {
                 return rejectNested(cmd, RDBPersistence.misconfError)
             }
         }

@@ -231,7 +231,7 @@ public final class Server {
             return
         }
         var cmd = found
-        if !found.subcommands.isEmpty {
+        if found.hasSubcommands {
             if c.argv.count >= 2, let sub = found.subcommands[c.argv[1].lowercased()] {
                 cmd = sub
             } else if found.spec.handler == nil {
