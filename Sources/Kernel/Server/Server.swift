@@ -369,7 +369,8 @@ public final class Server {
         // Compared first: a pipeline repeats the command, and a class reference stored again is a retain and a
         // release for nothing.
         if c.command !== cmd { c.command = cmd }
-        let previousClient = currentClient
+        // Kept unowned too: a strong copy would be a retain and a release per command.
+        unowned(unsafe) let previousClient = currentClient
         currentClient = c
         defer { currentClient = previousClient }
         c.commandFailed = false
