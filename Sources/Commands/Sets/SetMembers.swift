@@ -6,6 +6,8 @@ extension SetCommands {
     /// SADD key member [member ...]
     static func sadd(_ c: Client) {
         let key = c.argv[1]
+        // Read once: each read of a class's reference property is a retain and a release (issue 18).
+        let db = c.db
         let set: SetObject
         switch lookup(c, key) {
         case .wrongType:
@@ -15,14 +17,15 @@ extension SetCommands {
             set = s
         case .missing:
             set = SetObject()
-            c.db.add(key, .object(set))
+            db.add(key, .object(set))
         }
         var added = 0
-        for member in c.argv[2...] where insert(c, set, member) { added += 1 }
+        let maxIntsetEntries = c.server.config.setMaxIntsetEntries
+        for member in c.argv[2...] where set.add(member, maxIntsetEntries: maxIntsetEntries) { added += 1 }
         c.reply.integer(added)
         guard added > 0 else { return }
-        c.server.keyModified(c.db, key, changes: Int64(added))
-        c.server.notify(.set, "sadd", key, db: c.db.id)
+        c.server.keyModified(db, key, changes: Int64(added))
+        c.server.notify(.set, "sadd", key, db: db.id)
     }
 
     /// SREM key member [member ...]
