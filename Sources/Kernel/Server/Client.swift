@@ -78,8 +78,25 @@ public final class Client {
     var watched: [WatchedKey] = []
     /// Set when a watched key was modified (Redis's CLIENT_DIRTY_CAS).
     var dirtyCAS = false
-    /// The last command name this client sent and its table row (saves a hash lookup per command).
-    var lastLookup: (name: RBytes, command: Command)?
+    /// The last command name this client sent and its table row (saves a hash lookup per command). Two
+    /// fields, not an optional tuple: reading the tuple copied it whole (retains) before the name was compared.
+    var lastLookupName = RBytes()
+    var lastLookupCommand: Command?
+
+    /// The command `argv[0]` names when it is the one this client looked up last (pipelines, benchmarks and
+    /// scripts repeat their command), else nil.
+    @inline(__always)
+    func repeatedCommand() -> Command? {
+        guard let command = lastLookupCommand, !command.unregistered, lastLookupName == argv[0] else { return nil }
+        return command
+    }
+
+    /// Remembers the table row of `argv[0]` for `repeatedCommand`.
+    @inline(__always)
+    func rememberLookup(_ command: Command) {
+        lastLookupName = argv[0]
+        lastLookupCommand = command
+    }
     /// Set while EXEC or a script runs this client's commands (blocking commands then do not block).
     public var inExec = false
     /// The original deadline while a woken blocking command runs again.

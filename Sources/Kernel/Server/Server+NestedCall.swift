@@ -25,11 +25,11 @@ extension Server {
         var cmd: Command?
         // Scripts mostly repeat the same commands: compare the name with the last one before hashing it.
         let looked: Command?
-        if let cached = c.lastLookup, cached.name == c.argv[0], !cached.command.unregistered {
-            looked = cached.command
+        if let repeated = c.repeatedCommand() {
+            looked = repeated
         } else {
             looked = commands.lookup(c.argv[0])
-            if let looked { c.lastLookup = (c.argv[0], looked) }
+            if let looked { c.rememberLookup(looked) }
         }
         if let found = looked {
             cmd = found

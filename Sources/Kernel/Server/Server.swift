@@ -212,11 +212,11 @@ public final class Server {
         c.lastInteraction = commandTime
         // Clients mostly repeat the same command (pipelines, benchmarks): compare the name before hashing it.
         let found: Command
-        if let cached = c.lastLookup, cached.name == c.argv[0], !cached.command.unregistered {
-            found = cached.command
+        if let repeated = c.repeatedCommand() {
+            found = repeated
         } else if let looked = commands.lookup(c.argv[0]) {
             found = looked
-            c.lastLookup = (c.argv[0], looked)
+            c.rememberLookup(looked)
         } else {
             // Byte for byte, as Redis's %.128s (client bytes need not be UTF-8).
             var args: [UInt8] = []
@@ -230,11 +230,14 @@ public final class Server {
             c.multi?.aborted = true
             return
         }
-        var cmd = found
-        if found.hasSubcommands {
-            if c.argv.count >= 2, let sub = found.subcommands[c.argv[1].lowercased()] {
-                cmd = sub
-            } else if found.spec.handler == nil {
+        let cmd: Command
+        if !found.hasSubcommands {
+            cmd = found
+        } else if c.argv.count >= 2, let sub = found.subcommands[c.argv[1].lowercased()] {
+            cmd = sub
+        } else {
+            cmd = found
+            if found.spec.handler == nil {
                 if c.argv.count < 2 {
                     found.rejectedCalls += 1
                     c.error(Errors.arity(found.fullName))
