@@ -8,7 +8,7 @@ alternates between pairs), and reads each server's CPU time — the sum over all
 second and the median CPU microseconds per request of several pairs, the efficiency (redis CPU / ours: above 1.0
 we spend less CPU than redis-server per request), and the geometric mean of the efficiencies.
 
-    python3 bench/cpu.py OURS_BIN REAL_BIN [--pairs 3] [--pairs-p1 5] [--n-p1 200000] [--n-p16 1000000] [--clients 50]
+    python3 bench/cpu.py OURS_BIN REAL_BIN [--pairs 5] [--pairs-p1 N] [--n-p1 200000] [--n-p16 1000000] [--clients 50]
                          [--pipelines "1 16"] [--rows set,get,...]
 """
 
@@ -167,13 +167,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("ours")
     ap.add_argument("real")
-    ap.add_argument("--pairs", type=int, default=int(os.environ.get("BENCH_CPU_PAIRS", "3")),
-                    help="pairs per -P 16 row (and per -P 1 row unless --pairs-p1 is given)")
-    # -P 1 rows get more pairs: both servers spend ~85% of their CPU in the kernel's TCP path there, the same
-    # syscalls and segments per request, so the rows' margins are small next to the run-to-run spread of a
-    # single pair (sd 3-15% on a 2-core machine), and a median of 3 would put some rows below 1.0 by chance.
+    # Five pairs by default: one pair's efficiency spreads by 3-15% (sd) on a 2-core machine, and Redis's own
+    # figure for a row moves by up to 40% between runs, so a median of 3 puts some rows below 1.0 by chance.
+    # At -P 1 both servers spend ~85% of their CPU in the kernel's TCP path (the same syscalls and segments per
+    # request), so the rows' true margins are small next to that spread.
+    ap.add_argument("--pairs", type=int, default=int(os.environ.get("BENCH_CPU_PAIRS", "5")),
+                    help="pairs per row (-P 1 rows: unless --pairs-p1 is given)")
     ap.add_argument("--pairs-p1", type=int, default=int(os.environ.get("BENCH_CPU_PAIRS_P1", "0")) or None,
-                    help="pairs per -P 1 row (default: 5, or --pairs when that is given)")
+                    help="pairs per -P 1 row (default: --pairs)")
     ap.add_argument("--n-p1", type=int, default=int(os.environ.get("BENCH_N_P1", "200000")))
     ap.add_argument("--n-p16", type=int, default=int(os.environ.get("BENCH_N_P16", "1000000")))
     ap.add_argument("--clients", type=int, default=int(os.environ.get("BENCH_CLIENTS", "50")))
@@ -181,8 +182,7 @@ def main():
     ap.add_argument("--rows", default=os.environ.get("BENCH_CPU_ROWS", ",".join(ROWS)))
     opts = ap.parse_args()
     if opts.pairs_p1 is None:
-        explicit = "--pairs" in sys.argv or "BENCH_CPU_PAIRS" in os.environ
-        opts.pairs_p1 = opts.pairs if explicit else 5
+        opts.pairs_p1 = opts.pairs
 
     ours = Server("ours", os.path.abspath(opts.ours) if os.sep in opts.ours else opts.ours)
     try:
