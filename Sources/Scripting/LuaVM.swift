@@ -11,8 +11,11 @@ final class LuaVM {
     let kind: Int32
     /// The server (a strong `let`, borrowed by readers; see `Database.server`).
     let server: Server
+    /// The script running now, if any: the run record, unretained (`runRecord` owns it), so that each
+    /// `redis.call` borrows it instead of retaining and releasing it.
+    private(set) var activeRun: Unmanaged<ScriptRun>?
     /// The script running now, if any.
-    var run: ScriptRun?
+    var run: ScriptRun? { activeRun?.takeUnretainedValue() }
     /// The run record every run of this VM reuses.
     var runRecord: ScriptRun?
     /// The debugging session of the run in progress (SCRIPT DEBUG SYNC), if any.
@@ -25,8 +28,8 @@ final class LuaVM {
     /// The C entry point every `redis.*` native function goes through.
     static let entry: rb_native_fn = { L, op in
         guard let L, let owner = rb_owner(L) else { return 0 }
-        let vm = Unmanaged<LuaVM>.fromOpaque(owner).takeUnretainedValue()
-        return vm.native(L, op)
+        // Borrowed: the VM owns the Lua state, so it outlives every call from it (no retain/release per call).
+        return Unmanaged<LuaVM>.fromOpaque(owner)._withUnsafeGuaranteedRef { $0.native(L, op) }
     }
 
     init(server: Server, kind: Int32) {
@@ -160,19 +163,26 @@ final class LuaVM {
             return 0
         default: break
         }
-        guard let run else {
+        guard let activeRun else {
             return raise("redis.call/pcall can only be called inside a script invocation")
         }
-        switch Int(op) {
-        case Int(RB_OP_CALL): return redisCall(L, run, raising: true)
-        case Int(RB_OP_PCALL): return redisCall(L, run, raising: false)
-        case Int(RB_OP_SHA1HEX): return sha1hex(L)
-        case Int(RB_OP_LOG): return log(L)
-        case Int(RB_OP_SETRESP): return setresp(L, run)
-        case Int(RB_OP_SETREPL): return setRepl(L, run)
-        case Int(RB_OP_ACL_CHECK): return aclCheck(L)
-        default: return 0
+        return activeRun._withUnsafeGuaranteedRef { run in
+            switch Int(op) {
+            case Int(RB_OP_CALL): return redisCall(L, run, raising: true)
+            case Int(RB_OP_PCALL): return redisCall(L, run, raising: false)
+            case Int(RB_OP_SHA1HEX): return sha1hex(L)
+            case Int(RB_OP_LOG): return log(L)
+            case Int(RB_OP_SETRESP): return setresp(L, run)
+            case Int(RB_OP_SETREPL): return setRepl(L, run)
+            case Int(RB_OP_ACL_CHECK): return aclCheck(L)
+            default: return 0
+            }
         }
+    }
+
+    /// Marks `run` (the run record) as the run in progress, or none.
+    func setActiveRun(_ run: ScriptRun?) {
+        activeRun = run.map { Unmanaged.passUnretained($0) }
     }
 
     /// The count hook: past `busy-reply-threshold` the run becomes busy (others get -BUSY, and the connections of
@@ -296,7 +306,7 @@ final class LuaVM {
         if let d = debugger, d.step { d.logCommand(fake.argv) }
         // An integer reply comes back as a number, not as RESP to decode (the debugger logs replies as RESP).
         fake.reply.capturesInteger = debugger == nil
-        let rejection = server.nestedCall(fake, caller: run.caller, policy: &run.policy)
+        let rejection = run.withCaller { server.nestedCall(fake, caller: $0, policy: &run.policy) }
         fake.reply.capturesInteger = false
         if let n = fake.reply.capturedInteger {
             fake.reply.capturedInteger = nil

@@ -39,7 +39,11 @@ enum RunName {
 /// so starting a script allocates nothing here.
 final class ScriptRun {
     /// The client that sent EVAL/FCALL (the last one, between runs).
-    private(set) var caller: Client
+    private(set) var caller: Client {
+        didSet { callerRef = Unmanaged.passUnretained(caller) }
+    }
+    /// `caller`, unretained: nested calls borrow it (`withCaller`) instead of retaining and releasing it.
+    private var callerRef: Unmanaged<Client>
     let fake: Client
     var policy = NestedCallPolicy()
     private(set) var startNs: Int64 = 0
@@ -52,8 +56,13 @@ final class ScriptRun {
 
     init(fake: Client) {
         self.caller = fake
+        self.callerRef = Unmanaged.passUnretained(fake)
         self.fake = fake
     }
+
+    /// Calls `body` with the caller, borrowed (`caller` keeps it alive).
+    @inline(__always)
+    func withCaller<T>(_ body: (Client) -> T) -> T { callerRef._withUnsafeGuaranteedRef(body) }
 
     /// Starts a new run.
     func begin(caller: Client, policy: NestedCallPolicy, name: RunName, isEval: Bool) {
@@ -143,14 +152,14 @@ extension LuaVM {
             lua_createtable(L, Int32(clamping: args.count), 0)
             fillArray(args)
         }
-        self.run = run
+        setActiveRun(run)
         server.busyScript.begin(isEval ? .eval : .function, fromMaster: c.linkKind == .master)
         let savedMask = server.propagationMask
         let status = debugger != nil ? rb_run_debug(L, 0) : rb_run(L, isEval ? 0 : 2)
         server.propagationMask = savedMask
         server.busyScript.end()
         run.end()
-        self.run = nil
+        setActiveRun(nil)
         if status == LUA_OK {
             LuaConvert.writeReply(self, to: c, scriptResp: fake.resp)
         } else {

@@ -70,8 +70,9 @@ public struct KeyTable<Value> {
     /// nothing.
     @inlinable
     public mutating func findInPlace(_ key: RBytes) -> Int? {
-        guard let s, s.count != 0 else { return nil }
-        return s.find(key, hash: Self.hashOf(key))
+        // `s!` in place, not `guard let s`: binding the storage to a local is a copy (a retain and a release).
+        guard s != nil, s!.count != 0 else { return nil }
+        return s!.find(key, hash: Self.hashOf(key))
     }
 
     /// The slot of `key` (or nil) plus its hash, so an insert after a failed lookup hashes once.

@@ -81,14 +81,19 @@ public final class Client {
     /// The last command name this client sent and its table row (saves a hash lookup per command). Two
     /// fields, not an optional tuple: reading the tuple copied it whole (retains) before the name was compared.
     var lastLookupName = RBytes()
-    var lastLookupCommand: Command?
+    var lastLookupCommand: Command? {
+        didSet { lastLookupRef = lastLookupCommand.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `lastLookupCommand`, unretained: the dispatcher borrows the row instead of retaining and releasing it.
+    private var lastLookupRef: Unmanaged<Command>?
 
     /// The command `argv[0]` names when it is the one this client looked up last (pipelines, benchmarks and
-    /// scripts repeat their command), else nil.
+    /// scripts repeat their command), else nil. Unretained: `lastLookupCommand` and the table own it.
     @inline(__always)
-    func repeatedCommand() -> Command? {
-        guard let command = lastLookupCommand, !command.unregistered, lastLookupName == argv[0] else { return nil }
-        return command
+    func repeatedCommand() -> Unmanaged<Command>? {
+        guard let ref = lastLookupRef, lastLookupName == argv[0],
+              !ref._withUnsafeGuaranteedRef({ $0.unregistered }) else { return nil }
+        return ref
     }
 
     /// Remembers the table row of `argv[0]` for `repeatedCommand`.

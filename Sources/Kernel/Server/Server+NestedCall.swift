@@ -22,26 +22,21 @@ extension Server {
     /// top-level command that contains this one). Returns nil when the command ran (its reply, possibly an
     /// error, is in `c.reply`), or the rejection (`ERR ...`), already counted in the error stats.
     public func nestedCall(_ c: Client, caller: Client, policy: inout NestedCallPolicy) -> String? {
-        var cmd: Command?
-        // Scripts mostly repeat the same commands: compare the name with the last one before hashing it.
-        let looked: Command?
-        if let repeated = c.repeatedCommand() {
-            looked = repeated
-        } else {
-            looked = commands.lookup(c.argv[0])
-            if let looked { c.rememberLookup(looked) }
-        }
-        if let found = looked {
-            cmd = found
-            if found.hasSubcommands && c.argv.count >= 2 {
-                if let sub = found.subcommands[c.argv[1].lowercased()] {
-                    cmd = sub
-                } else if found.spec.handler == nil {
-                    cmd = nil
-                }
+        guard var ref = lookupCommand(c) else { return rejectNested(nil, "ERR Unknown Redis command called from script") }
+        if c.argv.count >= 2 && ref._withUnsafeGuaranteedRef({ $0.hasSubcommands }) {
+            let found = ref.takeUnretainedValue()
+            if let sub = found.subcommands[c.argv[1].lowercased()] {
+                ref = Unmanaged.passUnretained(sub)
+            } else if found.spec.handler == nil {
+                return rejectNested(nil, "ERR Unknown Redis command called from script")
             }
         }
-        guard let cmd else { return rejectNested(nil, "ERR Unknown Redis command called from script") }
+        // Borrowed for the whole call: a script cannot unregister commands (MODULE UNLOAD is `noscript`).
+        return ref._withUnsafeGuaranteedRef { nestedCall(c, $0, caller: caller, policy: &policy) }
+    }
+
+    /// `nestedCall` once the command is resolved.
+    private func nestedCall(_ c: Client, _ cmd: Command, caller: Client, policy: inout NestedCallPolicy) -> String? {
         guard cmd.acceptsArgumentCount(c.argv.count) else {
             return rejectNested(cmd, "ERR Wrong number of args calling Redis command from script")
         }

@@ -207,17 +207,22 @@ public final class Server {
 
     // MARK: - Dispatch
 
+    /// The table row `c.argv[0]` names (a command with subcommands is not resolved further), unretained: the
+    /// command table and the client's last lookup own it. Nil for an unknown name.
+    @inline(__always)
+    func lookupCommand(_ c: Client) -> Unmanaged<Command>? {
+        // Clients mostly repeat the same command (pipelines, benchmarks, scripts): compare the name before
+        // hashing it.
+        if let ref = c.repeatedCommand() { return ref }
+        guard let looked = commands.lookup(c.argv[0]) else { return nil }
+        c.rememberLookup(looked)
+        return Unmanaged.passUnretained(looked)
+    }
+
     /// Runs `client.argv` as a command: lookup, arity, auth, then the handler. Call with the lock held.
     public func execute(_ c: Client) {
         c.lastInteraction = commandTime
-        // Clients mostly repeat the same command (pipelines, benchmarks): compare the name before hashing it.
-        let found: Command
-        if let repeated = c.repeatedCommand() {
-            found = repeated
-        } else if let looked = commands.lookup(c.argv[0]) {
-            found = looked
-            c.rememberLookup(looked)
-        } else {
+        guard let found = lookupCommand(c)?.takeUnretainedValue() else {
             // Byte for byte, as Redis's %.128s (client bytes need not be UTF-8).
             var args: [UInt8] = []
             var i = 1
