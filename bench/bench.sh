@@ -19,8 +19,9 @@
 #   BENCH_IDLE       0 skips memory per idle connection (bench/idle_connections.py; BENCH_IDLE_CONNECTIONS)
 #   BENCH_MEMORY     0 skips memory per key/element for each type and encoding (bench/memory.py;
 #                    BENCH_MEMORY_SCALE, default 1.0)
-#   BENCH_CPU        0 skips the CPU-per-request table (bench/cpu.py; BENCH_CPU_PAIRS (default 5),
-#                    BENCH_CPU_PAIRS_P1 (-P 1 rows, default BENCH_CPU_PAIRS), BENCH_CPU_ROWS)
+#   BENCH_CPU        0 skips the CPU-per-request table (bench/cpu.py; BENCH_CPU_PAIRS (default 3),
+#                    BENCH_CPU_PAIRS_P1 (-P 1 rows, default BENCH_CPU_PAIRS), BENCH_CPU_CHUNKS (alternating
+#                    runs per server in a pair, default 10), BENCH_CPU_ROWS)
 #   BENCH_LATENCY    0 skips the latency-under-load table (bench/latency.py)
 #   BENCH_STREAMS    0 skips the stream rows (XADD, XRANGE of 100 entries, XREADGROUP of one new entry)
 #   BENCH_SCRIPTING  0 skips the EVALSHA rows (one INCR, ten INCRs per script)

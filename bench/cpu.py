@@ -2,14 +2,20 @@
 """CPU time per request, ours vs redis-server, for `make bench` (not a test).
 
 Throughput on a shared 2-core machine swings by tens of percent from run to run; the CPU time the server itself
-spends per request does not. For each row this runs redis-benchmark against both servers, interleaved (the order
-alternates between pairs), and reads each server's CPU time — the sum over all its threads of
-/proc/PID/task/TID/schedstat's on-CPU nanoseconds — before and after. It prints, per row, the median requests per
-second and the median CPU microseconds per request of several pairs, the efficiency (redis CPU / ours: above 1.0
-we spend less CPU than redis-server per request), and the geometric mean of the efficiencies.
+spends per request does not. For each row this runs redis-benchmark against both servers and reads each server's
+CPU time — the sum over all its threads of /proc/PID/task/TID/schedstat's on-CPU nanoseconds — before and after.
 
-    python3 bench/cpu.py OURS_BIN REAL_BIN [--pairs 5] [--pairs-p1 N] [--n-p1 200000] [--n-p16 1000000] [--clients 50]
-                         [--pipelines "1 16"] [--rows set,get,...]
+The two servers are interleaved finely: a pair is `--chunks` alternating runs per server (n/chunks requests
+each, the order alternating from chunk to chunk), so both see the same machine. Whole-run pairs (one run of n
+per server) spread by 9-15% (sd of a pair's efficiency) at -P 1 because the machine's speed drifts over seconds
+(neighbours on the host); pairs of 10 alternating chunks spread by 1.5-3% on the same rows.
+
+It prints, per row, the median over pairs of each server's requests per second and CPU microseconds per request,
+the median of the pairs' efficiencies (redis CPU / ours: above 1.0 we spend less CPU than redis-server per
+request) with their range, and the geometric mean of the efficiencies.
+
+    python3 bench/cpu.py OURS_BIN REAL_BIN [--pairs 3] [--pairs-p1 N] [--chunks 10] [--n-p1 200000]
+                         [--n-p16 1000000] [--clients 50] [--pipelines "1 16"] [--rows set,get,...]
 """
 
 import argparse
@@ -146,17 +152,29 @@ def benchmark(port, args, n, pipeline, clients):
     return None
 
 
-def measure(server, row_args, setup_args, n, pipeline, clients):
-    """(rps, CPU µs per request) of one run on a flushed server, or None."""
-    server.cli("FLUSHALL")
-    if setup_args:
-        benchmark(server.port, setup_args, n, 16, clients)
-    before = server.cpu_ns()
-    rps = benchmark(server.port, row_args, n, pipeline, clients)
-    after = server.cpu_ns()
-    if rps is None:
-        return None
-    return rps, (after - before) / 1000.0 / n
+def measure_pair(servers, sha, row, setup, args, n, pipeline, clients, chunks, first):
+    """One pair: both servers flushed (and set up: pops get something to pop, uncounted), then `chunks` alternating
+    runs of n/chunks requests on each, `first` starting. Returns {name: (rps, CPU µs per request)}, or None."""
+    for server in servers:
+        server.cli("FLUSHALL")
+        if setup:
+            benchmark(server.port, setup, n, 16, clients)
+    per = max(1, n // chunks)
+    cpu = {s.name: 0 for s in servers}
+    seconds = {s.name: 0.0 for s in servers}
+    for i in range(chunks):
+        order = servers if (i + first) % 2 == 0 else servers[::-1]
+        for server in order:
+            row_args = args if args else ["EVALSHA", sha[(server.name, row)], "1", "bench:counter"]
+            before = server.cpu_ns()
+            rps = benchmark(server.port, row_args, per, pipeline, clients)
+            after = server.cpu_ns()
+            if not rps:
+                return None
+            cpu[server.name] += after - before
+            seconds[server.name] += per / rps
+    total = per * chunks
+    return {name: (total / seconds[name], cpu[name] / 1000.0 / total) for name in cpu}
 
 
 def fmt(x, digits=2):
@@ -167,14 +185,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("ours")
     ap.add_argument("real")
-    # Five pairs by default: one pair's efficiency spreads by 3-15% (sd) on a 2-core machine, and Redis's own
-    # figure for a row moves by up to 40% between runs, so a median of 3 puts some rows below 1.0 by chance.
     # At -P 1 both servers spend ~85% of their CPU in the kernel's TCP path (the same syscalls and segments per
-    # request), so the rows' true margins are small next to that spread.
-    ap.add_argument("--pairs", type=int, default=int(os.environ.get("BENCH_CPU_PAIRS", "5")),
+    # request), so the rows' true margins are small: a pair must see both servers on the same machine (chunks).
+    ap.add_argument("--pairs", type=int, default=int(os.environ.get("BENCH_CPU_PAIRS", "3")),
                     help="pairs per row (-P 1 rows: unless --pairs-p1 is given)")
     ap.add_argument("--pairs-p1", type=int, default=int(os.environ.get("BENCH_CPU_PAIRS_P1", "0")) or None,
                     help="pairs per -P 1 row (default: --pairs)")
+    ap.add_argument("--chunks", type=int, default=int(os.environ.get("BENCH_CPU_CHUNKS", "10")),
+                    help="alternating runs per server in a pair")
     ap.add_argument("--n-p1", type=int, default=int(os.environ.get("BENCH_N_P1", "200000")))
     ap.add_argument("--n-p16", type=int, default=int(os.environ.get("BENCH_N_P16", "1000000")))
     ap.add_argument("--clients", type=int, default=int(os.environ.get("BENCH_CLIENTS", "50")))
@@ -193,11 +211,12 @@ def main():
     try:
         sha = {(s.name, row): s.cli("SCRIPT", "LOAD", body) for s in (ours, real) for row, body in SCRIPTS.items()}
         print("CPU per request (sum of the server's threads' on-CPU time / requests), median of %d (-P 1) and %d "
-              "(-P 16) interleaved pairs; clients=%d n(P1)=%d n(P16)=%d"
-              % (opts.pairs_p1, opts.pairs, opts.clients, opts.n_p1, opts.n_p16))
-        print("%-12s %3s %12s %12s %6s %10s %10s %6s" % ("row", "P", "ours(rps)", "redis(rps)", "ratio",
-                                                       "ours(us)", "redis(us)", "eff"))
+              "(-P 16) pairs of %d alternating runs per server; clients=%d n(P1)=%d n(P16)=%d"
+              % (opts.pairs_p1, opts.pairs, opts.chunks, opts.clients, opts.n_p1, opts.n_p16))
+        print("%-12s %3s %12s %12s %6s %10s %10s %6s  %s" % ("row", "P", "ours(rps)", "redis(rps)", "ratio",
+                                                           "ours(us)", "redis(us)", "eff", "eff range"))
         efficiencies = []
+        ratios = []
         for row in [r.strip() for r in opts.rows.split(",") if r.strip()]:
             if row not in ROW_TABLE:
                 print("%-12s unknown row" % row)
@@ -205,30 +224,31 @@ def main():
             setup, args = ROW_TABLE[row]
             for pipeline in [int(p) for p in opts.pipelines.split()]:
                 n = opts.n_p1 if pipeline == 1 else opts.n_p16
-                results = {"ours": [], "redis": []}
+                pairs = []
                 for i in range(opts.pairs_p1 if pipeline == 1 else opts.pairs):
-                    order = (ours, real) if i % 2 == 0 else (real, ours)
-                    for server in order:
-                        row_args = args if args else ["EVALSHA", sha[(server.name, row)], "1", "bench:counter"]
-                        r = measure(server, row_args, setup, n, pipeline, opts.clients)
-                        if r:
-                            results[server.name].append(r)
-                med = {}
-                for name, rs in results.items():
-                    if rs:
-                        med[name] = (statistics.median(x[0] for x in rs), statistics.median(x[1] for x in rs))
-                o, r = med.get("ours"), med.get("redis")
-                ratio = o[0] / r[0] if o and r and r[0] else None
-                eff = r[1] / o[1] if o and r and o[1] > 0 else None
-                if eff:
-                    efficiencies.append(eff)
-                print("%-12s %3d %12s %12s %6s %10s %10s %6s" % (
-                    row, pipeline, fmt(o and o[0], 0), fmt(r and r[0], 0), fmt(ratio),
-                    fmt(o and o[1], 3), fmt(r and r[1], 3), fmt(eff)))
+                    r = measure_pair((ours, real), sha, row, setup, args, n, pipeline, opts.clients, opts.chunks, i)
+                    if r and r["ours"][1] > 0 and r["redis"][0] > 0:
+                        pairs.append(r)
+                if not pairs:
+                    print("%-12s %3d failed" % (row, pipeline))
+                    continue
+                o = [statistics.median(p["ours"][k] for p in pairs) for k in (0, 1)]
+                r = [statistics.median(p["redis"][k] for p in pairs) for k in (0, 1)]
+                ratio = statistics.median(p["ours"][0] / p["redis"][0] for p in pairs)
+                effs = [p["redis"][1] / p["ours"][1] for p in pairs]
+                eff = statistics.median(effs)
+                efficiencies.append(eff)
+                ratios.append(ratio)
+                print("%-12s %3d %12s %12s %6s %10s %10s %6s  %s-%s" % (
+                    row, pipeline, fmt(o[0], 0), fmt(r[0], 0), fmt(ratio), fmt(o[1], 3), fmt(r[1], 3), fmt(eff),
+                    fmt(min(effs)), fmt(max(effs))))
                 sys.stdout.flush()
         if efficiencies:
             geo = math.exp(sum(math.log(e) for e in efficiencies) / len(efficiencies))
             print("geometric mean of efficiency (redis CPU / ours) over %d rows: %.2f" % (len(efficiencies), geo))
+            geo_rps = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
+            print("geometric mean of the throughput ratio (ours rps / redis rps) over %d rows: %.2f"
+                  % (len(ratios), geo_rps))
     finally:
         ours.stop()
         real.stop()
