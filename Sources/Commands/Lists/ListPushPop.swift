@@ -35,9 +35,10 @@ extension ListCommands {
         }
         if end == .head { list.pushFront(contentsOf: c.argv[2...]) } else { list.pushBack(contentsOf: c.argv[2...]) }
         c.reply.integer(list.count)
-        c.server.keyModified(c.db, key, changes: Int64(c.argv.count - 2))
-        c.server.notify(.list, end == .head ? "lpush" : "rpush", key, db: c.db.id)
-        c.server.signalKeyAsReady(c.db, key)
+        let db = c.db  // read once: each read of the property is a retain and a release
+        c.server.keyModified(db, key, changes: Int64(c.argv.count - 2))
+        c.server.notify(.list, end == .head ? "lpush" : "rpush", key, db: db.id)
+        c.server.signalKeyAsReady(db, key)
     }
 }
 

@@ -183,9 +183,10 @@ func set(_ c: Client) {
     if c.argv.count == 3 {
         // The common case: no options.
         let key = c.argv[1]
-        c.db.set(key, .string(c.argv[2]))
-        c.server.keyModified(c.db, key)
-        c.server.notify(.string, "set", key, db: c.db.id)
+        let db = c.db  // read once: each read of the property is a retain and a release
+        db.set(key, .string(c.argv[2]))
+        c.server.keyModified(db, key)
+        c.server.notify(.string, "set", key, db: db.id)
         c.reply.ok()
         return
     }

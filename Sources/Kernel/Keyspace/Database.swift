@@ -78,7 +78,7 @@ public final class Database {
     public func set(_ key: RBytes, _ value: Value, keepTTL: Bool = false, fromImage: Bool = false) {
         // An expired key is reclaimed (and its DEL queued) before the write, as Redis's setKey → lookupKeyWrite.
         if expires.count > 0 { _ = expireIfNeeded(key) }
-        let (slot, hash) = table.findWithHash(key)
+        let (slot, hash) = table.findWithHashInPlace(key)
         if let s = slot {
             if server.snapshot != nil { willChange(slot: s) }
             if server.blockedCount > 0 { streamMayBeGone(key, table.values[s]!.value) }

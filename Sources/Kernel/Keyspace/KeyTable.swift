@@ -83,6 +83,14 @@ public struct KeyTable<Value> {
         return (s.find(key, hash: h), h)
     }
 
+    /// `findWithHash` borrowing the storage in place (see `findInPlace`). Changes nothing.
+    @inlinable
+    public mutating func findWithHashInPlace(_ key: RBytes) -> (slot: Int?, hash: UInt32) {
+        let h = Self.hashOf(key)
+        guard s != nil, s!.count != 0 else { return (nil, h) }
+        return (s!.find(key, hash: h), h)
+    }
+
     @inlinable public func key(at slot: Int) -> RBytes { s!.slots[slot].key }
     @inlinable public func value(at slot: Int) -> Value { s!.values[slot]! }
     @inlinable public func isUsed(_ slot: Int) -> Bool { s!.values[slot] != nil }

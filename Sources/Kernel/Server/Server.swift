@@ -222,7 +222,7 @@ public final class Server {
     /// Runs `client.argv` as a command: lookup, arity, auth, then the handler. Call with the lock held.
     public func execute(_ c: Client) {
         c.lastInteraction = commandTime
-        guard let found = lookupCommand(c)?.takeUnretainedValue() else {
+        guard var ref = lookupCommand(c) else {
             // Byte for byte, as Redis's %.128s (client bytes need not be UTF-8).
             var args: [UInt8] = []
             var i = 1
@@ -235,14 +235,11 @@ public final class Server {
             c.multi?.aborted = true
             return
         }
-        let cmd: Command
-        if !found.hasSubcommands {
-            cmd = found
-        } else if c.argv.count >= 2, let sub = found.subcommands[c.argv[1].lowercased()] {
-            cmd = sub
-        } else {
-            cmd = found
-            if found.spec.handler == nil {
+        if ref._withUnsafeGuaranteedRef({ $0.hasSubcommands }) {
+            let found = ref.takeUnretainedValue()
+            if c.argv.count >= 2, let sub = found.subcommands[c.argv[1].lowercased()] {
+                ref = Unmanaged.passUnretained(sub)
+            } else if found.spec.handler == nil {
                 if c.argv.count < 2 {
                     found.rejectedCalls += 1
                     c.error(Errors.arity(found.fullName))
@@ -253,6 +250,13 @@ public final class Server {
                 return
             }
         }
+        // Borrowed for the whole command: the table owns its rows, and only MODULE UNLOAD (itself a built-in
+        // command) removes any.
+        ref._withUnsafeGuaranteedRef { execute(c, $0) }
+    }
+
+    /// `execute` once the command (or subcommand) is resolved: the checks, then `call`.
+    private func execute(_ c: Client, _ cmd: Command) {
         // Redis sets the client's current/last command as soon as it is looked up (CLIENT LIST `cmd=`, ACL LOG).
         c.noteCommand(cmd)
         guard cmd.acceptsArgumentCount(c.argv.count) else {
